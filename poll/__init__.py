@@ -1,0 +1,54 @@
+"""Mødeplan: date poll and year planner for networks of Danish public libraries."""
+
+import os
+from pathlib import Path
+
+from flask import Flask
+from flask_migrate import Migrate
+from flask_wtf.csrf import CSRFProtect
+
+from . import auth, cli, errors, i18n
+from .config import DEV_SECRET_KEY, database_url_from_env, defaults
+from .db import db
+
+ROOT = Path(__file__).resolve().parent.parent
+MIGRATIONS = ROOT / "migrations"
+
+csrf = CSRFProtect()
+migrate = Migrate(directory=str(MIGRATIONS))
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    app = Flask(
+        __name__,
+        instance_relative_config=True,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+    )
+    app.config.from_mapping(defaults(app.instance_path))
+    app.config.from_prefixed_env("MODEPLAN")
+    if url := database_url_from_env():
+        app.config["SQLALCHEMY_DATABASE_URI"] = url
+    if test_config:
+        app.config.from_mapping(test_config)
+    if app.config["SECRET_KEY"] == DEV_SECRET_KEY and not (app.debug or app.testing):
+        raise RuntimeError(
+            "Set MODEPLAN_SECRET_KEY (or run with --debug): the development secret is not safe."
+        )
+    os.makedirs(app.instance_path, exist_ok=True)
+
+    db.init_app(app)
+    migrate.init_app(app, db)
+    csrf.init_app(app)
+    i18n.init_app(app)
+    errors.init_app(app)
+    cli.init_app(app)
+    app.before_request(auth.load_account)
+
+    from .views import auth as auth_views
+    from .views import coordinator, member
+
+    app.register_blueprint(auth_views.bp)
+    app.register_blueprint(member.bp)
+    app.register_blueprint(coordinator.bp)
+    return app

@@ -1,0 +1,46 @@
+"""Danish first, English by choice: locale selection and date formatting for templates."""
+
+from datetime import date
+
+from flask import Flask, current_app, request
+from flask_babel import Babel, format_date, get_locale
+from flask_babel import gettext as _
+
+babel = Babel()
+
+LANG_COOKIE = "lang"
+
+
+def select_locale() -> str:
+    languages = current_app.config["LANGUAGES"]
+    chosen = request.args.get("lang") or request.cookies.get(LANG_COOKIE)
+    return chosen if chosen in languages else current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def long_date(day: date) -> str:
+    """'tirsdag den 2. marts 2027' / 'Tuesday 2 March 2027'."""
+    # Translators: a CLDR date pattern; Danish wants "EEEE 'den' d. MMMM y".
+    return format_date(day, _("EEEE d MMMM y"))
+
+
+def short_date(day: date) -> str:
+    """'tir. 2. mar.' / 'Tue 2 Mar'."""
+    # Translators: a CLDR date pattern; Danish wants "EEE d. MMM".
+    return format_date(day, _("EEE d MMM"))
+
+
+def week_label(day: date) -> str:
+    return _("week %(week)d", week=day.isocalendar().week)
+
+
+def init_app(app: Flask) -> None:
+    babel.init_app(app, locale_selector=select_locale)
+    app.jinja_env.filters.update(long_date=long_date, short_date=short_date, week=week_label)
+    app.jinja_env.globals["current_locale"] = lambda: str(get_locale())
+
+    @app.after_request
+    def remember_language(response):
+        chosen = request.args.get("lang")
+        if chosen in app.config["LANGUAGES"]:
+            response.set_cookie(LANG_COOKIE, chosen, max_age=365 * 24 * 3600, samesite="Lax")
+        return response

@@ -1,0 +1,282 @@
+"""The data: networks, venues, members, roles, year polls, days, answers and history."""
+
+from __future__ import annotations
+
+import enum
+from datetime import UTC, date, datetime, time
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Date,
+    DateTime,
+    Enum,
+    Float,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    Time,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .db import db
+
+
+class UTCDateTime(TypeDecorator):
+    """Instants are stored in UTC and come back tz-aware, on SQLite as on PostgreSQL."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given for a UTC column")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Answer(enum.StrEnum):
+    YES = "yes"
+    MAYBE = "maybe"
+    NO = "no"
+
+
+class Network(db.Model):
+    __tablename__ = "networks"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(60), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    timezone: Mapped[str] = mapped_column(String(60), default="Europe/Copenhagen")
+    meeting_start: Mapped[time] = mapped_column(Time, default=time(10, 0))
+    meeting_end: Mapped[time] = mapped_column(Time, default=time(15, 0))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    venues: Mapped[list[Venue]] = relationship(
+        back_populates="network", order_by="Venue.position, Venue.id"
+    )
+    members: Mapped[list[Member]] = relationship(
+        back_populates="network", order_by="Member.name, Member.id"
+    )
+    roles: Mapped[list[Role]] = relationship(
+        back_populates="network", order_by="Role.position, Role.id"
+    )
+    polls: Mapped[list[Poll]] = relationship(back_populates="network", order_by="Poll.year")
+
+    @property
+    def coordinator(self) -> Member | None:
+        return next((m for m in self.members if m.is_coordinator), None)
+
+
+class CoordinatorAccount(db.Model):
+    __tablename__ = "coordinator_accounts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    network_id: Mapped[int] = mapped_column(ForeignKey("networks.id", ondelete="CASCADE"))
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    password_hash: Mapped[str] = mapped_column(String(256))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    network: Mapped[Network] = relationship()
+
+
+class LoginFailure(db.Model):
+    """One failed login; recent rows per e-mail or address throttle further attempts."""
+
+    __tablename__ = "login_failures"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), index=True)
+    remote_addr: Mapped[str] = mapped_column(String(64), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+
+class Venue(db.Model):
+    __tablename__ = "venues"
+    __table_args__ = (UniqueConstraint("network_id", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    network_id: Mapped[int] = mapped_column(ForeignKey("networks.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(String(40))
+    name: Mapped[str] = mapped_column(String(200))
+    address: Mapped[str] = mapped_column(String(300), default="")
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+    network: Mapped[Network] = relationship(back_populates="venues")
+
+
+class Member(db.Model):
+    __tablename__ = "members"
+    __table_args__ = (UniqueConstraint("network_id", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    network_id: Mapped[int] = mapped_column(ForeignKey("networks.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(String(40))
+    name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str] = mapped_column(String(254), default="")
+    organisation: Mapped[str] = mapped_column(String(200), default="")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    is_coordinator: Mapped[bool] = mapped_column(Boolean, default=False)
+    cannot: Mapped[list[str]] = mapped_column(JSON, default=list)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    network: Mapped[Network] = relationship(back_populates="members")
+
+
+class Role(db.Model):
+    __tablename__ = "roles"
+    __table_args__ = (
+        UniqueConstraint("network_id", "key"),
+        CheckConstraint("per_meeting >= 0", name="per_meeting_not_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    network_id: Mapped[int] = mapped_column(ForeignKey("networks.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(String(40))
+    name: Mapped[str] = mapped_column(String(100))
+    per_meeting: Mapped[int] = mapped_column(Integer, default=1)
+    within: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    conflicts: Mapped[list[str]] = mapped_column(JSON, default=list)
+    includes_coordinator: Mapped[bool] = mapped_column(Boolean, default=False)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+    network: Mapped[Network] = relationship(back_populates="roles")
+
+
+class RoleHistory(db.Model):
+    """How often a member held a role: imported counts (year is None) or a published year."""
+
+    __tablename__ = "role_history"
+    __table_args__ = (
+        UniqueConstraint("member_id", "role_id", "year"),
+        CheckConstraint("count >= 0", name="count_not_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
+    role_id: Mapped[int] = mapped_column(ForeignKey("roles.id", ondelete="CASCADE"))
+    year: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    count: Mapped[int] = mapped_column(Integer, default=0)
+
+    member: Mapped[Member] = relationship()
+    role: Mapped[Role] = relationship()
+
+
+class Poll(db.Model):
+    """A year poll: the meetings of one year, their windows and the members' answers."""
+
+    __tablename__ = "polls"
+    __table_args__ = (UniqueConstraint("network_id", "year"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    network_id: Mapped[int] = mapped_column(ForeignKey("networks.id", ondelete="CASCADE"))
+    year: Mapped[int] = mapped_column(Integer)
+    weekdays: Mapped[list[int]] = mapped_column(JSON, default=lambda: [0, 1, 2, 3, 4])
+    blackout_weeks: Mapped[list[int]] = mapped_column(JSON, default=list)
+    excluded_days: Mapped[list[str]] = mapped_column(JSON, default=list)
+    deadline: Mapped[date | None] = mapped_column(Date, nullable=True)
+    is_open: Mapped[bool] = mapped_column(Boolean, default=True)
+    hide_answers: Mapped[bool] = mapped_column(Boolean, default=False)
+    min_days_between: Mapped[int] = mapped_column(Integer, default=28)
+    min_attendance: Mapped[float] = mapped_column(Float, default=0.5)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    network: Mapped[Network] = relationship(back_populates="polls")
+    meetings: Mapped[list[Meeting]] = relationship(
+        back_populates="poll", order_by="Meeting.position, Meeting.id"
+    )
+    days: Mapped[list[CandidateDay]] = relationship(
+        back_populates="poll", order_by="CandidateDay.day"
+    )
+
+
+class Meeting(db.Model):
+    """One meeting of a year poll and its window (a date range, often whole ISO weeks)."""
+
+    __tablename__ = "meetings"
+    __table_args__ = (
+        UniqueConstraint("poll_id", "key"),
+        CheckConstraint("window_start <= window_end", name="window_ordered"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    poll_id: Mapped[int] = mapped_column(ForeignKey("polls.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(String(40))
+    name: Mapped[str] = mapped_column(String(100))
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    window_start: Mapped[date] = mapped_column(Date)
+    window_end: Mapped[date] = mapped_column(Date)
+
+    poll: Mapped[Poll] = relationship(back_populates="meetings")
+    days: Mapped[list[CandidateDay]] = relationship(
+        back_populates="meeting", order_by="CandidateDay.day"
+    )
+
+
+class CandidateDay(db.Model):
+    __tablename__ = "candidate_days"
+    __table_args__ = (UniqueConstraint("poll_id", "day"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    poll_id: Mapped[int] = mapped_column(ForeignKey("polls.id", ondelete="CASCADE"))
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id", ondelete="CASCADE"))
+    day: Mapped[date] = mapped_column(Date)
+    manual: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    poll: Mapped[Poll] = relationship(back_populates="days")
+    meeting: Mapped[Meeting] = relationship(back_populates="days")
+
+
+class Availability(db.Model):
+    """One member's answer for one candidate day at one venue."""
+
+    __tablename__ = "availability"
+    __table_args__ = (UniqueConstraint("member_id", "day_id", "venue_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
+    day_id: Mapped[int] = mapped_column(
+        ForeignKey("candidate_days.id", ondelete="CASCADE"), index=True
+    )
+    venue_id: Mapped[int] = mapped_column(ForeignKey("venues.id", ondelete="CASCADE"))
+    value: Mapped[Answer] = mapped_column(
+        Enum(
+            Answer,
+            name="answer",
+            native_enum=False,
+            length=8,
+            values_callable=lambda e: [m.value for m in e],
+        )
+    )
+
+
+class Response(db.Model):
+    """A member's comment and this year's role opt-outs; its existence means 'has answered'."""
+
+    __tablename__ = "responses"
+    __table_args__ = (UniqueConstraint("poll_id", "member_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    poll_id: Mapped[int] = mapped_column(ForeignKey("polls.id", ondelete="CASCADE"))
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
+    comment: Mapped[str] = mapped_column(Text, default="")
+    cannot_roles: Mapped[list[str]] = mapped_column(JSON, default=list)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    member: Mapped[Member] = relationship()
