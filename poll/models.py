@@ -15,6 +15,7 @@ from sqlalchemy import (
     Float,
     ForeignKey,
     Integer,
+    LargeBinary,
     String,
     Text,
     Time,
@@ -64,6 +65,7 @@ class Network(db.Model):
     timezone: Mapped[str] = mapped_column(String(60), default="Europe/Copenhagen")
     meeting_start: Mapped[time] = mapped_column(Time, default=time(10, 0))
     meeting_end: Mapped[time] = mapped_column(Time, default=time(15, 0))
+    feed_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     venues: Mapped[list[Venue]] = relationship(
@@ -134,6 +136,7 @@ class Member(db.Model):
     is_coordinator: Mapped[bool] = mapped_column(Boolean, default=False)
     cannot: Mapped[list[str]] = mapped_column(JSON, default=list)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    feed_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     network: Mapped[Network] = relationship(back_populates="members")
@@ -222,6 +225,7 @@ class Meeting(db.Model):
     position: Mapped[int] = mapped_column(Integer, default=0)
     window_start: Mapped[date] = mapped_column(Date)
     window_end: Mapped[date] = mapped_column(Date)
+    agenda: Mapped[str | None] = mapped_column(Text, nullable=True)
 
     poll: Mapped[Poll] = relationship(back_populates="meetings")
     days: Mapped[list[CandidateDay]] = relationship(
@@ -280,3 +284,149 @@ class Response(db.Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     member: Mapped[Member] = relationship()
+
+
+class PlanStatus(enum.StrEnum):
+    DRAFT = "draft"
+    PUBLISHED = "published"
+    SUPERSEDED = "superseded"
+
+
+class Plan(db.Model):
+    """One version of a year's plan: the solver's plan-result/1, kept unchanged once stored."""
+
+    __tablename__ = "plans"
+    __table_args__ = (UniqueConstraint("poll_id", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    poll_id: Mapped[int] = mapped_column(ForeignKey("polls.id", ondelete="CASCADE"))
+    version: Mapped[int] = mapped_column(Integer)
+    status: Mapped[PlanStatus] = mapped_column(
+        Enum(
+            PlanStatus,
+            name="plan_status",
+            native_enum=False,
+            length=12,
+            values_callable=lambda e: [m.value for m in e],
+        ),
+        default=PlanStatus.DRAFT,
+    )
+    result: Mapped[dict] = mapped_column(JSON)
+    note: Mapped[str] = mapped_column(String(300), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+    poll: Mapped[Poll] = relationship()
+
+
+class Pin(db.Model):
+    """A decision the solver must keep: a meeting's date and/or venue, or one role holder."""
+
+    __tablename__ = "pins"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id", ondelete="CASCADE"))
+    day: Mapped[date | None] = mapped_column(Date, nullable=True)
+    venue_id: Mapped[int | None] = mapped_column(
+        ForeignKey("venues.id", ondelete="CASCADE"), nullable=True
+    )
+    role_id: Mapped[int | None] = mapped_column(
+        ForeignKey("roles.id", ondelete="CASCADE"), nullable=True
+    )
+    member_id: Mapped[int | None] = mapped_column(
+        ForeignKey("members.id", ondelete="CASCADE"), nullable=True
+    )
+
+    meeting: Mapped[Meeting] = relationship()
+    venue: Mapped[Venue | None] = relationship()
+    role: Mapped[Role | None] = relationship()
+    member: Mapped[Member | None] = relationship()
+
+
+class JobStatus(enum.StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+
+
+class SolveJob(db.Model):
+    """A solve in progress or finished. `active_poll_id` is set only while it runs, and is
+    unique, so the database itself refuses a second concurrent solve of the same poll."""
+
+    __tablename__ = "solve_jobs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    poll_id: Mapped[int] = mapped_column(ForeignKey("polls.id", ondelete="CASCADE"), index=True)
+    active_poll_id: Mapped[int | None] = mapped_column(Integer, nullable=True, unique=True)
+    status: Mapped[JobStatus] = mapped_column(
+        Enum(
+            JobStatus,
+            name="job_status",
+            native_enum=False,
+            length=12,
+            values_callable=lambda e: [m.value for m in e],
+        ),
+        default=JobStatus.QUEUED,
+    )
+    stages_done: Mapped[int] = mapped_column(Integer, default=0)
+    stages_total: Mapped[int] = mapped_column(Integer, default=0)
+    stage: Mapped[str] = mapped_column(String(100), default="")
+    message: Mapped[str] = mapped_column(Text, default="")
+    time_limit: Mapped[float | None] = mapped_column(Float, nullable=True)
+    plan_id: Mapped[int | None] = mapped_column(
+        ForeignKey("plans.id", ondelete="SET NULL"), nullable=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class EventState(db.Model):
+    """What calendars last saw of a meeting: its fingerprint and SEQUENCE, per stable UID."""
+
+    __tablename__ = "event_states"
+    __table_args__ = (UniqueConstraint("meeting_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id", ondelete="CASCADE"))
+    fingerprint: Mapped[str] = mapped_column(String(200), default="")
+    sequence: Mapped[int] = mapped_column(Integer, default=0)
+    cancelled: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class MessageStatus(enum.StrEnum):
+    SENT = "sent"
+    WRITTEN = "written"
+    FAILED = "failed"
+
+
+class MessageLog(db.Model):
+    """Every message, sent or failed; the raw message is kept so a failure can be retried."""
+
+    __tablename__ = "messages"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    network_id: Mapped[int] = mapped_column(ForeignKey("networks.id", ondelete="CASCADE"))
+    member_id: Mapped[int | None] = mapped_column(
+        ForeignKey("members.id", ondelete="SET NULL"), nullable=True
+    )
+    kind: Mapped[str] = mapped_column(String(30))
+    recipient: Mapped[str] = mapped_column(String(254))
+    subject: Mapped[str] = mapped_column(String(300))
+    raw: Mapped[bytes] = mapped_column(LargeBinary)
+    status: Mapped[MessageStatus] = mapped_column(
+        Enum(
+            MessageStatus,
+            name="message_status",
+            native_enum=False,
+            length=12,
+            values_callable=lambda e: [m.value for m in e],
+        )
+    )
+    error: Mapped[str] = mapped_column(Text, default="")
+    attempts: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+    member: Mapped[Member | None] = relationship()
