@@ -2,7 +2,7 @@
 
 from datetime import date
 
-from flask import Flask, current_app, request
+from flask import Flask, current_app, has_request_context, request
 from flask_babel import Babel, format_date, get_locale
 from flask_babel import gettext as _
 
@@ -13,6 +13,8 @@ LANG_COOKIE = "lang"
 
 def select_locale() -> str:
     languages = current_app.config["LANGUAGES"]
+    if not has_request_context():
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     chosen = request.args.get("lang") or request.cookies.get(LANG_COOKIE)
     return chosen if chosen in languages else current_app.config["BABEL_DEFAULT_LOCALE"]
 
