@@ -81,6 +81,7 @@ def upgrade():
     sa.Column('stage', sa.String(length=100), nullable=False),
     sa.Column('message', sa.Text(), nullable=False),
     sa.Column('time_limit', sa.Float(), nullable=True),
+    sa.Column('result', sa.JSON(), nullable=True),
     sa.Column('plan_id', sa.Integer(), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('heartbeat_at', sa.DateTime(timezone=True), nullable=True),
