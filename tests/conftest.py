@@ -52,12 +52,14 @@ def database_urls(tmp_path_factory) -> dict[str, str]:
 
 
 def make_app(url: str, **extra):
+    """CSRF checks are off here so tests can post plainly; tests/app/test_csrf.py turns them on."""
     return create_app(
         {
             "TESTING": True,
             "SECRET_KEY": "test-secret",
             "SQLALCHEMY_DATABASE_URI": url,
             "SERVER_NAME": "modeplan.test",
+            "WTF_CSRF_ENABLED": False,
             **extra,
         }
     )
