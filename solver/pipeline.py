@@ -1,0 +1,164 @@
+"""The lexicographic stages of plan-format.md, solved one after the other.
+
+Attendance comes from the date DP (exact, milliseconds). Then CP-SAT, on a model restricted to
+the date options that reach that attendance, solves stability (only with `previous`), fairness
+of roles, fairness of load, rotation and preference, and a seeded tie-break. Each stage starts
+from the previous stage's solution as a hint and, once proven, its value is fixed for the rest.
+The tie-break makes the optimum unique, so any number of workers returns the same plan.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from ortools.sat.python import cp_model
+
+from solver.core import conflicting_rules
+from solver.dates import best_attendance
+from solver.explain import given_up, infeasible
+from solver.fairness import SquareSum
+from solver.i18n import Text
+from solver.instance import Instance, parse_instance
+from solver.model import PlanModel
+from solver.options import SolveOptions
+from solver.result import infeasible_result, plan_result
+from solver.score import Plan, score
+from solver.staffing import StaffingCheck
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    values: list[int]
+    value: int
+    bound: int
+    proven: bool
+
+
+def solve(instance: dict, options: SolveOptions | None = None) -> dict:
+    """Plan a year: a plan-result/1 dict for a plan-instance/1 dict. Raises InstanceError when
+    the instance is malformed."""
+    options = options or SolveOptions()
+    text = Text(options.language)
+    started = time.perf_counter()
+    return _Run(parse_instance(instance), options, text, started).run()
+
+
+class _Run:
+    def __init__(self, instance: Instance, options: SolveOptions, text: Text, started: float):
+        self.inst, self.options, self.text, self.started = instance, options, text, started
+        self.deadline = None if options.time_limit is None else started + options.time_limit
+        self.labels = [text.gettext("attendance")]
+        if instance.previous is not None:
+            self.labels.append(text.gettext("stability"))
+        self.labels += [
+            text.gettext("fairness of roles"),
+            text.gettext("fairness of load"),
+            text.gettext("rotation and preference"),
+            text.gettext("tie-break"),
+        ]
+        self.done = 0
+
+    def _stage(self, work: Callable[[], bool]) -> bool:
+        label = self.labels[self.done]
+        if self.options.progress:
+            self.options.progress(self.done, len(self.labels), label)
+        proven = work()
+        if proven:
+            self.done += 1
+            if self.options.progress:
+                self.options.progress(self.done, len(self.labels), label)
+        return proven
+
+    def run(self) -> dict:
+        found = []
+
+        def dates() -> bool:
+            found.append(best_attendance(self.inst, StaffingCheck(self.inst)))
+            return True
+
+        self._stage(dates)
+        attendance = found[0]
+        if attendance is None:
+            families = conflicting_rules(self.inst, self.options.seed)
+            return infeasible_result(self._elapsed(), infeasible(self.inst, families, self.text))
+
+        self.model = model = PlanModel(self.inst, attendance)
+        self.plan = Plan(attendance.path, attendance.staffing)
+        model.hint_plan(self.plan)
+        self.bounds = {"roles": model.fair_roles_bound, "load": model.fair_load_bound}
+        stages: list[Callable[[], bool]] = []
+        if self.inst.previous is not None:
+            stages.append(lambda: self._linear(model.stability()))
+        stages += [
+            lambda: self._squares(model.fair_roles, "roles"),
+            lambda: self._squares(model.fair_load, "load"),
+            lambda: self._linear(model.rotation()),
+            lambda: self._linear(model.tie_break(self.options.seed), freeze=False),
+        ]
+        proven = all(self._stage(stage) for stage in stages)
+
+        figures = score(self.inst, self.plan)
+        figures["attendees_bound"] = attendance.attendees
+        explanation = given_up(self.inst, self.plan, self.text)
+        if not proven:
+            figures["fairness_bound"] = model.fairness_constant() + sum(self.bounds.values())
+            explanation.insert(
+                0,
+                self.text.gettext(
+                    "The time limit was reached before every stage was proven best: attendance is "
+                    "the best possible, the rest may not be."
+                ),
+            )
+        status = "optimal" if proven else "feasible"
+        return plan_result(self.inst, self.plan, status, figures, self._elapsed(), explanation)
+
+    def _elapsed(self) -> float:
+        return time.perf_counter() - self.started
+
+    def _minimise(self, expr: cp_model.LinearExprT) -> _Outcome | None:
+        params = cp_model.CpSolver()
+        params.parameters.num_workers = self.options.workers
+        params.parameters.random_seed = self.options.seed
+        if self.deadline is not None:
+            left = self.deadline - time.perf_counter()
+            if left <= 0:
+                return None
+            params.parameters.max_time_in_seconds = left
+        self.model.model.minimize(expr)
+        status = params.solve(self.model.model)
+        if status == cp_model.UNKNOWN:
+            return None
+        if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            raise RuntimeError(f"a planning stage ended {params.status_name(status)}")
+        values = list(params.response_proto.solution)
+        self.plan = self.model.plan(values)
+        self.model.hint_values(values)
+        return _Outcome(
+            values,
+            round(params.objective_value),
+            round(params.best_objective_bound),
+            status == cp_model.OPTIMAL,
+        )
+
+    def _linear(self, expr: cp_model.LinearExprT, *, freeze: bool = True) -> bool:
+        out = self._minimise(expr)
+        if out is None or not out.proven:
+            return False
+        if freeze:
+            self.model.model.add(expr <= out.value)
+        return True
+
+    def _squares(self, squares: SquareSum, key: str) -> bool:
+        while True:
+            out = self._minimise(squares.expr())
+            if out is None:
+                return False
+            self.bounds[key] = max(self.bounds[key], out.bound)
+            if not out.proven:
+                return False
+            if not squares.widen(out.values):
+                squares.freeze(out.value)
+                self.bounds[key] = out.value
+                return True
