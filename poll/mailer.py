@@ -1,0 +1,246 @@
+"""Building and delivering e-mail: SMTP when configured, otherwise an .eml file in an outbox.
+
+Pure module: no Flask. The app builds `MailSettings.from_env(...)` once and calls `deliver`;
+a `DeliveryError` carries a readable reason that the app logs and shows to the coordinator,
+who can retry.
+"""
+
+from __future__ import annotations
+
+import base64
+import smtplib
+import socket
+import ssl
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.policy import SMTP, default
+from email.utils import make_msgid
+from pathlib import Path
+from typing import Literal, cast
+
+__all__ = ["DEFAULT_SENDER", "DeliveryError", "MailSettings", "build_message", "deliver"]
+
+Security = Literal["starttls", "tls", "none"]
+DEFAULT_SENDER = "Mødeplan <noreply@localhost>"
+_DEFAULT_PORTS: dict[str, int] = {"starttls": 587, "tls": 465, "none": 25}
+
+
+class DeliveryError(Exception):
+    """A message could not be delivered; `reason` is meant for people, not for parsing."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class MailSettings:
+    host: str | None
+    port: int = 587
+    security: Security = "starttls"
+    username: str | None = None
+    password: str | None = field(default=None, repr=False)
+    sender: str = DEFAULT_SENDER
+    outbox_dir: Path | None = None
+    timeout: float = 10.0
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str], outbox_dir: Path) -> MailSettings:
+        """Read MAIL_* variables. Without MAIL_HOST, mail goes to `outbox_dir` as .eml files.
+
+        MAIL_PORT defaults to the usual port for MAIL_SECURITY (587, 465 or 25).
+        """
+        host = environ.get("MAIL_HOST", "").strip() or None
+
+        security = environ.get("MAIL_SECURITY", "").strip().lower() or "starttls"
+        if security not in _DEFAULT_PORTS:
+            raise ValueError(
+                f"MAIL_SECURITY must be starttls, tls or none, not {environ['MAIL_SECURITY']!r}"
+            )
+
+        port_text = environ.get("MAIL_PORT", "").strip()
+        if not port_text:
+            port = _DEFAULT_PORTS[security]
+        elif port_text.isdigit() and 1 <= int(port_text) <= 65535:
+            port = int(port_text)
+        else:
+            raise ValueError(f"MAIL_PORT must be a port number 1-65535, not {port_text!r}")
+
+        username = environ.get("MAIL_USERNAME") or None
+        password = environ.get("MAIL_PASSWORD") or None
+        if password and not username:
+            raise ValueError("MAIL_USERNAME must be set when MAIL_PASSWORD is")
+        if username and not password:
+            raise ValueError("MAIL_PASSWORD must be set when MAIL_USERNAME is")
+
+        sender = environ.get("MAIL_SENDER", "").strip() or DEFAULT_SENDER
+        if _address_domain(sender) is None:
+            raise ValueError(
+                f"MAIL_SENDER must be one address such as 'Mødeplan <noreply@example.dk>',"
+                f" not {sender!r}"
+            )
+
+        return cls(
+            host=host,
+            port=port,
+            security=cast(Security, security),
+            username=username,
+            password=password,
+            sender=sender,
+            outbox_dir=outbox_dir,
+        )
+
+
+def _address_domain(value: str) -> str | None:
+    """Domain of `value` if it is exactly one well-formed address, else None."""
+    try:
+        header = default.header_factory("From", value)
+    except ValueError:  # e.g. a line break in the value
+        return None
+    addresses = header.addresses
+    if header.defects or len(addresses) != 1 or not addresses[0].domain:
+        return None
+    return addresses[0].domain
+
+
+def build_message(
+    *,
+    sender: str,
+    to: tuple[str, str],
+    subject: str,
+    text: str,
+    html: str | None = None,
+    attachments: Sequence[tuple[str, str, bytes]] = (),
+) -> EmailMessage:
+    """A UTF-8 message to one recipient `to` = (display name, e-mail).
+
+    `attachments` are (filename, MIME type with parameters, data), for example
+    ("invitation.ics", "text/calendar; method=REQUEST; charset=UTF-8", ics_bytes).
+    """
+    message = EmailMessage()
+    message["From"] = sender
+    message["To"] = Address(display_name=to[0], addr_spec=to[1])
+    message["Subject"] = subject
+    message["Date"] = datetime.now(UTC)
+    message["Message-ID"] = make_msgid(domain=_address_domain(sender) or "localhost")
+    # Quoted-printable keeps the message 7-bit, so no relay without 8BITMIME can mangle æøå.
+    message.set_content(text, cte="quoted-printable")
+    if html is not None:
+        message.add_alternative(html, subtype="html", cte="quoted-printable")
+    for filename, mime_type, data in attachments:
+        content_type = default.header_factory("Content-Type", mime_type)
+        if content_type.defects:
+            raise ValueError(f"invalid MIME type for {filename}: {mime_type!r}")
+        message.add_attachment(
+            data,
+            maintype=content_type.maintype,
+            subtype=content_type.subtype,
+            filename=filename,
+            params=dict(content_type.params),
+        )
+    return message
+
+
+def deliver(message: EmailMessage, settings: MailSettings) -> str:
+    """Send `message`; return "smtp", or the path of the .eml written when no host is set."""
+    if settings.host is None:
+        return str(_write_outbox(message, settings.outbox_dir))
+    _send_smtp(message, settings, settings.host)
+    return "smtp"
+
+
+def _write_outbox(message: EmailMessage, outbox_dir: Path | None) -> Path:
+    if outbox_dir is None:
+        raise DeliveryError("Ingen SMTP-server (MAIL_HOST) og ingen outbox-mappe er sat op")
+    name = f"{datetime.now(UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:12]}.eml"
+    path = outbox_dir / name
+    try:
+        outbox_dir.mkdir(parents=True, exist_ok=True)
+        with path.open("xb") as handle:  # "x": never overwrite another message
+            handle.write(message.as_bytes(policy=SMTP))
+    except OSError as exc:
+        raise DeliveryError(
+            f"Kunne ikke gemme e-mailen i outbox-mappen {outbox_dir} ({exc.strerror or exc})"
+        ) from exc
+    return path
+
+
+def _send_smtp(message: EmailMessage, settings: MailSettings, host: str) -> None:
+    context = ssl.create_default_context()
+    try:
+        if settings.security == "tls":
+            client: smtplib.SMTP = smtplib.SMTP_SSL(
+                host, settings.port, timeout=settings.timeout, context=context
+            )
+        else:
+            client = smtplib.SMTP(host, settings.port, timeout=settings.timeout)
+        with client:
+            if settings.security == "starttls":
+                client.starttls(context=context)
+            if settings.username is not None:
+                _login(client, settings.username, settings.password or "")
+            refused = client.send_message(message)
+    except (smtplib.SMTPException, OSError) as exc:
+        raise DeliveryError(_reason(exc, settings, host)) from exc
+    if refused:
+        address, (code, text) = next(iter(refused.items()))
+        raise DeliveryError(
+            f"SMTP-serveren {host}:{settings.port} afviste modtageren {address}"
+            f" ({code} {_text(text)}); de øvrige modtagere fik beskeden"
+        )
+
+
+def _login(client: smtplib.SMTP, username: str, password: str) -> None:
+    if (username + password).isascii():
+        client.login(username, password)  # negotiates CRAM-MD5, PLAIN or LOGIN
+        return
+    # smtplib encodes credentials as ASCII and would raise UnicodeEncodeError on "æøå";
+    # AUTH PLAIN is defined over UTF-8 (RFC 4616), so send that by hand.
+    client.ehlo_or_helo_if_needed()
+    token = base64.b64encode(f"\0{username}\0{password}".encode()).decode("ascii")
+    code, reply = client.docmd("AUTH", f"PLAIN {token}")
+    if code != 235:
+        raise smtplib.SMTPAuthenticationError(code, reply)
+
+
+def _text(reply: bytes | str) -> str:
+    return reply.decode("utf-8", "replace") if isinstance(reply, bytes) else reply
+
+
+def _reason(exc: Exception, settings: MailSettings, host: str) -> str:
+    server = f"SMTP-serveren {host}:{settings.port}"
+    # Order matters: every smtplib and ssl exception is also an OSError, and smtplib reports a
+    # read timeout as SMTPServerDisconnected with the TimeoutError as its context.
+    if isinstance(exc, TimeoutError) or isinstance(exc.__context__, TimeoutError):
+        return f"{server} svarede ikke inden for {settings.timeout:g} sekunder"
+    if isinstance(exc, smtplib.SMTPAuthenticationError):
+        return (
+            f"{server} afviste login som {settings.username}"
+            f" ({exc.smtp_code} {_text(exc.smtp_error)})"
+        )
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        address, (code, text) = next(iter(exc.recipients.items()))
+        return f"{server} afviste modtageren {address} ({code} {_text(text)})"
+    if isinstance(exc, smtplib.SMTPSenderRefused):
+        return f"{server} afviste afsenderen {exc.sender} ({exc.smtp_code} {_text(exc.smtp_error)})"
+    if isinstance(exc, smtplib.SMTPDataError):
+        return f"{server} afviste beskeden ({exc.smtp_code} {_text(exc.smtp_error)})"
+    if isinstance(exc, smtplib.SMTPResponseException):
+        return f"{server} svarede med en fejl ({exc.smtp_code} {_text(exc.smtp_error)})"
+    if isinstance(exc, smtplib.SMTPNotSupportedError):
+        return f"{server} understøtter ikke den valgte sikkerhed eller login ({exc})"
+    if isinstance(exc, smtplib.SMTPServerDisconnected):
+        return f"{server} lukkede forbindelsen ({exc})"
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        return f"TLS-certifikatet fra {server} kunne ikke verificeres ({exc.verify_message})"
+    if isinstance(exc, ssl.SSLError):
+        return f"TLS-forbindelsen til {server} mislykkedes ({exc.reason or exc})"
+    if isinstance(exc, socket.gaierror):
+        return f"SMTP-serveren {host} kan ikke findes ({exc.strerror})"
+    if isinstance(exc, OSError) and exc.strerror:
+        return f"{server} svarer ikke ({exc.strerror})"
+    return f"{server}: {exc}"
