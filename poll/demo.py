@@ -11,7 +11,7 @@ from sqlalchemy import delete, select
 from .auth import set_password
 from .days import Window
 from .db import db
-from .members import add_member, replace_token
+from .members import add_member, personal_token
 from .models import (
     Answer,
     Availability,
@@ -43,7 +43,7 @@ class DemoLogin:
 
 
 def init_demo() -> DemoLogin:
-    """Create the demo network if missing; always hand out a fresh password and fresh links."""
+    """Create the demo network if missing; hand out a fresh coordinator password."""
     seed = json.loads(SEED.read_text(encoding="utf-8"))
     network = db.session.scalar(select(Network).where(Network.slug == SLUG))
     if network is None:
@@ -53,7 +53,7 @@ def init_demo() -> DemoLogin:
     )
     password = secrets.token_urlsafe(9)
     set_password(account, password)
-    links = [(member, replace_token(member)) for member in network.members]
+    links = [(member, personal_token(member)) for member in network.members]
     db.session.commit()
     return DemoLogin(account.email, password, links)
 

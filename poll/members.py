@@ -1,33 +1,47 @@
 """Members of a network and their personal links."""
 
+import hmac
 import re
 
 from sqlalchemy import select
 
 from .db import db
 from .models import Member, Network
-from .tokens import hash_token, looks_like_token, new_token
+from .tokens import derive_token, hash_token, looks_like_token, new_salt
 
 KEY_PATTERN = re.compile(r"^[a-z0-9_-]{1,40}$")
+PURPOSE = "member"
 
 
 def add_member(network: Network, *, key: str, name: str, **fields) -> tuple[Member, str]:
-    """A new member and the token of their personal link (shown once, stored hashed)."""
-    token = new_token()
-    member = Member(network=network, key=key, name=name, token_hash=hash_token(token), **fields)
+    """A new member and the token of their personal link."""
+    member = Member(network=network, key=key, name=name, **fields)
+    token = replace_token(member)
     db.session.add(member)
     return member, token
 
 
 def replace_token(member: Member) -> str:
-    token = new_token()
+    """A new personal link; the old one stops working."""
+    member.token_salt = new_salt()
+    token = derive_token(PURPOSE, member.token_salt)
     member.token_hash = hash_token(token)
     return token
+
+
+def personal_token(member: Member) -> str | None:
+    """The member's current link token; None for links made before tokens were derivable."""
+    return derive_token(PURPOSE, member.token_salt) if member.token_salt else None
 
 
 def member_by_token(token: str) -> Member | None:
     if not looks_like_token(token):
         return None
-    return db.session.scalar(
-        select(Member).where(Member.token_hash == hash_token(token), Member.active.is_(True))
+    digest = hash_token(token)
+    member = db.session.scalar(
+        select(Member).where(Member.token_hash == digest, Member.active.is_(True))
     )
+    # The index lookup finds the row; the final word is a constant-time comparison.
+    if member is None or not hmac.compare_digest(member.token_hash, digest):
+        return None
+    return member

@@ -65,6 +65,7 @@ class Network(db.Model):
     timezone: Mapped[str] = mapped_column(String(60), default="Europe/Copenhagen")
     meeting_start: Mapped[time] = mapped_column(Time, default=time(10, 0))
     meeting_end: Mapped[time] = mapped_column(Time, default=time(15, 0))
+    feed_salt: Mapped[str | None] = mapped_column(String(32), nullable=True)
     feed_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
@@ -135,7 +136,9 @@ class Member(db.Model):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     is_coordinator: Mapped[bool] = mapped_column(Boolean, default=False)
     cannot: Mapped[list[str]] = mapped_column(JSON, default=list)
+    token_salt: Mapped[str] = mapped_column(String(32), default="", server_default="")
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    feed_salt: Mapped[str | None] = mapped_column(String(32), nullable=True)
     feed_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

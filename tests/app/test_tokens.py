@@ -1,0 +1,48 @@
+from sqlalchemy import select, text
+
+from poll.db import db
+from poll.members import member_by_token, personal_token, replace_token
+from poll.models import Member
+from tests.factories import make_network
+
+
+def test_personal_links_are_unguessable_hashed_and_replaceable(app):
+    with app.app_context():
+        fx = make_network()
+        token = fx.tokens["henrik"]
+        member = db.session.scalar(select(Member).where(Member.key == "henrik"))
+        assert len(member.token_salt) == 32  # 128 random bits
+        assert len(token) >= 32
+        assert personal_token(member) == token  # the app can show or mail it again
+        # The database holds neither the token nor anything it can be read from.
+        dump = " ".join(
+            str(v) for row in db.session.execute(text("SELECT * FROM members")) for v in row
+        )
+        assert token not in dump
+        assert member_by_token(token).key == "henrik"
+
+        new = replace_token(member)
+        db.session.commit()
+        assert new != token
+        assert member_by_token(token) is None
+        assert member_by_token(new).key == "henrik"
+
+
+def test_wrong_or_malformed_tokens_find_nobody(app, client):
+    with app.app_context():
+        fx = make_network()
+        assert member_by_token("x" * 32) is None
+        assert member_by_token("../../etc/passwd") is None
+        assert member_by_token(fx.tokens["sara"][:-1] + "A") is None
+    response = client.get("/m/" + "A" * 32)
+    assert response.status_code == 404
+    assert "personlige link er ikke gyldigt" in response.get_data(as_text=True)
+
+
+def test_deactivated_members_links_stop_working(app):
+    with app.app_context():
+        fx = make_network()
+        member = db.session.scalar(select(Member).where(Member.key == "maria"))
+        member.active = False
+        db.session.commit()
+        assert member_by_token(fx.tokens["maria"]) is None
