@@ -1,0 +1,85 @@
+"""A meeting's page and agenda: for the coordinator, and for the planning group by personal link."""
+
+from flask import Blueprint, abort, flash, g, redirect, render_template, request
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from ..auth import login_required
+from ..db import db
+from ..members import member_by_token
+from ..models import Member, Plan, Poll
+from ..plan_view import MeetingView, meeting_views
+from ..planning import latest_plan, published_plan
+
+bp = Blueprint("meeting", __name__)
+
+AGENDA_MAX_LENGTH = 4000
+
+
+def _view(poll: Poll, plan: Plan | None, key: str) -> MeetingView:
+    if plan is None:
+        abort(404, _("The year has no plan yet."))
+    view = next((v for v in meeting_views(poll, plan) if v.meeting.key == key), None)
+    if view is None:
+        abort(404, _("The plan has no meeting '%(key)s'.", key=key))
+    return view
+
+
+def _save_agenda(view: MeetingView) -> str | None:
+    """The error message, or None when the agenda was saved."""
+    text = request.form.get("agenda", "")
+    if len(text) > AGENDA_MAX_LENGTH:
+        return _("Agenda: at most %(max)d characters.", max=AGENDA_MAX_LENGTH)
+    view.meeting.agenda = "\n".join(line.strip() for line in text.splitlines() if line.strip())
+    db.session.commit()
+    return None
+
+
+def _in_planning_group(view: MeetingView, member: Member) -> bool:
+    return any(member in rv.holders for rv in view.roles if rv.role.includes_coordinator)
+
+
+@bp.route("/tovholder/plan/<int:year>/moede/<key>", methods=["GET", "POST"])
+@login_required
+def coordinator_page(year: int, key: str):
+    poll = db.session.scalar(
+        select(Poll).where(Poll.network_id == g.account.network_id, Poll.year == year)
+    )
+    if poll is None:
+        abort(404, _("There is no poll for %(year)d.", year=year))
+    view = _view(poll, published_plan(poll) or latest_plan(poll), key)
+    error = None
+    if request.method == "POST":
+        error = _save_agenda(view)
+        if error is None:
+            flash(_("The agenda is saved."))
+            return redirect(request.path), 303
+    return render_template(
+        "plan/meeting.html", poll=poll, view=view, can_edit=True, error=error
+    ), 400 if error else 200
+
+
+@bp.route("/m/<token>/moede/<int:year>/<key>", methods=["GET", "POST"])
+def member_page(token: str, year: int, key: str):
+    member = member_by_token(token)
+    if member is None:
+        abort(404, _("This personal link is not valid. Ask your coordinator for a new one."))
+    poll = db.session.scalar(
+        select(Poll).where(Poll.network_id == member.network_id, Poll.year == year)
+    )
+    if poll is None:
+        abort(404, _("There is no poll for %(year)d.", year=year))
+    view = _view(poll, published_plan(poll), key)
+    can_edit = _in_planning_group(view, member)
+    error = None
+    if request.method == "POST":
+        if not can_edit:
+            abort(403, _("Only the meeting's planning group can change the agenda."))
+        error = _save_agenda(view)
+        if error is None:
+            flash(_("The agenda is saved."))
+            return redirect(request.path), 303
+    response = render_template(
+        "plan/meeting.html", poll=poll, view=view, can_edit=can_edit, error=error, member=member
+    )
+    return response, 400 if error else 200, {"Referrer-Policy": "no-referrer"}

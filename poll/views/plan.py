@@ -1,0 +1,233 @@
+"""The coordinator's plan page: solve, explain, pin, replace, re-plan, publish, versions."""
+
+import json
+from datetime import date
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    g,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from ..auth import login_required
+from ..db import db
+from ..jobs import active_job, latest_job, reap_stale, start_in_thread, start_job
+from ..models import Meeting, Pin, Plan, PlanStatus, Poll
+from ..plan_edits import EditError, pin_date_venue, pin_role, replacement_pin, unpin
+from ..plan_view import fairness_rows, meeting_views
+from ..planning import (
+    PlanningError,
+    active_members,
+    build_instance,
+    history_before,
+    plan_versions,
+    publish,
+)
+
+bp = Blueprint("plan", __name__, url_prefix="/tovholder/plan")
+
+
+@bp.before_request
+@login_required
+def require_login():
+    return None
+
+
+def _poll(year: int) -> Poll:
+    poll = db.session.scalar(
+        select(Poll).where(Poll.network_id == g.account.network_id, Poll.year == year)
+    )
+    if poll is None:
+        abort(404, _("There is no poll for %(year)d.", year=year))
+    return poll
+
+
+def _meeting(poll: Poll, key: str) -> Meeting:
+    meeting = next((m for m in poll.meetings if m.key == key), None)
+    if meeting is None:
+        abort(404, _("The poll has no meeting '%(key)s'.", key=key))
+    return meeting
+
+
+def _version(poll: Poll, versions: list[Plan]) -> Plan | None:
+    wanted = request.args.get("version", type=int)
+    if wanted is None:
+        return versions[-1] if versions else None
+    plan = next((p for p in versions if p.version == wanted), None)
+    if plan is None:
+        abort(404, _("Version %(version)d does not exist.", version=wanted))
+    return plan
+
+
+@bp.get("/<int:year>")
+def show(year: int):
+    poll = _poll(year)
+    reap_stale(poll)
+    versions = plan_versions(poll)
+    plan = _version(poll, versions)
+    previous = next((p for p in reversed(versions) if plan and p.version < plan.version), None)
+    job = latest_job(poll)
+    views, fairness, spread = [], [], {}
+    if plan:
+        views = meeting_views(poll, plan, previous)
+        fairness, spread = fairness_rows(poll, plan, history_before(poll, active_members(poll)))
+    pins = db.session.scalars(
+        select(Pin).where(Pin.meeting_id.in_([m.id for m in poll.meetings])).order_by(Pin.id)
+    ).all()
+    return render_template(
+        "plan/show.html",
+        poll=poll,
+        plan=plan,
+        previous=previous,
+        versions=versions,
+        views=views,
+        fairness=fairness,
+        spread=spread,
+        job=job,
+        running=active_job(poll) is not None,
+        pins=pins,
+    )
+
+
+@bp.get("/<int:year>/job.json")
+def job_status(year: int):
+    poll = _poll(year)
+    reap_stale(poll)
+    job = latest_job(poll)
+    if job is None:
+        return jsonify(status=None)
+    return jsonify(
+        status=job.status.value,
+        done=job.stages_done,
+        total=job.stages_total,
+        stage=job.stage,
+        message=job.message,
+    )
+
+
+@bp.post("/<int:year>/solve")
+def solve(year: int):
+    poll = _poll(year)
+    try:
+        build_instance(poll)  # refuse early, with the reason, when the poll cannot be planned
+    except PlanningError as error:
+        flash(str(error), "error")
+        return redirect(url_for(".show", year=year)), 303
+    job, started = start_job(poll, current_app.config.get("SOLVE_TIME_LIMIT"))
+    if started:
+        start_in_thread(current_app._get_current_object(), job.id, str(get_locale()))
+    else:
+        flash(_("A planning of this year is already running."))
+    return redirect(url_for(".show", year=year)), 303
+
+
+@bp.get("/<int:year>/instance.json")
+def instance(year: int):
+    poll = _poll(year)
+    try:
+        data = build_instance(poll)
+    except PlanningError as error:
+        abort(409, str(error))
+    body = json.dumps(data, ensure_ascii=False, indent=1)
+    filename = f"{poll.network.slug}-{year}-instance.json"
+    return Response(
+        body,
+        mimetype="application/json",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+@bp.post("/<int:year>/pins")
+def add_pin(year: int):
+    poll = _poll(year)
+    meeting = _meeting(poll, request.form.get("meeting", ""))
+    try:
+        if request.form.get("kind") == "role":
+            pin_role(poll, meeting, request.form.get("role", ""), request.form.get("member", ""))
+        else:
+            day = _parse_day(request.form.get("date", ""))
+            pin_date_venue(poll, meeting, day, request.form.get("venue", ""))
+    except EditError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+        return redirect(url_for(".show", year=year)), 303
+    db.session.commit()
+    flash(_("Pinned. Plan again to apply it to the rest of the plan."))
+    return redirect(url_for(".show", year=year)), 303
+
+
+@bp.post("/<int:year>/pins/<int:pin_id>/delete")
+def remove_pin(year: int, pin_id: int):
+    poll = _poll(year)
+    pin = db.session.get(Pin, pin_id)
+    if pin is None or pin.meeting.poll_id != poll.id:
+        abort(404, _("That pin does not exist."))
+    unpin(pin)
+    db.session.commit()
+    flash(_("The pin is removed."))
+    return redirect(url_for(".show", year=year)), 303
+
+
+@bp.post("/<int:year>/replace")
+def replace(year: int):
+    poll = _poll(year)
+    meeting = _meeting(poll, request.form.get("meeting", ""))
+    plan = _latest_or_404(poll)
+    try:
+        replacement_pin(
+            poll,
+            plan,
+            meeting,
+            request.form.get("role", ""),
+            request.form.get("old", ""),
+            request.form.get("new", ""),
+        )
+    except EditError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+        return redirect(url_for(".show", year=year)), 303
+    db.session.commit()
+    return solve(year)
+
+
+@bp.post("/<int:year>/publish")
+def publish_version(year: int):
+    poll = _poll(year)
+    version = request.form.get("version", type=int)
+    plan = next((p for p in plan_versions(poll) if p.version == version), None)
+    if plan is None:
+        abort(400, _("Version: choose a plan version to publish."))
+    if plan.status == PlanStatus.PUBLISHED:
+        flash(_("Version %(version)d is already published.", version=plan.version))
+        return redirect(url_for(".show", year=year)), 303
+    publish(plan)
+    db.session.commit()
+    flash(_("Version %(version)d is published.", version=plan.version))
+    return redirect(url_for(".show", year=year)), 303
+
+
+def _latest_or_404(poll: Poll) -> Plan:
+    versions = plan_versions(poll)
+    if not versions:
+        abort(409, _("Plan the year first."))
+    return versions[-1]
+
+
+def _parse_day(text: str) -> date | None:
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        abort(400, _("Date: '%(value)s' is not a date.", value=text[:20]))
