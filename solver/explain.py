@@ -9,10 +9,12 @@ from solver.instance import Instance
 from solver.score import Plan, changes, maybe_holders, repeats
 
 MAX_NAMES = 8  # beyond this many people, a sentence gives a count instead of names
+KINDS = ("window", "floor", "staffing", "always", "pin", "spacing")  # order within a meeting
 
 
 def infeasible(instance: Instance, families: list[Family], text: Text) -> list[str]:
-    return [_rule(instance, family, text) for family in families]
+    ordered = sorted(families, key=lambda f: (f.meeting, KINDS.index(f.kind), f))
+    return [_rule(instance, family, text) for family in ordered]
 
 
 def _rule(inst: Instance, family: Family, t: Text) -> str:

@@ -43,6 +43,7 @@ class Text:
     def date(self, day: dt.date) -> str:
         return format_date(day, format="long", locale=self.language)
 
+
 # Updating the catalog after changing a message (from the repository root):
 #   pybabel extract -k gettext -k ngettext:1,2 --no-default-keywords --omit-header \
 #       --sort-by-file -o solver/locale/solver.pot solver

@@ -163,7 +163,7 @@ def _obj(value: Any, path: str, required: set[str], optional: set[str]) -> dict[
 def _join(path: str, key: str | int) -> str:
     if isinstance(key, int):
         return f"{path}[{key}]"
-    return f"{path}.{key}" if path else key
+    return key if path in ("", "$") else f"{path}.{key}"
 
 
 def _str(value: Any, path: str) -> str:
