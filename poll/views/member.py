@@ -1,16 +1,126 @@
-"""The member's page, reached through a personal link."""
+"""The member's page, reached through a personal link (no account).
 
-from flask import Blueprint, abort, render_template
+GET  /m/<token>         the network's current poll (latest open year, else latest year)
+GET  /m/<token>/<year>  that year's poll
+POST /m/<token>/<year>  save answers, comment and role opt-outs; a `shortcut` button sets many
+                        answers first. Form posts redirect back with "Saved"; a request that
+                        accepts only JSON (the page's script) gets {"ok", "message"} or
+                        {"ok": false, "errors": [{"field", "message"}]} with a 4xx.
+"""
+
+from flask import Blueprint, abort, jsonify, redirect, render_template, request, session, url_for
+from flask_babel import format_datetime, format_time
 from flask_babel import gettext as _
 
+from ..answers import (
+    Invalid,
+    add_others,
+    answer_labels,
+    cell_field,
+    current_poll,
+    load_sheet,
+    network_polls,
+    parse_submission,
+    save,
+    shortcut_message,
+)
 from ..members import member_by_token
+from ..models import Answer
 
 bp = Blueprint("member", __name__)
+
+SAVED_KEY = "member_saved"
+
+
+@bp.after_request
+def private_headers(response):
+    # The token is in the URL: never send it on as a Referer, never let a shared cache keep it.
+    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Robots-Tag"] = "noindex"
+    return response
+
+
+def _member_or_404(token: str):
+    member = member_by_token(token)
+    if member is None:
+        abort(404, _("This personal link is not valid. Ask your coordinator for a new one."))
+    return member
 
 
 @bp.route("/m/<token>")
 def answer(token: str):
-    member = member_by_token(token)
-    if member is None:
-        abort(404, _("This personal link is not valid. Ask your coordinator for a new one."))
-    return render_template("member/answer.html", member=member)
+    member = _member_or_404(token)
+    polls = network_polls(member)
+    poll = current_poll(polls)
+    if poll is None:
+        return render_template("member/no_poll.html", member=member, network=member.network)
+    return _render(token, load_sheet(member, poll, polls))
+
+
+@bp.route("/m/<token>/<int:year>", methods=["GET", "POST"])
+def answer_year(token: str, year: int):
+    member = _member_or_404(token)
+    polls = network_polls(member)
+    poll = next((p for p in polls if p.year == year), None)
+    if poll is None:
+        abort(404, _("There is no poll for %(year)d in this network.", year=year))
+    if request.method == "GET":
+        return _render(token, load_sheet(member, poll, polls), saved=session.pop(SAVED_KEY, None))
+    sheet = load_sheet(member, poll, polls, with_others=False)
+
+    wants_json = request.accept_mimetypes.best_match(["text/html", "application/json"]) == (
+        "application/json"
+    )
+    try:
+        submission = parse_submission(sheet, request.form)
+    except Invalid as invalid:
+        if wants_json:
+            errors = [{"field": e.field, "message": e.message} for e in invalid.errors]
+            return jsonify(ok=False, errors=errors), invalid.status
+        add_others(sheet)
+        return _render(token, sheet, errors=invalid.errors, form=request.form), invalid.status
+    result = save(sheet, submission)
+    message = _("Saved at %(time)s.", time=format_time(result.saved_at, "short"))
+    if submission.shortcut is not None:
+        message = f"{shortcut_message(sheet, submission.shortcut)} {message}"
+    if wants_json:
+        return jsonify(ok=True, message=message)
+    session[SAVED_KEY] = message
+    return redirect(url_for(".answer_year", token=token, year=year), code=303)
+
+
+def _render(token, sheet, *, saved=None, errors=(), form=None):
+    """The page; after a rejected post it shows what was posted (nothing of it was saved)."""
+    shown = {cell: value.value for cell, value in sheet.answers.items()}
+    comment = sheet.response.comment if sheet.response else ""
+    cannot_roles = set(sheet.response.cannot_roles) if sheet.response else set()
+    if form is not None and sheet.editable:
+        for day in sheet.days:
+            for venue in sheet.venues:
+                posted = form.get(cell_field(day.id, venue.id))
+                if posted in {a.value for a in Answer}:
+                    shown[(day.id, venue.id)] = posted
+        comment = form.get("comment", comment)
+        if "cannot_roles_shown" in form:
+            cannot_roles = set(form.getlist("cannot_roles"))
+    last_saved = None
+    if sheet.response is not None:
+        # Translators: a CLDR date-time pattern; Danish wants "d. MMMM y 'kl.' HH.mm".
+        last_saved = format_datetime(sheet.response.updated_at, _("d MMMM y 'at' HH:mm"))
+    return render_template(
+        "member/answer.html",
+        token=token,
+        sheet=sheet,
+        member=sheet.member,
+        network=sheet.network,
+        poll=sheet.poll,
+        labels=answer_labels(),
+        shown=shown,
+        comment=comment,
+        cannot_roles=cannot_roles,
+        errors=list(errors),
+        error_fields={e.field for e in errors},
+        saved=saved,
+        last_saved=last_saved,
+    )

@@ -1,0 +1,499 @@
+"""A member's answers to a year poll.
+
+`load_sheet` gathers everything the member page needs in a fixed, small number of queries;
+`parse_submission` validates a whole posted form (every problem is reported, each naming its
+field) before anything is written; `save` then writes only what changed, in one transaction.
+
+Form fields: `a-<day id>-<venue id>` = yes | maybe | no (a cell that is not posted keeps what is
+stored; a cell never answered has no row), `comment`, `cannot_roles` (role keys; only read when
+`cannot_roles_shown` is posted, so a partial post cannot wipe them) and `shortcut`:
+`all:<answer>`, `venue:<venue id>:<answer>` or `week:<Monday, ISO date>:<answer>`, which sets
+those cells before saving (the no-JavaScript path of the page's shortcut buttons).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
+from werkzeug.datastructures import MultiDict
+
+from .db import db
+from .i18n import long_date
+from .models import (
+    Answer,
+    Availability,
+    CandidateDay,
+    Meeting,
+    Member,
+    Network,
+    Poll,
+    Response,
+    Role,
+    Venue,
+    utcnow,
+)
+
+CELL_FIELD = re.compile(r"a-([0-9]{1,12})-([0-9]{1,12})")
+# C0 control characters other than tab, newline and carriage return (PostgreSQL refuses NUL).
+CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+ANSWERS = (Answer.YES, Answer.MAYBE, Answer.NO)
+
+
+def answer_labels() -> dict[Answer, str]:
+    return {Answer.YES: _("Yes"), Answer.MAYBE: _("If need be"), Answer.NO: _("No")}
+
+
+def cell_field(day_id: int, venue_id: int) -> str:
+    return f"a-{day_id}-{venue_id}"
+
+
+def monday(day: date) -> date:
+    year, week, _weekday = day.isocalendar()
+    return date.fromisocalendar(year, week, 1)
+
+
+@dataclass(frozen=True)
+class Tally:
+    """Other members who said yes / if need be to one day at one venue (names, sorted)."""
+
+    yes: tuple[str, ...] = ()
+    maybe: tuple[str, ...] = ()
+
+
+@dataclass
+class Week:
+    monday: date
+    days: list[CandidateDay]
+
+    @property
+    def key(self) -> str:
+        return self.monday.isoformat()
+
+
+@dataclass
+class MeetingGroup:
+    meeting: Meeting
+    weeks: list[Week]
+
+
+@dataclass
+class Sheet:
+    """One member's view of one poll: plain lookups, so templates run no queries."""
+
+    member: Member
+    network: Network
+    poll: Poll
+    polls: list[Poll]
+    venues: list[Venue]
+    roles: list[Role]
+    meetings: list[Meeting]
+    days: list[CandidateDay]
+    answers: dict[tuple[int, int], Answer]
+    response: Response | None
+    others: dict[tuple[int, int], Tally] | None  # None: hidden by the poll, or not loaded
+    today: date
+    day_labels: dict[int, str] = field(default_factory=dict)
+
+    @property
+    def closed_reason(self) -> str | None:
+        """'closed' (the coordinator closed the poll), 'deadline' (passed) or None (open)."""
+        if not self.poll.is_open:
+            return "closed"
+        if self.poll.deadline is not None and self.today > self.poll.deadline:
+            return "deadline"
+        return None
+
+    @property
+    def editable(self) -> bool:
+        return self.closed_reason is None
+
+    @property
+    def groups(self) -> list[MeetingGroup]:
+        """Days by meeting, then by ISO week."""
+        by_meeting: dict[int, list[CandidateDay]] = defaultdict(list)
+        for day in self.days:
+            by_meeting[day.meeting_id].append(day)
+        groups = []
+        for meeting in self.meetings:
+            weeks: list[Week] = []
+            for day in by_meeting.get(meeting.id, []):
+                start = monday(day.day)
+                if not weeks or weeks[-1].monday != start:
+                    weeks.append(Week(start, []))
+                weeks[-1].days.append(day)
+            if weeks:
+                groups.append(MeetingGroup(meeting, weeks))
+        return groups
+
+    def closed_message(self) -> str | None:
+        if self.closed_reason == "closed":
+            return _(
+                "Answers: the poll for %(year)d is closed, so your answers can no longer be "
+                "changed.",
+                year=self.poll.year,
+            )
+        if self.closed_reason == "deadline":
+            return _(
+                "Answers: the deadline was %(date)s, so your answers can no longer be changed.",
+                date=long_date(self.poll.deadline),
+            )
+        return None
+
+
+def local_today(network: Network) -> date:
+    return datetime.now(ZoneInfo(network.timezone or "Europe/Copenhagen")).date()
+
+
+def network_polls(member: Member) -> list[Poll]:
+    return list(
+        db.session.scalars(
+            select(Poll).where(Poll.network_id == member.network_id).order_by(Poll.year)
+        )
+    )
+
+
+def current_poll(polls: list[Poll]) -> Poll | None:
+    """The latest open poll, else the latest poll, else None."""
+    open_polls = [p for p in polls if p.is_open]
+    candidates = open_polls or polls
+    return candidates[-1] if candidates else None
+
+
+def load_sheet(
+    member: Member,
+    poll: Poll,
+    polls: list[Poll] | None = None,
+    today: date | None = None,
+    *,
+    with_others: bool = True,
+) -> Sheet:
+    """Everything the page shows; `with_others=False` skips the other members' answers (a save
+    does not need them; add them with `add_others` if the page is shown after all)."""
+    network = member.network
+    if polls is None:
+        polls = network_polls(member)
+    venues = list(
+        db.session.scalars(
+            select(Venue).where(Venue.network_id == network.id).order_by(Venue.position, Venue.id)
+        )
+    )
+    roles = list(
+        db.session.scalars(
+            select(Role).where(Role.network_id == network.id).order_by(Role.position, Role.id)
+        )
+    )
+    meetings = list(
+        db.session.scalars(
+            select(Meeting).where(Meeting.poll_id == poll.id).order_by(Meeting.position, Meeting.id)
+        )
+    )
+    days = list(
+        db.session.scalars(
+            select(CandidateDay).where(CandidateDay.poll_id == poll.id).order_by(CandidateDay.day)
+        )
+    )
+    poll_day_ids = select(CandidateDay.id).where(CandidateDay.poll_id == poll.id)
+    answers = {
+        (day_id, venue_id): Answer(value)
+        for day_id, venue_id, value in db.session.execute(
+            select(Availability.day_id, Availability.venue_id, Availability.value).where(
+                Availability.member_id == member.id, Availability.day_id.in_(poll_day_ids)
+            )
+        )
+    }
+    response = db.session.scalar(
+        select(Response).where(Response.poll_id == poll.id, Response.member_id == member.id)
+    )
+    sheet = Sheet(
+        member=member,
+        network=network,
+        poll=poll,
+        polls=polls,
+        venues=venues,
+        roles=roles,
+        meetings=meetings,
+        days=days,
+        answers=answers,
+        response=response,
+        others=None,
+        today=today or local_today(network),
+        day_labels={d.id: long_date(d.day) for d in days},
+    )
+    if with_others:
+        add_others(sheet)
+    return sheet
+
+
+def add_others(sheet: Sheet) -> None:
+    """Other members' yes / if need be per cell, unless the poll hides them (others stay None)."""
+    if sheet.poll.hide_answers or sheet.others is not None:
+        return
+    poll_day_ids = select(CandidateDay.id).where(CandidateDay.poll_id == sheet.poll.id)
+    sheet.others = _others(sheet.member, poll_day_ids)
+
+
+def _others(member: Member, poll_day_ids) -> dict[tuple[int, int], Tally]:
+    rows = db.session.execute(
+        select(Availability.day_id, Availability.venue_id, Availability.value, Member.name)
+        .join(Member, Member.id == Availability.member_id)
+        .where(
+            Availability.day_id.in_(poll_day_ids),
+            Availability.member_id != member.id,
+            Availability.value.in_([Answer.YES, Answer.MAYBE]),
+            Member.active.is_(True),
+        )
+    )
+    yes: dict[tuple[int, int], list[str]] = defaultdict(list)
+    maybe: dict[tuple[int, int], list[str]] = defaultdict(list)
+    for day_id, venue_id, value, name in rows:
+        (yes if value == Answer.YES else maybe)[(day_id, venue_id)].append(name)
+    return {
+        cell: Tally(
+            tuple(sorted(yes.get(cell, ()), key=str.casefold)),
+            tuple(sorted(maybe.get(cell, ()), key=str.casefold)),
+        )
+        for cell in yes.keys() | maybe.keys()
+    }
+
+
+# --- a submission ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FieldError:
+    field: str  # the form field's name ("comment", "cannot_roles", "a-12-3", "shortcut", "")
+    message: str  # names the field in the user's language
+
+
+class Invalid(Exception):
+    """The submission is invalid: every problem found, and the HTTP status to answer with."""
+
+    def __init__(self, errors: list[FieldError], status: int = 400):
+        super().__init__("; ".join(e.message for e in errors))
+        self.errors = errors
+        self.status = status
+
+
+@dataclass(frozen=True)
+class Shortcut:
+    kind: str  # "all", "venue" or "week"
+    target: str  # venue id or Monday's ISO date; "" for "all"
+    value: Answer
+
+
+@dataclass
+class Submission:
+    answers: dict[tuple[int, int], Answer]  # posted cells, with any shortcut applied
+    comment: str | None  # None: not posted, keep the stored one
+    cannot_roles: list[str] | None  # None: not posted, keep the stored ones
+    shortcut: Shortcut | None = None
+
+
+def parse_submission(sheet: Sheet, form: MultiDict) -> Submission:
+    """The validated submission, or Invalid listing every problem (nothing is written)."""
+    if not sheet.editable:
+        raise Invalid([FieldError("", sheet.closed_message())], status=403)
+    errors: list[FieldError] = []
+    days = {d.id: d for d in sheet.days}
+    venues = {v.id: v for v in sheet.venues}
+    labels = answer_labels()
+    answers: dict[tuple[int, int], Answer] = {}
+    for name in form:
+        if not name.startswith("a-"):
+            continue
+        match = CELL_FIELD.fullmatch(name)
+        cell = (int(match[1]), int(match[2])) if match else None
+        if cell is None or cell[0] not in days or cell[1] not in venues:
+            errors.append(
+                FieldError(
+                    name,
+                    _(
+                        'Answer field "%(field)s": there is no such day or venue in this poll.',
+                        field=_shorten(name),
+                    ),
+                )
+            )
+            continue
+        where = {"day": sheet.day_labels[cell[0]], "venue": venues[cell[1]].name}
+        values = form.getlist(name)
+        if len(values) != 1:
+            errors.append(
+                FieldError(name, _("Answer for %(day)s at %(venue)s: choose one answer.", **where))
+            )
+            continue
+        try:
+            answers[cell] = Answer(values[0])
+        except ValueError:
+            errors.append(
+                FieldError(
+                    name,
+                    _(
+                        "Answer for %(day)s at %(venue)s: choose %(yes)s, %(maybe)s or %(no)s.",
+                        yes=labels[Answer.YES],
+                        maybe=labels[Answer.MAYBE],
+                        no=labels[Answer.NO],
+                        **where,
+                    ),
+                )
+            )
+
+    comment = form.get("comment")
+    if comment is not None:
+        comment = comment.replace("\r\n", "\n").replace("\r", "\n").strip()
+        limit = current_app.config["COMMENT_MAX_LENGTH"]
+        if len(comment) > limit:
+            errors.append(
+                FieldError(
+                    "comment",
+                    _(
+                        "Comment: at most %(max)d characters (you wrote %(count)d).",
+                        max=limit,
+                        count=len(comment),
+                    ),
+                )
+            )
+        elif CONTROL_CHARS.search(comment):
+            errors.append(
+                FieldError("comment", _("Comment: remove the invisible control characters."))
+            )
+
+    cannot_roles = None
+    if "cannot_roles_shown" in form or "cannot_roles" in form:
+        known = [r.key for r in sheet.roles]
+        posted = form.getlist("cannot_roles")
+        for key in posted:
+            if key not in known:
+                errors.append(
+                    FieldError(
+                        "cannot_roles",
+                        _(
+                            'Roles I cannot take this year: "%(key)s" is not a role in this '
+                            "network.",
+                            key=_shorten(key),
+                        ),
+                    )
+                )
+        cannot_roles = [k for k in known if k in posted]  # the network's order, no duplicates
+
+    shortcut = None
+    if "shortcut" in form:
+        shortcut = _parse_shortcut(form.get("shortcut", ""), sheet)
+        if shortcut is None:
+            errors.append(FieldError("shortcut", _("Shortcut: unknown action.")))
+
+    if errors:
+        raise Invalid(errors)
+    if shortcut is not None:
+        for cell in shortcut_cells(sheet, shortcut):
+            answers[cell] = shortcut.value
+    return Submission(answers, comment, cannot_roles, shortcut)
+
+
+def _shorten(text: str, limit: int = 60) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _parse_shortcut(value: str, sheet: Sheet) -> Shortcut | None:
+    parts = value.split(":")
+    try:
+        answer = Answer(parts[-1])
+    except ValueError:
+        return None
+    if parts[0] == "all" and len(parts) == 2:
+        return Shortcut("all", "", answer)
+    if len(parts) != 3:
+        return None
+    if parts[0] == "venue" and any(str(v.id) == parts[1] for v in sheet.venues):
+        return Shortcut("venue", parts[1], answer)
+    if parts[0] == "week" and any(monday(d.day).isoformat() == parts[1] for d in sheet.days):
+        return Shortcut("week", parts[1], answer)
+    return None
+
+
+def shortcut_cells(sheet: Sheet, shortcut: Shortcut) -> list[tuple[int, int]]:
+    return [
+        (day.id, venue.id)
+        for day in sheet.days
+        if shortcut.kind != "week" or monday(day.day).isoformat() == shortcut.target
+        for venue in sheet.venues
+        if shortcut.kind != "venue" or str(venue.id) == shortcut.target
+    ]
+
+
+def shortcut_message(sheet: Sheet, shortcut: Shortcut) -> str:
+    answer = answer_labels()[shortcut.value]
+    if shortcut.kind == "week":
+        week = date.fromisoformat(shortcut.target).isocalendar().week
+        return _("All of week %(week)d set to %(answer)s.", week=week, answer=answer)
+    if shortcut.kind == "venue":
+        venue = next(v for v in sheet.venues if str(v.id) == shortcut.target)
+        return _("Every day at %(venue)s set to %(answer)s.", venue=venue.name, answer=answer)
+    return _("All days set to %(answer)s.", answer=answer)
+
+
+# --- writing --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SaveResult:
+    changed: int  # answer cells inserted or updated
+    saved_at: datetime
+
+
+def _insert(model):
+    dialect = db.session.get_bind().dialect.name
+    if dialect == "postgresql":
+        return postgresql.insert(model)
+    if dialect == "sqlite":
+        return sqlite.insert(model)
+    raise RuntimeError(f"no upsert for {dialect}")  # pragma: no cover
+
+
+def save(sheet: Sheet, submission: Submission) -> SaveResult:
+    """Write the changed cells and the Response row (its existence = 'has answered'), then
+    commit: all of it or, on any error, none of it."""
+    member_id, poll_id = sheet.member.id, sheet.poll.id
+    changed = [
+        {"member_id": member_id, "day_id": day_id, "venue_id": venue_id, "value": value}
+        for (day_id, venue_id), value in submission.answers.items()
+        if sheet.answers.get((day_id, venue_id)) != value
+    ]
+    now = utcnow()
+    try:
+        if changed:
+            stmt = _insert(Availability)
+            stmt = stmt.on_conflict_do_update(
+                index_elements=["member_id", "day_id", "venue_id"],
+                set_={"value": stmt.excluded.value},
+            )
+            db.session.execute(stmt, changed)
+        written = {"updated_at": now}
+        if submission.comment is not None:
+            written["comment"] = submission.comment
+        if submission.cannot_roles is not None:
+            written["cannot_roles"] = submission.cannot_roles
+        stmt = _insert(Response).values(
+            poll_id=poll_id,
+            member_id=member_id,
+            comment=written.get("comment", ""),
+            cannot_roles=written.get("cannot_roles", []),
+            updated_at=now,
+        )
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["poll_id", "member_id"],
+            set_={column: getattr(stmt.excluded, column) for column in written},
+        )
+        db.session.execute(stmt)
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    return SaveResult(len(changed), now)

@@ -1,0 +1,101 @@
+// Member page, progressive enhancement only: without this script the form posts and the
+// shortcut buttons apply on the server. With it, shortcuts set the radios at once (nothing is
+// saved until "Save answers") and saving goes by fetch, announced in the role=status region.
+(function () {
+  "use strict";
+  var form = document.getElementById("answers");
+  var status = document.getElementById("save-status");
+  var errorsBox = document.getElementById("form-errors");
+  var meta = document.querySelector('meta[name="csrf-token"]');
+  if (!form || !status || !window.fetch || !window.URLSearchParams || !window.FormData) return;
+
+  function announce(text) {
+    // Empty first, so a repeated message ("Gemt kl. ...") is announced again.
+    status.textContent = "";
+    window.setTimeout(function () { status.textContent = text; }, 50);
+  }
+
+  function showErrors(errors) {
+    errorsBox.textContent = "";
+    if (!errors.length) return;
+    var box = document.createElement("div");
+    box.className = "error-summary";
+    box.setAttribute("role", "alert");
+    var list = document.createElement("ul");
+    errors.forEach(function (error) {
+      var item = document.createElement("li");
+      item.textContent = error.message;
+      list.appendChild(item);
+    });
+    box.appendChild(list);
+    errorsBox.appendChild(box);
+    errorsBox.focus();
+  }
+
+  function applyShortcut(value) {
+    var parts = value.split(":");
+    var answer = parts[parts.length - 1];
+    var selector;
+    if (parts[0] === "all") selector = "td[data-venue]";
+    else if (parts[0] === "venue") selector = 'td[data-venue="' + CSS.escape(parts[1]) + '"]';
+    else if (parts[0] === "week") selector = 'tr[data-week="' + CSS.escape(parts[1]) + '"] td[data-venue]';
+    else return false;
+    var radios = form.querySelectorAll(selector + ' input[type="radio"][value="' + CSS.escape(answer) + '"]');
+    radios.forEach(function (radio) { radio.checked = true; });
+    return radios.length > 0;
+  }
+
+  var dirty = false;
+  function markDirty() {
+    if (dirty) return;
+    dirty = true;
+    announce(form.dataset.unsaved);
+  }
+  form.addEventListener("change", markDirty);
+  window.addEventListener("beforeunload", function (event) {
+    if (dirty) { event.preventDefault(); event.returnValue = ""; }
+  });
+
+  var saving = false;
+  form.addEventListener("submit", function (event) {
+    var submitter = event.submitter;
+    if (submitter && submitter.name === "shortcut") {
+      event.preventDefault();
+      if (applyShortcut(submitter.value)) markDirty();
+      return;
+    }
+    event.preventDefault();
+    if (saving) return;
+    saving = true;
+    announce(form.dataset.saving);
+    var body = new URLSearchParams(new FormData(form)); // urlencoded: no multipart part limit
+    fetch(form.action, {
+      method: "POST",
+      body: body,
+      credentials: "same-origin",
+      headers: { "Accept": "application/json", "X-CSRFToken": meta ? meta.content : "" },
+    })
+      .then(function (response) {
+        var type = response.headers.get("Content-Type") || "";
+        if (type.indexOf("application/json") === -1) {
+          // Not our JSON (an expired security token, a proxy error): say it was not saved.
+          throw new Error("no json");
+        }
+        return response.json();
+      })
+      .then(function (data) {
+        if (data.ok) {
+          dirty = false;
+          showErrors([]);
+          announce(data.message);
+        } else {
+          showErrors(data.errors || []);
+          announce("");
+        }
+      })
+      .catch(function () {
+        announce(form.dataset.failed);
+      })
+      .finally(function () { saving = false; });
+  });
+})();

@@ -1,0 +1,159 @@
+"""Browser tests: the app served on 127.0.0.1 in a thread, driven by Playwright in Debian's
+Chromium (/usr/bin/chromium; never downloaded). Fixtures here are for every e2e test:
+
+    live_server      the app on a session-wide SQLite file, with a seeded network (see LiveServer)
+    member_link      a new member of that network with no answers yet: the path of their link
+    page             pytest-playwright's page (Chromium, da-DK, Europe/Copenhagen, base_url set)
+    axe_violations   axe_violations(page) -> the serious and critical axe-core violations
+
+Mark test modules `pytestmark = pytest.mark.e2e`. Without /usr/bin/chromium the tests skip with
+the reason; with CI=true they fail instead.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from flask import Flask
+from flask_migrate import upgrade
+from werkzeug.serving import make_server
+
+from poll.db import db
+from poll.members import add_member
+from poll.models import Answer, Availability, CandidateDay, Network, Venue
+from tests.conftest import make_app
+from tests.factories import Fixture, make_network
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+SERIOUS = ("serious", "critical")
+
+
+@dataclass
+class LiveServer:
+    """The running app: its base URL, the Flask app (for `with app.app_context():`) and the
+    seeded network (tests.factories.Fixture: member tokens, coordinator e-mail; the password is
+    tests.factories.PASSWORD). Sara has answered Ja everywhere, Maria Hvis nødvendigt in week 9."""
+
+    url: str
+    app: Flask
+    network: Fixture
+
+    def member_path(self, key: str = "henrik", year: int | None = None) -> str:
+        return f"/m/{self.network.tokens[key]}" + (f"/{year}" if year else "")
+
+
+def _seed_answers(fx: Fixture) -> None:
+    days = db.session.scalars(select_days(fx.poll_id)).all()
+    venues = db.session.scalars(db.select(Venue).where(Venue.network_id == fx.network_id)).all()
+    for day in days:
+        for venue in venues:
+            db.session.add(
+                Availability(
+                    member_id=fx.member_ids["sara"],
+                    day_id=day.id,
+                    venue_id=venue.id,
+                    value=Answer.YES,
+                )
+            )
+            if day.day.isocalendar().week == 9:
+                db.session.add(
+                    Availability(
+                        member_id=fx.member_ids["maria"],
+                        day_id=day.id,
+                        venue_id=venue.id,
+                        value=Answer.MAYBE,
+                    )
+                )
+    db.session.commit()
+
+
+def select_days(poll_id: int):
+    return db.select(CandidateDay).where(CandidateDay.poll_id == poll_id)
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory) -> Iterator[LiveServer]:
+    """The app (CSRF on) on a migrated SQLite file, served by werkzeug on a free local port."""
+    url = f"sqlite:///{tmp_path_factory.mktemp('e2e') / 'e2e.sqlite3'}"
+    app = make_app(url, SERVER_NAME=None, WTF_CSRF_ENABLED=True)
+    with app.app_context():
+        upgrade()
+        fx = make_network()
+        _seed_answers(fx)
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name="live_server", daemon=True)
+    thread.start()
+    try:
+        yield LiveServer(f"http://127.0.0.1:{server.server_port}", app, fx)
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+        server.server_close()
+        with app.app_context():
+            db.engine.dispose()
+
+
+_numbers = itertools.count(1)
+
+
+@pytest.fixture
+def member_link(live_server) -> str:
+    """A new member of the seeded network, so each test starts with no answers: their link."""
+    n = next(_numbers)
+    with live_server.app.app_context():
+        network = db.session.get(Network, live_server.network.network_id)
+        _member, token = add_member(network, key=f"e2e{n}", name=f"Testperson {n}")
+        db.session.commit()
+    return f"/m/{token}"
+
+
+@pytest.fixture(scope="session")
+def base_url(live_server) -> str:
+    """pytest-playwright's base URL (relative page.goto), overriding its deprecated fallback."""
+    return live_server.url
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args) -> dict:
+    """Debian's Chromium, never a download: skip without it (fail under CI=true)."""
+    if not CHROMIUM.exists():
+        reason = f"{CHROMIUM} is missing (apt-get install chromium)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{reason}; CI=true: browser tests may not skip")
+        pytest.skip(reason)
+    return {**browser_type_launch_args, "executable_path": str(CHROMIUM), "args": CHROMIUM_ARGS}
+
+
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args) -> dict:
+    """Danish users: da-DK and Copenhagen time in every context."""
+    return {**browser_context_args, "locale": "da-DK", "timezone_id": "Europe/Copenhagen"}
+
+
+@pytest.fixture(scope="session")
+def axe_violations() -> Callable[..., list[dict]]:
+    """axe_violations(page, context=None) -> serious/critical violations (axe-core, offline)."""
+    axe = Axe()
+
+    def run(page, context=None) -> list[dict]:
+        results = axe.run(page, context=context)
+        return [
+            {
+                "id": v["id"],
+                "impact": v["impact"],
+                "help": v["help"],
+                "targets": [n["target"] for n in v["nodes"]],
+            }
+            for v in results.response["violations"]
+            if v.get("impact") in SERIOUS
+        ]
+
+    return run

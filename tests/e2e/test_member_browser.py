@@ -1,0 +1,99 @@
+"""The member page in Chromium: shortcut, save by fetch, reload; the plain-form path without
+JavaScript; no serious axe violations; per-day blocks on a phone."""
+
+import re
+
+import pytest
+from playwright.sync_api import Page, expect
+
+pytestmark = pytest.mark.e2e
+
+TUESDAY = "tirsdag den 2. marts 2027"
+FRIDAY = "fredag den 5. marts 2027"
+JUNE = "mandag den 7. juni 2027"
+
+
+def radio(page: Page, day: str, venue: str, answer: str):
+    return page.get_by_role("group", name=f"{day}, {venue}", exact=True).get_by_role(
+        "radio", name=answer, exact=True
+    )
+
+
+def test_week_shortcut_save_and_reload(page: Page, member_link: str):
+    page.goto(member_link)
+    expect(page.get_by_role("heading", level=1)).to_have_text("Dine svar for 2027")
+    page.get_by_role("button", name="Sæt hele uge 9 til Ja", exact=True).click()
+    # The script sets the radios at once, without a round trip, and says nothing is saved yet.
+    for day in (TUESDAY, FRIDAY):
+        for venue in ("Odense Bibliotek", "Vejle Bibliotek"):
+            expect(radio(page, day, venue, "Ja")).to_be_checked()
+    expect(page.locator("#save-status")).to_have_text("Ændringerne er ikke gemt endnu.")
+    radio(page, JUNE, "Vejle Bibliotek", "Hvis nødvendigt").check()
+
+    page.get_by_role("button", name="Gem svar", exact=True).click()
+    status = page.get_by_role("status").filter(has_text="Gemt")
+    expect(status).to_have_text(re.compile(r"^Gemt kl\. \d\d\.\d\d\.$"))
+    expect(status).to_be_visible()
+
+    page.reload()
+    expect(radio(page, TUESDAY, "Odense Bibliotek", "Ja")).to_be_checked()
+    expect(radio(page, FRIDAY, "Vejle Bibliotek", "Ja")).to_be_checked()
+    expect(radio(page, JUNE, "Vejle Bibliotek", "Hvis nødvendigt")).to_be_checked()
+    expect(radio(page, JUNE, "Odense Bibliotek", "Ja")).not_to_be_checked()
+    expect(page.locator("#answered-state")).to_contain_text("Du har svaret")
+
+
+@pytest.mark.browser_context_args(java_script_enabled=False)
+def test_without_javascript_shortcuts_and_save_are_plain_posts(page: Page, member_link: str):
+    page.goto(member_link)
+    page.get_by_role("button", name="Sæt alle dage på Vejle Bibliotek til Nej", exact=True).click()
+    expect(page.locator("#save-status")).to_have_text(
+        re.compile(r"^Alle dage på Vejle Bibliotek er sat til Nej\. Gemt kl\. [\d.]+\.$")
+    )
+    expect(radio(page, JUNE, "Vejle Bibliotek", "Nej")).to_be_checked()
+    radio(page, TUESDAY, "Odense Bibliotek", "Hvis nødvendigt").check()
+    page.get_by_label("Kommentar").fill("Kun formiddage")
+    page.get_by_role("button", name="Gem svar", exact=True).click()
+    expect(page.locator("#save-status")).to_have_text(re.compile(r"^Gemt kl\."))
+    expect(radio(page, TUESDAY, "Odense Bibliotek", "Hvis nødvendigt")).to_be_checked()
+    expect(radio(page, TUESDAY, "Vejle Bibliotek", "Nej")).to_be_checked()
+    expect(page.get_by_label("Kommentar")).to_have_value("Kun formiddage")
+
+
+def test_member_page_has_no_serious_axe_violations(page: Page, live_server, axe_violations):
+    page.goto(live_server.member_path("henrik"))
+    expect(page.get_by_text("Andre: 1 ja, 1 hvis nødvendigt").first).to_be_visible()
+    assert axe_violations(page) == []
+    page.set_viewport_size({"width": 390, "height": 844})
+    assert axe_violations(page) == []
+
+
+def _boxes(page: Page):
+    row = page.locator("tr.day").first
+    cells = row.locator("td")
+    return (
+        page.locator(".answer-grid thead").first.bounding_box(),
+        row.bounding_box(),
+        cells.nth(0).bounding_box(),
+        cells.nth(1).bounding_box(),
+    )
+
+
+def test_phone_shows_a_block_per_day_and_desktop_a_table(page: Page, member_link: str):
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.goto(member_link)
+    head, row, first, second = _boxes(page)
+    assert head["height"] > 20  # column headers shown
+    assert first["y"] == second["y"] and second["x"] > first["x"]  # venues side by side
+
+    page.set_viewport_size({"width": 390, "height": 844})
+    head, row, first, second = _boxes(page)
+    assert head["height"] <= 1 and head["width"] <= 1  # column headers only for screen readers
+    assert second["y"] >= first["y"] + first["height"] - 1  # venues stacked in the day's block
+    assert first["width"] > 0.9 * row["width"]
+    assert row["width"] <= 390
+    expect(page.locator("tr.day").first.locator(".cell-venue").first).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390  # no sideways scroll
+    # The first row of the next day starts below the previous day's block.
+    next_row = page.locator("tr.day").nth(1).bounding_box()
+    assert next_row["y"] >= row["y"] + row["height"]
