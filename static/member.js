@@ -88,6 +88,8 @@
           dirty = false;
           showErrors([]);
           announce(data.message);
+          var answered = document.getElementById("answered-state");
+          if (answered && data.answered) answered.textContent = data.answered;
         } else {
           showErrors(data.errors || []);
           announce("");

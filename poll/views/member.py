@@ -85,7 +85,8 @@ def answer_year(token: str, year: int):
     if submission.shortcut is not None:
         message = f"{shortcut_message(sheet, submission.shortcut)} {message}"
     if wants_json:
-        return jsonify(ok=True, message=message)
+        answered = _("You have answered; last saved %(when)s.", when=_saved_when(result.saved_at))
+        return jsonify(ok=True, message=message, answered=answered)
     session[SAVED_KEY] = message
     return redirect(url_for(".answer_year", token=token, year=year), code=303)
 
@@ -104,10 +105,7 @@ def _render(token, sheet, *, saved=None, errors=(), form=None):
         comment = form.get("comment", comment)
         if "cannot_roles_shown" in form:
             cannot_roles = set(form.getlist("cannot_roles"))
-    last_saved = None
-    if sheet.response is not None:
-        # Translators: a CLDR date-time pattern; Danish wants "d. MMMM y 'kl.' HH.mm".
-        last_saved = format_datetime(sheet.response.updated_at, _("d MMMM y 'at' HH:mm"))
+    last_saved = _saved_when(sheet.response.updated_at) if sheet.response is not None else None
     return render_template(
         "member/answer.html",
         token=token,
@@ -124,3 +122,8 @@ def _render(token, sheet, *, saved=None, errors=(), form=None):
         saved=saved,
         last_saved=last_saved,
     )
+
+
+def _saved_when(moment) -> str:
+    # Translators: a CLDR date-time pattern; Danish wants "d. MMMM y 'kl.' HH.mm".
+    return format_datetime(moment, _("d MMMM y 'at' HH:mm"))

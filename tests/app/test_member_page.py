@@ -498,7 +498,8 @@ def test_others_answers_are_summarised_unless_the_poll_hides_them(app, client, f
         client.post(url(fx, who, 2027), data={cell(grid, TUE, "odense"): value})
     client.post(url(fx, "maria", 2027), data={cell(grid, WED, "vejle"): "no"})
     html = client.get(url(fx)).get_data(as_text=True)
-    assert "<summary>Andre: 1 ja, 1 hvis nødvendigt</summary>" in html
+    assert '<p class="tally">Andre: 1 ja, 1 hvis nødvendigt</p>' in html
+    assert 'id="show-names"' in html
     assert '<span class="badge yes">Ja</span> Sara' in html
     assert '<span class="badge maybe">Hvis nødvendigt</span> Maria' in html
     # A "no" is not counted as coming.
@@ -508,6 +509,7 @@ def test_others_answers_are_summarised_unless_the_poll_hides_them(app, client, f
     set_poll(app, fx, hide_answers=True)
     hidden = client.get(url(fx)).get_data(as_text=True)
     assert "Andre:" not in hidden and "Sara" not in hidden and "Maria" not in hidden
+    assert 'id="show-names"' not in hidden
 
 
 # --- links, years, headers -------------------------------------------------------------------

@@ -63,6 +63,12 @@ def test_without_javascript_shortcuts_and_save_are_plain_posts(page: Page, membe
 def test_member_page_has_no_serious_axe_violations(page: Page, live_server, axe_violations):
     page.goto(live_server.member_path("henrik"))
     expect(page.get_by_text("Andre: 1 ja, 1 hvis nødvendigt").first).to_be_visible()
+    # Who answered is one checkbox away (no tab stop per cell), and works without script.
+    names = page.locator(".tally-names").first
+    expect(names).to_be_hidden()
+    page.get_by_label("Vis hvem der ellers har svaret Ja eller Hvis nødvendigt").check()
+    expect(names).to_contain_text("Sara")
+    expect(names).to_contain_text("Maria")
     assert axe_violations(page) == []
     page.set_viewport_size({"width": 390, "height": 844})
     assert axe_violations(page) == []
@@ -97,3 +103,26 @@ def test_phone_shows_a_block_per_day_and_desktop_a_table(page: Page, member_link
     # The first row of the next day starts below the previous day's block.
     next_row = page.locator("tr.day").nth(1).bounding_box()
     assert next_row["y"] >= row["y"] + row["height"]
+
+
+def test_keyboard_only_answer_and_enter_saves(page: Page, member_link: str):
+    page.goto(member_link)
+    first = radio(page, "mandag den 1. marts 2027", "Odense Bibliotek", "Ja")
+    first.focus()
+    page.keyboard.press("Space")
+    page.keyboard.press("ArrowRight")  # native radio group: the arrow moves and selects
+    expect(
+        radio(page, "mandag den 1. marts 2027", "Odense Bibliotek", "Hvis nødvendigt")
+    ).to_be_checked()
+    page.keyboard.press("Tab")  # on to the next group: Vejle the same day
+    page.keyboard.press("Space")
+    expect(radio(page, "mandag den 1. marts 2027", "Vejle Bibliotek", "Ja")).to_be_checked()
+    # Enter submits with the form's first submit button, which saves; it runs no shortcut.
+    page.keyboard.press("Enter")
+    expect(page.locator("#save-status")).to_have_text(re.compile(r"^Gemt kl\."))
+    expect(page.locator("#answered-state")).to_contain_text("Du har svaret")
+    page.reload()
+    expect(
+        radio(page, "mandag den 1. marts 2027", "Odense Bibliotek", "Hvis nødvendigt")
+    ).to_be_checked()
+    expect(radio(page, "tirsdag den 2. marts 2027", "Odense Bibliotek", "Ja")).not_to_be_checked()
