@@ -1,0 +1,175 @@
+"""Server time of the member page (render, save) and the coordinator's overview.
+
+A poll with 60 members, 46 candidate days and 2 venues, every member answered; the app runs
+in-process through Flask's test client, so the time is the server's alone (no network).
+Target (issue #2): median ≤ 50 ms each. Runs on SQLite, and on PostgreSQL when one answers.
+
+    .venv/bin/python bench/app_bench.py [--runs 40]
+"""
+
+import argparse
+import os
+import random
+import statistics
+import tempfile
+import time
+import uuid
+from datetime import date
+
+import sqlalchemy as sa
+from flask_migrate import upgrade
+
+from poll import create_app
+from poll.answers import cell_field
+from poll.auth import set_password
+from poll.days import Window
+from poll.db import db
+from poll.members import add_member
+from poll.models import Answer, Availability, CoordinatorAccount, Network, Response
+from poll.polls import MeetingSpec, create_poll, default_roles, default_venues
+
+TARGET_MS = 50.0
+MEMBERS, DAYS, VENUES = 60, 46, 2
+PG_ADMIN = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
+def seed() -> tuple[str, int]:
+    """The network; returns one member's token and the poll id."""
+    rng = random.Random(2027)
+    network = Network(slug="bench", name="Benchmark")
+    db.session.add(network)
+    default_venues(network)
+    default_roles(network)
+    tokens = []
+    for i in range(MEMBERS):
+        _member, token = add_member(
+            network,
+            key=f"m{i:02d}",
+            name=f"Medlem {i}",
+            email=f"m{i}@example.dk",
+            is_coordinator=i == 0,
+        )
+        tokens.append(token)
+    account = CoordinatorAccount(network=network, email="bench@example.dk", name="Bench")
+    set_password(account, "bench-password")
+    db.session.add(account)
+    db.session.flush()
+    # Three windows of whole weekdays in 2027 that give 46 candidate days together.
+    windows = [
+        Window(date(2027, 3, 1), date(2027, 3, 26)),
+        Window(date(2027, 6, 1), date(2027, 6, 24)),
+        Window(date(2027, 11, 29), date(2027, 12, 10)),
+    ]
+    poll = create_poll(
+        network, 2027, [MeetingSpec(f"m{i + 1}", f"Møde {i + 1}", w) for i, w in enumerate(windows)]
+    )
+    assert len(poll.days) == DAYS, len(poll.days)
+    venues = network.venues
+    rows = []
+    for member in network.members:
+        for day in poll.days:
+            for venue in venues:
+                rows.append(
+                    {
+                        "member_id": member.id,
+                        "day_id": day.id,
+                        "venue_id": venue.id,
+                        "value": rng.choice([Answer.YES, Answer.MAYBE, Answer.NO]),
+                    }
+                )
+        db.session.add(Response(poll_id=poll.id, member_id=member.id, comment="Bench"))
+    db.session.execute(sa.insert(Availability), rows)
+    db.session.commit()
+    return tokens[7], poll.id
+
+
+def timed(call, runs: int, expect: int = 200) -> float:
+    samples = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        response = call()
+        samples.append((time.perf_counter() - start) * 1000)
+        if response.status_code != expect:
+            raise SystemExit(f"unexpected status {response.status_code}, wanted {expect}")
+    return statistics.median(samples)
+
+
+def measure(url: str, runs: int) -> dict[str, float]:
+    app = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": url,
+            "SECRET_KEY": "bench",
+            "TESTING": True,
+            "WTF_CSRF_ENABLED": False,
+        }
+    )
+    with app.app_context():
+        upgrade()
+        token, poll_id = seed()
+        day_ids = [d for (d,) in db.session.execute(sa.text("SELECT id FROM candidate_days"))]
+        venue_ids = [v for (v,) in db.session.execute(sa.text("SELECT id FROM venues"))]
+    client = app.test_client()
+    page = f"/m/{token}/2027"
+    rng = random.Random(1)
+
+    def save():
+        form = {
+            cell_field(d, v): rng.choice(["yes", "maybe", "no"]) for d in day_ids for v in venue_ids
+        }
+        form["comment"] = "Kan bedst om tirsdagen."  # every cell changes, as at worst
+        return client.post(page, data=form)
+
+    figures = {"member page, render": timed(lambda: client.get(page), runs)}
+    figures["member page, save (92 cells)"] = timed(save, runs, expect=303)
+    coordinator = app.test_client()
+    coordinator.post(
+        "/tovholder/login", data={"email": "bench@example.dk", "password": "bench-password"}
+    )
+    overview = f"/tovholder/afstemninger/{poll_id}"
+    figures["coordinator overview"] = timed(lambda: coordinator.get(overview), runs)
+    with app.app_context():
+        db.engine.dispose()
+    return figures
+
+
+def postgres_url() -> str | None:
+    try:
+        admin = sa.create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
+        name = f"modeplan_bench_{uuid.uuid4().hex[:8]}"
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+        return PG_ADMIN.rsplit("/", 1)[0] + f"/{name}"
+    except Exception as error:
+        print(f"PostgreSQL skipped: {error.__class__.__name__}")
+        return None
+
+
+def drop(url: str) -> None:
+    admin = sa.create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)'))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=40)
+    args = parser.parse_args()
+    results = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        results["SQLite"] = measure(f"sqlite:///{tmp}/bench.sqlite3", args.runs)
+    if url := postgres_url():
+        try:
+            results["PostgreSQL"] = measure(url, args.runs)
+        finally:
+            drop(url)
+    print(f"\n{MEMBERS} members, {DAYS} days, {VENUES} venues; median of {args.runs} runs, ms")
+    print(f"{'':32}" + "".join(f"{engine:>12}" for engine in results) + f"{'target':>10}")
+    for name in next(iter(results.values())):
+        cells = "".join(f"{results[engine][name]:>12.1f}" for engine in results)
+        worst = max(results[engine][name] for engine in results)
+        verdict = "ok" if worst <= TARGET_MS else "MISSED"
+        print(f"{name:32}{cells}{TARGET_MS:>8.0f}  {verdict}")
+
+
+if __name__ == "__main__":
+    main()
