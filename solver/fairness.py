@@ -1,18 +1,16 @@
-"""Sums of squares, (base + n)², over counts n that are sums of Booleans, in a form the LP likes.
+"""The fairness sums of the spec, Σ (base + n)² over counts n that are sums of Booleans.
 
-Each square is written in unary: n = u₁ + … + u_c + overflow, with uⱼ ⇒ uⱼ₋₁ and cost
-Σ (2(base + j) − 1)·uⱼ, which is (base + n)² − base². Writing every count in full unary is
-large at 500 people, so the unary part stops at a cap c near the water-filling level and the
-overflow is priced at the next marginal cost. That price is exact for one unit of overflow and
-too low beyond, so the cost is a relaxation that is exact wherever overflow ≤ 1; the caller
-widens the encodings that overflow more and solves again.
+Two ways to their optimum. The band test (see `bands`) usually settles a sum with one
+feasibility solve. When it fails, the sum is minimised in unary: n = u₁ + … + u_J with
+uⱼ ⇒ uⱼ₋₁ and cost Σ (2(base + j) − 1)·uⱼ, which is (base + n)² − base², plus the
+water-filling lower bound as a cut.
 """
 
 from __future__ import annotations
 
 import heapq
+import itertools
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 
 from ortools.sat.python import cp_model
 
@@ -22,86 +20,113 @@ def marginal(base: int, j: int) -> int:
     return 2 * (base + j) - 1
 
 
-@dataclass
-class Square:
-    base: int
-    terms: Sequence[cp_model.IntVar]
-    unary: list[cp_model.IntVar] = field(default_factory=list)
-    overflow: cp_model.IntVar | None = None
-
-    def cost(self) -> cp_model.LinearExprT:
-        coeffs = [marginal(self.base, j) for j in range(1, len(self.unary) + 1)]
-        lin = cp_model.LinearExpr.weighted_sum(self.unary, coeffs)
-        if self.overflow is None:
-            return lin
-        return lin + marginal(self.base, len(self.unary) + 1) * self.overflow
-
-
 class SquareSum:
-    """Σ (base + n)² − base² over items, relaxed as described in the module docstring."""
+    """Σ (base + n)² − base² over items (base, Boolean terms), as a linear expression."""
 
-    def __init__(self, model: cp_model.CpModel, items: list[tuple[int, list, int]]) -> None:
-        """items: (base, Boolean terms, cap)."""
+    def __init__(self, model: cp_model.CpModel, items: list[tuple[int, Sequence]]) -> None:
         self.model = model
-        self.items = [Square(base, terms) for base, terms, _ in items if terms]
-        caps = [cap for _, terms, cap in items if terms]
-        for item, cap in zip(self.items, caps, strict=True):
-            size = len(item.terms)
-            c = max(1, min(size, cap))
-            item.unary = self._chain(c, None)
-            rest = cp_model.LinearExpr.sum(item.unary)
-            if size > c:
-                item.overflow = model.new_int_var(0, size - c, "")
-                rest = rest + item.overflow
-            model.add(cp_model.LinearExpr.sum(list(item.terms)) == rest)
-
-    def _chain(self, length: int, after: cp_model.IntVar | None) -> list[cp_model.IntVar]:
-        chain = [self.model.new_bool_var("") for _ in range(length)]
-        for prev, nxt in zip([after, *chain], chain, strict=False):
-            if prev is not None:
-                self.model.add_implication(nxt, prev)
-        return chain
+        units, costs = [], []
+        for base, terms in items:
+            if not terms:
+                continue
+            chain = [model.new_bool_var("") for _ in terms]
+            for prev, nxt in itertools.pairwise(chain):
+                model.add_implication(nxt, prev)
+            model.add(cp_model.LinearExpr.sum(list(terms)) == cp_model.LinearExpr.sum(chain))
+            units += chain
+            costs += [marginal(base, j) for j in range(1, len(chain) + 1)]
+        self._expr = cp_model.LinearExpr.weighted_sum(units, costs)
 
     def expr(self) -> cp_model.LinearExprT:
-        return cp_model.LinearExpr.sum([item.cost() for item in self.items])
-
-    def widen(self, values: Sequence[int]) -> bool:
-        """Give full unary to items whose overflow exceeds 1 in `values` (a solution by variable
-        index). Returns whether any item changed, i.e. whether the relaxation may have been
-        inexact for that solution."""
-        changed = False
-        for item in self.items:
-            if item.overflow is not None and values[item.overflow.index] > 1:
-                extra = self._chain(len(item.terms) - len(item.unary), item.unary[-1])
-                self.model.add(item.overflow == cp_model.LinearExpr.sum(extra))
-                item.unary += extra
-                item.overflow = None
-                changed = True
-        return changed
-
-    def freeze(self, value: int) -> None:
-        """Keep this optimum in later stages: with overflow ≤ 1 the relaxed cost is exact."""
-        self.model.add(self.expr() <= value)
-        for item in self.items:
-            if item.overflow is not None:
-                self.model.add(item.overflow <= 1)
+        return self._expr
 
 
-def water_fill(items: Sequence[tuple[int, int, int]], units: int) -> tuple[int, list[int]]:
-    """Cheapest way to hand out `units` to items (base, capacity, cap) at the relaxed marginal
-    costs of SquareSum, ignoring which meeting each unit comes from. Returns the cost (a lower
-    bound for SquareSum.expr over every plan) and each item's final level base + n."""
-    levels = [base for base, _, _ in items]
-    heap = [(marginal(base, 1), i, 1) for i, (base, size, _) in enumerate(items) if size > 0]
+def water_fill(items: Sequence[tuple[int, int]], units: int) -> int:
+    """The least Σ (base + n)² − base² over items (base, capacity) with Σ n = units, ignoring
+    which meeting each unit comes from: a lower bound for every plan."""
+    heap = [(marginal(base, 1), i, 1) for i, (base, size) in enumerate(items) if size > 0]
     heapq.heapify(heap)
     total = 0
     for _ in range(units):
         if not heap:
             break
         cost, i, j = heapq.heappop(heap)
-        base, size, cap = items[i]
         total += cost
-        levels[i] += 1
+        base, size = items[i]
         if j < size:
-            heapq.heappush(heap, (marginal(base, min(j + 1, max(1, cap) + 1)), i, j + 1))
-    return total, levels
+            heapq.heappush(heap, (marginal(base, j + 1), i, j + 1))
+    return total
+
+
+def bands(items: Sequence[tuple[int, int]], units: int) -> tuple[int, list[tuple[int, int]]]:
+    """The least Σ (base + n)² − base² over items (base, capacity) with Σ n = units, and, per
+    item, the range lo..hi its n may take in such a least allocation.
+
+    For separable convex costs an allocation is least exactly when there is a threshold θ such
+    that every unit given costs ≤ θ and every unit not given costs ≥ θ; so the least ones are
+    precisely those with each n in its band and Σ n = units. If a plan's counts fit the bands,
+    no plan does better, whatever else binds."""
+    if units <= 0:
+        return 0, [(0, 0)] * len(items)
+    costs = sorted(marginal(base, j) for base, size in items for j in range(1, size + 1))
+    threshold = costs[units - 1]
+    out = []
+    for base, size in items:
+        below = sum(1 for j in range(1, size + 1) if marginal(base, j) < threshold)
+        at = sum(1 for j in range(1, size + 1) if marginal(base, j) == threshold)
+        out.append((below, below + at))
+    return sum(costs[:units]), out
+
+
+class Fairness:
+    """One fairness sum of the spec, Σ (base + n)² over items whose counts n are sums of
+    Booleans, the items falling into pools whose counts add up to a known number of seats.
+
+    The cheap way to its optimum is the band test: if some plan has every count in its band
+    (see `bands`), those plans are exactly the optimal ones, so the bands can simply become
+    constraints. Only when no plan fits them is the sum minimised, through `squares()`."""
+
+    def __init__(self, model: cp_model.CpModel, items: list, pools: list) -> None:
+        """items: (key, base, terms); pools: (item indices, seats)."""
+        self.model = model
+        self.items = items
+        self.constant = sum(base * base for _, base, _ in items)
+        self.band = model.new_bool_var("")
+        self.bound = 0  # on Σ (base + n)² − base²
+        self.ranges: list[tuple[int, int]] = [(0, len(terms)) for _, _, terms in items]
+        for indices, seats in pools:
+            cost, ranges = bands([(items[i][1], len(items[i][2])) for i in indices], seats)
+            self.bound += cost
+            for i, (lo, hi) in zip(indices, ranges, strict=True):
+                self.ranges[i] = (lo, hi)
+                terms = items[i][2]
+                if lo > 0:
+                    model.add(cp_model.LinearExpr.sum(terms) >= lo).only_enforce_if(self.band)
+                if hi < len(terms):
+                    model.add(cp_model.LinearExpr.sum(terms) <= hi).only_enforce_if(self.band)
+        self.pools = pools
+        self.index = {key: i for i, (key, _, _) in enumerate(items)}
+        self.banded = False
+        self._squares: SquareSum | None = None
+
+    def keep_bands(self) -> None:
+        self.model.add_bool_and([self.band])
+        self.banded = True
+
+    def most(self, key) -> int:
+        """An upper bound on an item's count in every plan still allowed."""
+        i = self.index.get(key)
+        if i is None:
+            return 0
+        return self.ranges[i][1] if self.banded else len(self.items[i][2])
+
+    def squares(self) -> SquareSum:
+        """The sum as an objective, with the water-filling lower bound added as a cut."""
+        if self._squares is None:
+            self._squares = SquareSum(self.model, [(base, terms) for _, base, terms in self.items])
+            cut = sum(
+                water_fill([(self.items[i][1], len(self.items[i][2])) for i in ix], seats)
+                for ix, seats in self.pools
+            )
+            self.model.add(self._squares.expr() >= cut)
+        return self._squares

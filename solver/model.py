@@ -3,19 +3,16 @@ and one objective expression per later stage."""
 
 from __future__ import annotations
 
-import random
 from collections.abc import Sequence
 
 from ortools.sat.python import cp_model
 
 from solver.dates import Attendance
-from solver.fairness import SquareSum, water_fill
+from solver.fairness import Fairness
 from solver.instance import Instance
 from solver.score import Plan, counted, load_counted
 
 Lit = cp_model.IntVar | int
-
-_TIE_RANGE = 1 << 20  # seeded tie-break weights; large so that two plans tie only by accident
 
 
 class PlanModel:
@@ -48,11 +45,10 @@ class PlanModel:
         for k, meeting in enumerate(meetings):
             self._meeting_roles(k, meeting.id)
 
-        self._constant = 0
-        self.fair_roles, self.fair_roles_bound = self._role_squares()
-        self.fair_load, self.fair_load_bound = self._load_squares()
-        m.add(self.fair_roles.expr() >= self.fair_roles_bound)
-        m.add(self.fair_load.expr() >= self.fair_load_bound)
+        self.fairness = {
+            "roles": Fairness(m, self._role_items(), self._role_seats()),
+            "load": Fairness(m, self._load_items(), self._load_seats()),
+        }
 
     def _day(self, k: int) -> cp_model.LinearExprT:
         return cp_model.LinearExpr.weighted_sum(
@@ -125,60 +121,47 @@ class PlanModel:
 
     # --- fairness ------------------------------------------------------------------------
 
+    def _terms(self, p: str, role: str) -> list[cp_model.IntVar]:
+        return [self.r[p, k, role] for k in range(len(self.options)) if (p, k, role) in self.r]
+
     def _seats(self, role: str) -> int:
         """Seats of a role over the plan that are not taken by its `always` holders."""
         r = self.instance.role(role)
         return (r.per_meeting - len(r.always)) * len(self.options)
 
-    def _role_squares(self) -> tuple[SquareSum, int]:
-        items, bound = [], 0
-        for role in self.instance.roles:
-            people = counted(self.instance, role.id)
-            terms = [self._terms(p, role.id) for p in people]
-            bases = [self.instance.past(p, role.id) for p in people]
-            _, levels = water_fill(
-                [(b, len(t), len(t)) for b, t in zip(bases, terms, strict=True)],
-                self._seats(role.id),
-            )
-            top = max(levels, default=0)
-            caps = [top + 1 - b for b in bases]
-            cost, _ = water_fill(
-                [(b, len(t), c) for b, t, c in zip(bases, terms, caps, strict=True)],
-                self._seats(role.id),
-            )
-            bound += cost
-            self._constant += sum(b * b for b in bases)
-            items += zip(bases, terms, caps, strict=True)
-        return SquareSum(self.model, items), bound
-
-    def fairness_constant(self) -> int:
-        """The score's fairness minus the two SquareSum costs: Σ base² over everyone counted."""
-        return self._constant
-
-    def _terms(self, p: str, role: str) -> list[cp_model.IntVar]:
-        return [self.r[p, k, role] for k in range(len(self.options)) if (p, k, role) in self.r]
-
-    def _load_squares(self) -> tuple[SquareSum, int]:
-        inst, meetings = self.instance, len(self.options)
-        people = load_counted(inst)
-        bases = [
-            sum(
-                inst.past(p, r.id) + (meetings if p in self.always[r.id] else 0) for r in inst.roles
-            )
-            for p in people
+    def _role_items(self) -> list[tuple[tuple[str, str], int, list]]:
+        return [
+            ((p, role.id), self.instance.past(p, role.id), self._terms(p, role.id))
+            for role in self.instance.roles
+            for p in counted(self.instance, role.id)
         ]
-        terms = [[v for r in inst.roles for v in self._terms(p, r.id)] for p in people]
-        seats = sum(self._seats(r.id) for r in inst.roles)
-        _, levels = water_fill(
-            [(b, len(t), len(t)) for b, t in zip(bases, terms, strict=True)], seats
-        )
-        top = max(levels, default=0)
-        caps = [top + 1 - b for b in bases]
-        cost, _ = water_fill(
-            [(b, len(t), c) for b, t, c in zip(bases, terms, caps, strict=True)], seats
-        )
-        self._constant += sum(b * b for b in bases)
-        return SquareSum(self.model, list(zip(bases, terms, caps, strict=True))), cost
+
+    def _role_seats(self) -> list[tuple[list[int], int]]:
+        """Which role items share each role's seats: items are numbered as in _role_items."""
+        out, i = [], 0
+        for role in self.instance.roles:
+            n = len(counted(self.instance, role.id))
+            out.append((list(range(i, i + n)), self._seats(role.id)))
+            i += n
+        return out
+
+    def _load_items(self) -> list[tuple[str, int, list]]:
+        inst, meetings = self.instance, len(self.options)
+        return [
+            (
+                p,
+                sum(
+                    inst.past(p, r.id) + (meetings if p in self.always[r.id] else 0)
+                    for r in inst.roles
+                ),
+                [v for r in inst.roles for v in self._terms(p, r.id)],
+            )
+            for p in load_counted(inst)
+        ]
+
+    def _load_seats(self) -> list[tuple[list[int], int]]:
+        people = len(load_counted(self.instance))
+        return [(list(range(people)), sum(self._seats(r.id) for r in self.instance.roles))]
 
     # --- other stages --------------------------------------------------------------------
 
@@ -206,9 +189,10 @@ class PlanModel:
         repeated at consecutive meetings, weighted so that each strictly dominates the next."""
         m, inst, meetings = self.model, self.instance, len(self.options)
         repeat: list[cp_model.IntVar] = []
+        most = self.fairness["roles"].most
         for (p, k, role), a in self.r.items():
             b = self.r.get((p, k + 1, role))
-            if b is not None:
+            if b is not None and most((p, role)) > 1:
                 both = m.new_bool_var("")
                 m.add(a + b - both <= 1)
                 repeat.append(both)
@@ -254,12 +238,6 @@ class PlanModel:
         both = self.model.new_bool_var("")
         self.model.add(held + said_maybe - both <= 1)
         return both
-
-    def tie_break(self, seed: int) -> cp_model.LinearExprT:
-        rng = random.Random(seed)
-        lits = [x for xs in self.x for x in xs] + [self.r[key] for key in sorted(self.r)]
-        weights = [rng.randrange(1, _TIE_RANGE) for _ in lits]
-        return cp_model.LinearExpr.weighted_sum(lits, weights)
 
     # --- solutions -----------------------------------------------------------------------
 

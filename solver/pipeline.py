@@ -18,7 +18,6 @@ from ortools.sat.python import cp_model
 from solver.core import conflicting_rules
 from solver.dates import best_attendance
 from solver.explain import given_up, infeasible
-from solver.fairness import SquareSum
 from solver.i18n import Text
 from solver.instance import Instance, parse_instance
 from solver.model import PlanModel
@@ -87,15 +86,15 @@ class _Run:
         self.model = model = PlanModel(self.inst, attendance)
         self.plan = Plan(attendance.path, attendance.staffing)
         model.hint_plan(self.plan)
-        self.bounds = {"roles": model.fair_roles_bound, "load": model.fair_load_bound}
+        self.bounds = {key: f.bound for key, f in model.fairness.items()}
         stages: list[Callable[[], bool]] = []
         if self.inst.previous is not None:
             stages.append(lambda: self._linear(model.stability()))
         stages += [
-            lambda: self._squares(model.fair_roles, "roles"),
-            lambda: self._squares(model.fair_load, "load"),
+            lambda: self._fairness("roles"),
+            lambda: self._fairness("load"),
             lambda: self._linear(model.rotation()),
-            lambda: self._linear(model.tie_break(self.options.seed), freeze=False),
+            self._tie_break,
         ]
         proven = all(self._stage(stage) for stage in stages)
 
@@ -103,7 +102,9 @@ class _Run:
         figures["attendees_bound"] = attendance.attendees
         explanation = given_up(self.inst, self.plan, self.text)
         if not proven:
-            figures["fairness_bound"] = model.fairness_constant() + sum(self.bounds.values())
+            figures["fairness_bound"] = sum(
+                f.constant + self.bounds[key] for key, f in model.fairness.items()
+            )
             explanation.insert(
                 0,
                 self.text.gettext(
@@ -117,48 +118,92 @@ class _Run:
     def _elapsed(self) -> float:
         return time.perf_counter() - self.started
 
-    def _minimise(self, expr: cp_model.LinearExprT) -> _Outcome | None:
-        params = cp_model.CpSolver()
-        params.parameters.num_workers = self.options.workers
-        params.parameters.random_seed = self.options.seed
+    def _solve(self) -> tuple[cp_model.CpSolverStatus, cp_model.CpSolver] | None:
+        """Solve the model as it stands; None when time ran out before any solution."""
+        solver = cp_model.CpSolver()
+        solver.parameters.num_workers = self.options.workers
+        solver.parameters.random_seed = self.options.seed
         if self.deadline is not None:
             left = self.deadline - time.perf_counter()
             if left <= 0:
                 return None
-            params.parameters.max_time_in_seconds = left
-        self.model.model.minimize(expr)
-        status = params.solve(self.model.model)
+            solver.parameters.max_time_in_seconds = left
+        status = solver.solve(self.model.model)
         if status == cp_model.UNKNOWN:
             return None
-        if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-            raise RuntimeError(f"a planning stage ended {params.status_name(status)}")
-        values = list(params.response_proto.solution)
-        self.plan = self.model.plan(values)
-        self.model.hint_values(values)
+        if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE, cp_model.INFEASIBLE):
+            raise RuntimeError(f"a planning stage ended {solver.status_name(status)}")
+        if status != cp_model.INFEASIBLE:
+            values = list(solver.response_proto.solution)
+            self.plan = self.model.plan(values)
+            self.model.hint_values(values)
+        return status, solver
+
+    def _minimise(self, expr: cp_model.LinearExprT) -> _Outcome | None:
+        self.model.model.minimize(expr)
+        solved = self._solve()
+        if solved is None:
+            return None
+        status, solver = solved
+        if status == cp_model.INFEASIBLE:
+            raise RuntimeError("a planning stage lost the plan of the stage before")
         return _Outcome(
-            values,
-            round(params.objective_value),
-            round(params.best_objective_bound),
+            list(solver.response_proto.solution),
+            round(solver.objective_value),
+            round(solver.best_objective_bound),
             status == cp_model.OPTIMAL,
         )
 
-    def _linear(self, expr: cp_model.LinearExprT, *, freeze: bool = True) -> bool:
+    def _fits(self, literal: cp_model.IntVar) -> bool | None:
+        """Whether some plan keeps the constraints behind `literal`; None if time ran out."""
+        model = self.model.model
+        model.clear_objective()
+        model.add_assumptions([literal])
+        solved = self._solve()
+        model.clear_assumptions()
+        return None if solved is None else solved[0] != cp_model.INFEASIBLE
+
+    def _linear(self, expr: cp_model.LinearExprT) -> bool:
         out = self._minimise(expr)
         if out is None or not out.proven:
             return False
-        if freeze:
-            self.model.model.add(expr <= out.value)
+        self.model.model.add(expr <= out.value)
         return True
 
-    def _squares(self, squares: SquareSum, key: str) -> bool:
-        while True:
-            out = self._minimise(squares.expr())
-            if out is None:
+    def _fairness(self, key: str) -> bool:
+        fairness = self.model.fairness[key]
+        fits = self._fits(fairness.band)
+        if fits is None:
+            return False
+        if fits:
+            fairness.keep_bands()
+            return True
+        squares = fairness.squares()
+        out = self._minimise(squares.expr())
+        if out is None:
+            return False
+        self.bounds[key] = max(self.bounds[key], out.bound)
+        if out.proven:
+            self.model.model.add(squares.expr() <= out.value)
+        return out.proven
+
+    def _tie_break(self) -> bool:
+        """Every earlier stage is proven, so the model now reads the same whatever the number of
+        workers, and its plans are exactly the optimal ones. One seeded worker without a hint
+        searches that model the same way every time: its first plan is the tie-break."""
+        model = self.model.model
+        model.clear_objective()
+        model.clear_hints()
+        solver = cp_model.CpSolver()
+        solver.parameters.num_workers = 1
+        solver.parameters.random_seed = self.options.seed
+        if self.deadline is not None:
+            left = self.deadline - time.perf_counter()
+            if left <= 0:
                 return False
-            self.bounds[key] = max(self.bounds[key], out.bound)
-            if not out.proven:
-                return False
-            if not squares.widen(out.values):
-                squares.freeze(out.value)
-                self.bounds[key] = out.value
-                return True
+            solver.parameters.max_time_in_seconds = left
+        status = solver.solve(model)
+        if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            return False
+        self.plan = self.model.plan(list(solver.response_proto.solution))
+        return True

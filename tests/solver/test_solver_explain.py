@@ -110,8 +110,9 @@ def test_what_a_plan_gives_up():
     ]
     result = solve(doc, SolveOptions(language="en"))
     assert result["status"] == "optimal"
+    day = int(result["meetings"][0]["date"][-2:])
     venue = result["meetings"][0]["venue"].capitalize()
-    assert result["explanation"][0] == f"Møde 1 (March 1, 2027, {venue}): Dina cannot come."
+    assert result["explanation"][0] == f"Møde 1 (March {day}, 2027, {venue}): Dina cannot come."
     assert "Anna has the role Referent at both Møde 1 and Møde 2." in result["explanation"]
     assert (
         "Anna has the role Referent at Møde 2 but answered only “if need be”."
