@@ -45,6 +45,7 @@ CELL_FIELD = re.compile(r"a-([0-9]{1,12})-([0-9]{1,12})")
 # C0 control characters other than tab, newline and carriage return (PostgreSQL refuses NUL).
 CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 ANSWERS = (Answer.YES, Answer.MAYBE, Answer.NO)
+MAX_ERRORS = 20  # a forged post with thousands of bad fields gets a short page, not a huge one
 
 
 def answer_labels() -> dict[Answer, str]:
@@ -389,6 +390,12 @@ def parse_submission(sheet: Sheet, form: MultiDict) -> Submission:
         if shortcut is None:
             errors.append(FieldError("shortcut", _("Shortcut: unknown action.")))
 
+    if len(errors) > MAX_ERRORS:
+        more = len(errors) - MAX_ERRORS
+        errors = [
+            *errors[:MAX_ERRORS],
+            FieldError("", _("… and %(count)d more problems of the same kinds.", count=more)),
+        ]
     if errors:
         raise Invalid(errors)
     if shortcut is not None:

@@ -442,6 +442,16 @@ def test_bad_input_is_refused_naming_the_field_and_keeps_earlier_answers(
         assert checked(html)[cell(grid, MON10, "vejle")] == "yes"
 
 
+def test_a_flood_of_bad_fields_gets_a_short_answer(app, client, fx, grid, answered):
+    flood = {f"a-{900000 + i}-1": "yes" for i in range(500)}
+    refused = client.post(url(fx, year=2027), data=flood)
+    html = refused.get_data(as_text=True)
+    assert refused.status_code == 400
+    assert html.count("Svarfeltet »a-9") == 20
+    assert "… og 480 problemer mere af samme slags." in html
+    assert (stored(app, fx), response_row(app, fx)) == answered
+
+
 # --- deadline and closed polls --------------------------------------------------------------
 
 
