@@ -4,8 +4,6 @@ guarded loosely, so a slow machine does not fail the suite."""
 
 from __future__ import annotations
 
-import statistics
-import time
 from contextlib import contextmanager
 
 from sqlalchemy import delete, event, insert, select
@@ -78,12 +76,6 @@ def counting(app):
         event.remove(engine, "before_cursor_execute", record)
 
 
-def timed(call) -> tuple[float, object]:
-    start = time.perf_counter()
-    result = call()
-    return time.perf_counter() - start, result
-
-
 def test_render_and_save_at_full_size_use_few_queries(app, client):
     token, days, venues = build(app)
     page_url, save_url = f"/m/{token}", f"/m/{token}/2027"
@@ -115,27 +107,12 @@ def test_render_and_save_at_full_size_use_few_queries(app, client):
     assert len(availability_writes) <= 2, availability_writes  # one bulk upsert (maybe batched)
     assert save_queries <= 16, statements
 
-    render_times, save_times = [], []
+    # Speed itself is measured by bench/app_bench.py; here only that repeated saves land.
     for run in range(RUNS):
-        seconds, page = timed(lambda: client.get(page_url))
-        assert page.status_code == 200
-        render_times.append(seconds)
         form = {**full_form, "comment": f"kørsel {run}"}
         name = list(form)[run]
         form[name] = "maybe" if form[name] != "maybe" else "yes"
-        seconds, saved = timed(lambda form=form: client.post(save_url, data=form))
-        assert saved.status_code == 303
-        save_times.append(seconds)
-    render_ms = statistics.median(render_times) * 1000
-    save_ms = statistics.median(save_times) * 1000
-    engine = app.config["SQLALCHEMY_DATABASE_URI"].split(":", 1)[0]
-    print(
-        f"\n[{engine}] {MEMBERS} members × {DAYS} days × 2 venues: render median {render_ms:.1f} ms"
-        f" ({render_queries} queries), save median {save_ms:.1f} ms ({save_queries} queries)"
-    )
-    # Loose guards only (the target is 50 ms on a normal machine); the query counts above are
-    # the real regression check.
-    assert render_ms < 1000 and save_ms < 1000
+        assert client.post(save_url, data=form).status_code == 303
     with app.app_context():
         me = member_by_token(token)
         mine = {
