@@ -26,6 +26,7 @@ from ..answers import (
 )
 from ..members import member_by_token
 from ..models import Answer
+from ..plan_view import published_views
 
 bp = Blueprint("member", __name__)
 
@@ -121,6 +122,7 @@ def _render(token, sheet, *, saved=None, errors=(), form=None):
         error_fields={e.field for e in errors},
         saved=saved,
         last_saved=last_saved,
+        plan_views=published_views(sheet.poll),
     )
 
 

@@ -287,3 +287,18 @@ def test_meeting_page_agenda_for_coordinator_and_planning_group(app, planned):
     other = f"/m/{fx.tokens[outsider]}/moede/2027/m1"
     assert member_client.post(other, data={"agenda": "Hack"}).status_code == 403
     assert "Nyt punkt" in member_client.get(other).get_data(as_text=True)
+
+
+def test_members_see_the_published_plan_with_their_own_roles(app, planned):
+    client, fx = planned
+    solve(client)
+    member_page = app.test_client()
+    before = member_page.get(f"/m/{fx.tokens['henrik']}").get_data(as_text=True)
+    assert "Planen for 2027" not in before  # a draft is the coordinator's alone
+    client.post("/tovholder/plan/2027/publish", data={"version": "1"})
+    meeting = plans(app)[0].result["meetings"][0]
+    notes = meeting["roles"]["notes"][0]
+    page = member_page.get(f"/m/{fx.tokens[notes]}").get_data(as_text=True)
+    assert "Planen for 2027" in page
+    assert "Dine roller:</strong> Referent" in page
+    assert f"/m/{fx.tokens[notes]}/moede/2027/m1" in page
