@@ -36,20 +36,11 @@ class Attendance:
 
 def meeting_options(instance: Instance, meeting: Meeting) -> list[Option]:
     """Every (date, venue) the meeting may use, before pins and rules are applied."""
-    people = [p.id for p in instance.participants]
-    out = []
-    for date in meeting.candidates:
-        for venue in meeting.venues:
-            answers = {p: instance.answer(p, date, venue) for p in people}
-            out.append(
-                Option(
-                    date,
-                    venue,
-                    frozenset(p for p, a in answers.items() if a in ("yes", "maybe")),
-                    frozenset(p for p, a in answers.items() if a == "yes"),
-                )
-            )
-    return out
+    return [
+        Option(date, venue, *instance.slot(date, venue))
+        for date in meeting.candidates
+        for venue in meeting.venues
+    ]
 
 
 def allowed_options(instance: Instance, meeting: Meeting) -> list[Option]:

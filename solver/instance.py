@@ -14,6 +14,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from fractions import Fraction
+from functools import cached_property
 from typing import Any, TypeVar
 
 FORMAT = "plan-instance/1"
@@ -109,6 +110,23 @@ class Instance:
     def answer(self, participant: str, date: dt.date, venue: str) -> str | None:
         """The participant's answer for that date and venue, None when they gave none."""
         return self.availability.get(participant, {}).get(date, {}).get(venue)
+
+    def slot(self, date: dt.date, venue: str) -> tuple[frozenset[str], frozenset[str]]:
+        """Who can come (yes or maybe) and who said yes, for one date and venue."""
+        return self._slots.get((date, venue), (frozenset(), frozenset()))
+
+    @cached_property
+    def _slots(self) -> dict[tuple[dt.date, str], tuple[frozenset[str], frozenset[str]]]:
+        can: dict[tuple[dt.date, str], set[str]] = {}
+        yes: dict[tuple[dt.date, str], set[str]] = {}
+        for p, days in self.availability.items():
+            for date, answers in days.items():
+                for venue, answer in answers.items():
+                    if answer != "no":
+                        can.setdefault((date, venue), set()).add(p)
+                        if answer == "yes":
+                            yes.setdefault((date, venue), set()).add(p)
+        return {k: (frozenset(v), frozenset(yes.get(k, ()))) for k, v in can.items()}
 
     def past(self, participant: str, role: str) -> int:
         return self.history.get(participant, {}).get(role, 0)
@@ -407,24 +425,27 @@ def _availability(
 ) -> dict[str, dict[dt.date, dict[str, str]]]:
     _expect(value, dict, "an object", "availability")
     out: dict[str, dict[dt.date, dict[str, str]]] = {}
+    dates: dict[str, dt.date] = {}
     for pid, days in value.items():
         ppath = _join("availability", pid)
         if pid not in participants:
             raise InstanceError(ppath, f'unknown participant "{pid}"')
         _expect(days, dict, "an object", ppath)
-        out[pid] = {}
+        out[pid] = mine = {}
         for day, answers in days.items():
-            dpath = _join(ppath, day)
-            date = _date(day, dpath)
-            _expect(answers, dict, "an object", dpath)
+            date = dates.get(day) if isinstance(day, str) else None
+            if date is None:
+                date = dates[day] = _date(day, _join(ppath, day))
+            if not isinstance(answers, dict):
+                _expect(answers, dict, "an object", _join(ppath, day))
             for vid, answer in answers.items():
-                vpath = _join(dpath, vid)
-                if vid not in venues:
-                    raise InstanceError(vpath, f'unknown venue "{vid}"')
-                if answer not in ANSWERS:
+                if vid not in venues or answer not in ANSWERS:  # paths only for the error
+                    vpath = _join(_join(ppath, day), vid)
+                    if vid not in venues:
+                        raise InstanceError(vpath, f'unknown venue "{vid}"')
                     _expect(answer, str, '"yes", "maybe" or "no"', vpath)
                     raise InstanceError(vpath, f'"{answer}" is not "yes", "maybe" or "no"')
-            out[pid][date] = dict(answers)
+            mine[date] = answers
     return out
 
 

@@ -184,9 +184,10 @@ class PlanModel:
                     total += len(holders)
         return total - cp_model.LinearExpr.sum(kept)
 
-    def rotation(self) -> cp_model.LinearExprT:
+    def rotation(self) -> list[tuple[int, cp_model.LinearExprT]]:
         """Same role at consecutive meetings, then holders who said only "maybe", then venues
-        repeated at consecutive meetings, weighted so that each strictly dominates the next."""
+        repeated at consecutive meetings, with weights under which each strictly dominates the
+        next (a part never exceeds the weight of the part before it)."""
         m, inst, meetings = self.model, self.instance, len(self.options)
         repeat: list[cp_model.IntVar] = []
         most = self.fairness["roles"].most
@@ -215,13 +216,12 @@ class PlanModel:
                 m.add(cp_model.LinearExpr.sum(here + there) - same <= 1)
                 venue.append(same)
         seats = sum(r.per_meeting for r in inst.roles) * meetings
-        w_venue, w_maybe = 1, meetings
-        w_repeat = w_maybe * (seats + 1)
-        return (
-            w_repeat * cp_model.LinearExpr.sum(repeat)
-            + w_maybe * cp_model.LinearExpr.sum(maybe)
-            + w_venue * cp_model.LinearExpr.sum(venue)
-        )
+        w_maybe = max(1, meetings)  # above the most venue repeats there can be
+        return [
+            (w_maybe * (seats + 1), cp_model.LinearExpr.sum(repeat)),
+            (w_maybe, cp_model.LinearExpr.sum(maybe)),
+            (1, cp_model.LinearExpr.sum(venue)),
+        ]
 
     def _maybe(self, p: str, k: int, held: Lit) -> cp_model.LinearExprT:
         """1 when p holds this seat and said only "maybe" for the chosen option."""

@@ -84,7 +84,7 @@ class _Run:
             return infeasible_result(self._elapsed(), infeasible(self.inst, families, self.text))
 
         self.model = model = PlanModel(self.inst, attendance)
-        self.plan = Plan(attendance.path, attendance.staffing)
+        self.plan = self.first = Plan(attendance.path, attendance.staffing)
         model.hint_plan(self.plan)
         self.bounds = {key: f.bound for key, f in model.fairness.items()}
         stages: list[Callable[[], bool]] = []
@@ -93,7 +93,7 @@ class _Run:
         stages += [
             lambda: self._fairness("roles"),
             lambda: self._fairness("load"),
-            lambda: self._linear(model.rotation()),
+            self._rotation,
             self._tie_break,
         ]
         proven = all(self._stage(stage) for stage in stages)
@@ -170,6 +170,23 @@ class _Run:
         self.model.model.add(expr <= out.value)
         return True
 
+    def _rotation(self) -> bool:
+        """One solve for the three parts at once; each part's value is then kept on its own,
+        which describes the same optimal plans but propagates far better than one weighted row."""
+        parts = self.model.rotation()
+        out = self._minimise(
+            cp_model.LinearExpr.weighted_sum(
+                [expr for _, expr in parts], [weight for weight, _ in parts]
+            )
+        )
+        if out is None or not out.proven:
+            return False
+        rest = out.value
+        for weight, expr in parts:
+            self.model.model.add(expr <= rest // weight)
+            rest %= weight
+        return True
+
     def _fairness(self, key: str) -> bool:
         fairness = self.model.fairness[key]
         fits = self._fits(fairness.band)
@@ -189,11 +206,16 @@ class _Run:
 
     def _tie_break(self) -> bool:
         """Every earlier stage is proven, so the model now reads the same whatever the number of
-        workers, and its plans are exactly the optimal ones. One seeded worker without a hint
-        searches that model the same way every time: its first plan is the tie-break."""
+        workers, and its plans are exactly the optimal ones. One seeded worker searches that
+        model the same way every time: its first plan is the tie-break. Its hint must not depend
+        on earlier solutions either: the DP's plan, which measured well when both fairness sums
+        were settled by their bands, and none otherwise, which measured better there."""
         model = self.model.model
         model.clear_objective()
-        model.clear_hints()
+        if all(f.banded for f in self.model.fairness.values()):
+            self.model.hint_plan(self.first)
+        else:
+            model.clear_hints()
         solver = cp_model.CpSolver()
         solver.parameters.num_workers = 1
         solver.parameters.random_seed = self.options.seed
