@@ -3,7 +3,7 @@
 from collections import defaultdict
 
 from flask_babel import gettext as _
-from sqlalchemy import func, or_, select
+from sqlalchemy import String, func, or_, select, type_coerce
 
 from .db import db
 from .models import (
@@ -109,20 +109,36 @@ def _year_opt_outs(poll: Poll) -> dict[int, set[str]]:
 
 
 def _availability(poll: Poll, members: list[Member]) -> dict:
+    """member -> date -> venue -> answer, read as plain tuples: it can be 100 000 rows."""
     keys = {m.id: m.key for m in members}
     venues = {v.id: v.key for v in poll.network.venues}
-    rows = db.session.execute(
-        select(Availability.member_id, CandidateDay.day, Availability.venue_id, Availability.value)
-        .join(CandidateDay, CandidateDay.id == Availability.day_id)
-        .where(CandidateDay.poll_id == poll.id)
-        .order_by(Availability.member_id, CandidateDay.day, Availability.venue_id)
+    days = {d.id: d.day.isoformat() for d in poll.days}
+    table = Availability.__table__
+    rows = (
+        db.session.connection()
+        .execute(
+            select(
+                table.c.member_id,
+                table.c.day_id,
+                table.c.venue_id,
+                type_coerce(table.c.value, String),
+            ).where(
+                table.c.day_id.in_(select(CandidateDay.id).where(CandidateDay.poll_id == poll.id))
+            )
+        )
+        .fetchall()
     )
-    availability: dict[str, dict[str, dict[str, str]]] = {}
-    for member_id, day, venue_id, value in rows:
-        if member_id in keys and venue_id in venues:
-            by_day = availability.setdefault(keys[member_id], {})
-            by_day.setdefault(day.isoformat(), {})[venues[venue_id]] = value.value
-    return availability
+    found: dict[str, dict[str, dict[str, str]]] = {key: {} for key in keys.values()}
+    for member_id, day_id, venue_id, value in rows:
+        key = keys.get(member_id)
+        if key is not None and venue_id in venues:
+            by_day = found[key]
+            day = days[day_id]
+            cells = by_day.get(day)
+            if cells is None:
+                cells = by_day[day] = {}
+            cells[venues[venue_id]] = value
+    return {key: by_day for key, by_day in found.items() if by_day}
 
 
 def history_before(poll: Poll, members: list[Member]) -> dict[str, dict[str, int]]:
@@ -212,6 +228,10 @@ def publish(plan: Plan) -> None:
     plan.status = PlanStatus.PUBLISHED
     plan.published_at = utcnow()
     _record_history(poll, plan.result)
+    # Calendars must see a higher SEQUENCE for every meeting this publication moves or drops.
+    from .plan_calendar import sync_events
+
+    sync_events(poll, plan)
 
 
 def _record_history(poll: Poll, result: dict) -> None:
