@@ -245,7 +245,7 @@ def main() -> None:
     print(
         "| size | status | CLI wall s | solve s | stage s (attendance, fair roles, fair load, "
         "rotation, tie-break) | peak MiB | plan: attendance / role spread / load spread / "
-        "repeats | baseline (same) | baseline spacing ok |"
+        "repeats | baseline (same) | rules the baseline breaks |"
     )
     print("|---|---|---:|---:|---|---:|---|---|---|")
     results = {}
