@@ -2,9 +2,10 @@
 
 Attendance comes from the date DP (exact, milliseconds). Then CP-SAT, on a model restricted to
 the date options that reach that attendance, solves stability (only with `previous`), fairness
-of roles, fairness of load, rotation and preference, and a seeded tie-break. Each stage starts
-from the previous stage's solution as a hint and, once proven, its value is fixed for the rest.
-The tie-break makes the optimum unique, so any number of workers returns the same plan.
+of roles, fairness of load, and rotation and preference. Each stage starts from the previous
+stage's solution as a hint and, once proven, its value is kept for the rest. The tie-break is
+a seeded single-worker search of the final model, which by then no longer depends on which
+optimum an earlier stage happened to find; so any number of workers returns the same plan.
 """
 
 from __future__ import annotations
@@ -29,7 +30,6 @@ from solver.staffing import StaffingCheck
 
 @dataclass(frozen=True)
 class _Outcome:
-    values: list[int]
     value: int
     bound: int
     proven: bool
@@ -148,7 +148,6 @@ class _Run:
         if status == cp_model.INFEASIBLE:
             raise RuntimeError("a planning stage lost the plan of the stage before")
         return _Outcome(
-            list(solver.response_proto.solution),
             round(solver.objective_value),
             round(solver.best_objective_bound),
             status == cp_model.OPTIMAL,
