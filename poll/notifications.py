@@ -1,0 +1,648 @@
+"""Mails to members: compose, send, log, retry.
+
+Four messages, each in Danish with the English version below it in the same mail (plain text
+and HTML; templates/mail/): an invitation with the member's personal link, a reminder to those
+who have not answered, the published plan with one invitation (.ics, METHOD:REQUEST, the member
+as attendee, the coordinator as organiser) per meeting, and a change notice that says what a
+new published version changed for that member.
+
+Every message is written to the MessageLog, with its raw bytes, before it is handed to the
+server, and its status is updated after: a send that fails (or a process that dies while sending)
+leaves a FAILED row that `retry` can send again. Nothing composed is ever lost.
+
+Transport: poll.mailer with MailSettings.from_env(os.environ, outbox_dir=<instance>/outbox);
+without MAIL_HOST the messages are written to that folder (status WRITTEN), so the demo works
+offline. Links use config BASE_URL (env MODEPLAN_BASE_URL), never the current request.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from email import message_from_bytes
+from email.message import EmailMessage
+from email.policy import SMTP, default
+from email.utils import parseaddr
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_date
+from flask import current_app, render_template
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+
+from .calendar import webcal_url
+from .db import db
+from .feeds import absolute_url, feed_token
+from .mailer import DEFAULT_SENDER, DeliveryError, MailSettings, build_message, deliver
+from .members import personal_token
+from .models import (
+    Member,
+    MessageLog,
+    MessageStatus,
+    Network,
+    Plan,
+    PlanStatus,
+    Poll,
+    Response,
+    utcnow,
+)
+from .plan_calendar import (
+    PlannedEvent,
+    invitation_calendar,
+    location_of,
+    organizer_of,
+    published_events,
+)
+from .plan_view import MeetingView, meeting_views
+from .planning import plan_versions, published_plan
+
+KINDS = ("invitation", "reminder", "reminder-auto", "plan", "change")
+DEFAULT_REMINDER_DAYS = 3
+
+
+class NotSent(Exception):
+    """A batch that must not go out at all (closed poll, no published plan); says why."""
+
+
+# -- formatting, both languages --------------------------------------------------------------
+
+
+def da_date(day: date) -> str:
+    return format_date(day, "EEEE 'den' d. MMMM y", locale="da")
+
+
+def en_date(day: date) -> str:
+    return format_date(day, "EEEE d MMMM y", locale="en")
+
+
+def da_short(day: date) -> str:
+    return format_date(day, "d. MMMM", locale="da")
+
+
+def en_short(day: date) -> str:
+    return format_date(day, "d MMMM", locale="en")
+
+
+def da_time(start: time | datetime, end: time | datetime) -> str:
+    return f"{start:%H.%M}–{end:%H.%M}"
+
+
+def en_time(start: time | datetime, end: time | datetime) -> str:
+    return f"{start:%H:%M}–{end:%H:%M}"
+
+
+def _either(names: list[str], word: str) -> str:
+    if len(names) <= 1:
+        return "".join(names)
+    return f"{', '.join(names[:-1])} {word} {names[-1]}"
+
+
+FORMATTERS = {
+    "da_date": da_date,
+    "en_date": en_date,
+    "da_short": da_short,
+    "en_short": en_short,
+    "da_time": da_time,
+    "en_time": en_time,
+}
+
+
+# -- composing -------------------------------------------------------------------------------
+
+
+@dataclass
+class Composed:
+    kind: str
+    subject: str
+    text: str
+    html: str
+    attachments: list[tuple[str, str, bytes]] = field(default_factory=list)
+
+
+@dataclass
+class Change:
+    """One thing a new published version changed for a member."""
+
+    kind: str  # moved | time | venue | role_added | role_removed | cancelled | added
+    key: str
+    meeting: str
+    old_day: date | None = None
+    new_day: date | None = None
+    old_venue: str = ""
+    new_venue: str = ""
+    role: str = ""
+    old_time: str = ""
+    new_time: str = ""
+
+
+def _common(member: Member, poll: Poll) -> dict:
+    network = poll.network
+    coordinator = network.coordinator
+    venues = [v.name for v in network.venues]
+    return {
+        **FORMATTERS,
+        "member": member,
+        "network": network,
+        "poll": poll,
+        "year": poll.year,
+        "coordinator": coordinator.name if coordinator else network.name,
+        "hours_da": da_time(network.meeting_start, network.meeting_end),
+        "hours_en": en_time(network.meeting_start, network.meeting_end),
+        "venues_da": _either(venues, "eller"),
+        "venues_en": _either(venues, "or"),
+    }
+
+
+def _render(kind: str, subject: str, context: dict, attachments=()) -> Composed:
+    context = {**context, "subject": subject}
+    return Composed(
+        kind=kind,
+        subject=subject,
+        text=render_template(f"mail/{kind}.txt", **context),
+        html=render_template(f"mail/{kind}.html", **context),
+        attachments=list(attachments),
+    )
+
+
+def answer_link(member: Member, poll: Poll) -> str | None:
+    token = personal_token(member)
+    if token is None:
+        return None
+    return absolute_url("member.answer_year", token=token, year=poll.year)
+
+
+def _poll_context(member: Member, poll: Poll, link: str) -> dict:
+    meetings = [
+        {
+            "name": m.name,
+            "start": m.window_start,
+            "end": m.window_end,
+            "weeks": _weeks(m.window_start, m.window_end),
+        }
+        for m in poll.meetings
+    ]
+    return {**_common(member, poll), "link": link, "meetings": meetings, "deadline": poll.deadline}
+
+
+def _weeks(start: date, end: date) -> str:
+    first, last = start.isocalendar().week, end.isocalendar().week
+    return str(first) if first == last else f"{first}–{last}"
+
+
+def compose_invitation(member: Member, poll: Poll, link: str) -> Composed:
+    subject = (
+        f"{poll.network.name}: hvornår kan du i {poll.year}? / When can you come in {poll.year}?"
+    )
+    return _render("invitation", subject, _poll_context(member, poll, link))
+
+
+def compose_reminder(member: Member, poll: Poll, link: str) -> Composed:
+    subject = (
+        f"Påmindelse: svar på mødedatoerne for {poll.year} /"
+        f" Reminder: please answer for {poll.year}"
+    )
+    return _render("reminder", subject, _poll_context(member, poll, link))
+
+
+def _meeting_item(event: PlannedEvent, member: Member) -> dict:
+    view = event.view
+    return {
+        "name": view.meeting.name,
+        "day": view.day,
+        "week": view.day.isocalendar().week,
+        "time_da": da_time(view.start, view.end),
+        "time_en": en_time(view.start, view.end),
+        "venue": view.venue.name,
+        "location": location_of(view.venue),
+        "roles": [r.name for r in view.roles_of(member)],
+        "agenda": view.agenda_items,
+        "cancelled": event.cancelled,
+    }
+
+
+def _plan_context(member: Member, poll: Poll, events: list[PlannedEvent]) -> dict:
+    token = feed_token(member)
+    feed = absolute_url("feeds.feed", token=token)
+    return {
+        **_common(member, poll),
+        "meetings": [_meeting_item(e, member) for e in events if not e.cancelled],
+        "feed_url": feed,
+        "webcal_url": webcal_url(feed),
+        "link": answer_link(member, poll),
+    }
+
+
+def _attachments(
+    events: list[PlannedEvent], member: Member, organizer: tuple[str, str]
+) -> list[tuple[str, str, bytes]]:
+    files = []
+    stamp = utcnow()
+    for event in events:
+        data, mime = invitation_calendar(event, member, organizer, stamp)
+        view = event.view
+        name = f"{event.poll.network.slug}-{event.poll.year}-{view.meeting.key}.ics"
+        files.append((name, mime, data))
+    return files
+
+
+def compose_plan(
+    member: Member, poll: Poll, events: list[PlannedEvent], organizer: tuple[str, str]
+) -> Composed:
+    subject = f"{poll.network.name}: mødeplanen for {poll.year} / The meeting plan for {poll.year}"
+    current = [e for e in events if not e.cancelled]
+    return _render(
+        "plan",
+        subject,
+        _plan_context(member, poll, events),
+        _attachments(current, member, organizer),
+    )
+
+
+def member_changes(poll: Poll, previous: Plan, plan: Plan, member: Member) -> list[Change]:
+    """What `plan` changed against `previous` for `member`, in meeting order."""
+    old = {v.meeting.key: v for v in meeting_views(poll, previous)}
+    new = {v.meeting.key: v for v in meeting_views(poll, plan)}
+    changes: list[Change] = []
+    for meeting in poll.meetings:
+        before, after = old.get(meeting.key), new.get(meeting.key)
+        if before is None and after is None:
+            continue
+        if after is None:
+            changes.append(
+                Change(
+                    "cancelled",
+                    meeting.key,
+                    meeting.name,
+                    old_day=before.day,
+                    old_venue=before.venue.name,
+                )
+            )
+            continue
+        if before is None:
+            changes.append(
+                Change(
+                    "added",
+                    meeting.key,
+                    meeting.name,
+                    new_day=after.day,
+                    new_venue=after.venue.name,
+                )
+            )
+            continue
+        changes += _view_changes(before, after, member)
+    return changes
+
+
+def _view_changes(before: MeetingView, after: MeetingView, member: Member) -> list[Change]:
+    key, name = after.meeting.key, after.meeting.name
+    changes = []
+    if before.day != after.day:
+        changes.append(Change("moved", key, name, old_day=before.day, new_day=after.day))
+    elif (before.start.time(), before.end.time()) != (after.start.time(), after.end.time()):
+        changes.append(
+            Change(
+                "time",
+                key,
+                name,
+                new_day=after.day,
+                old_time=en_time(before.start, before.end),
+                new_time=en_time(after.start, after.end),
+            )
+        )
+    if before.venue.id != after.venue.id:
+        changes.append(
+            Change("venue", key, name, old_venue=before.venue.name, new_venue=after.venue.name)
+        )
+    had = {r.key: r for r in before.roles_of(member)}
+    has = {r.key: r for r in after.roles_of(member)}
+    changes += [
+        Change("role_added", key, name, role=r.name) for k, r in has.items() if k not in had
+    ]
+    changes += [
+        Change("role_removed", key, name, role=r.name) for k, r in had.items() if k not in has
+    ]
+    return changes
+
+
+def compose_change(
+    member: Member,
+    poll: Poll,
+    events: list[PlannedEvent],
+    changes: list[Change],
+    organizer: tuple[str, str],
+) -> Composed:
+    subject = (
+        f"{poll.network.name}: mødeplanen for {poll.year} er ændret /"
+        f" The meeting plan for {poll.year} has changed"
+    )
+    touched = {c.key for c in changes}
+    affected = [e for e in events if e.view.meeting.key in touched]
+    context = {**_plan_context(member, poll, events), "changes": changes}
+    return _render("change", subject, context, _attachments(affected, member, organizer))
+
+
+# -- sending and the log ---------------------------------------------------------------------
+
+
+def mail_settings() -> MailSettings:
+    """Read per send, so fixing the environment and retrying needs no restart.
+
+    Raises ValueError for a bad MAIL_* setting; config MAIL_OUTBOX overrides the outbox folder.
+    """
+    outbox = current_app.config.get("MAIL_OUTBOX") or Path(current_app.instance_path) / "outbox"
+    return MailSettings.from_env(os.environ, outbox_dir=Path(outbox))
+
+
+def _sender() -> str:
+    try:
+        return mail_settings().sender
+    except ValueError:
+        return DEFAULT_SENDER
+
+
+def _attempt(log: MessageLog, message: EmailMessage) -> None:
+    """One delivery attempt; the log row says how it went (the caller commits)."""
+    try:
+        settings = mail_settings()
+        if message["From"] != settings.sender:
+            # A sender the server refused can be fixed in the environment and then retried.
+            del message["From"]
+            message["From"] = settings.sender
+            log.raw = message.as_bytes(policy=SMTP)
+        where = deliver(message, settings)
+    except ValueError as error:
+        log.status, log.error = (
+            MessageStatus.FAILED,
+            _("Mail settings: %(error)s", error=str(error)),
+        )
+    except DeliveryError as error:
+        log.status, log.error = MessageStatus.FAILED, error.reason
+    except Exception as error:  # never lose the message over an unexpected error
+        current_app.logger.exception("Sending message %s failed", log.id)
+        log.status, log.error = MessageStatus.FAILED, f"{type(error).__name__}: {error}"
+    else:
+        log.status = MessageStatus.SENT if where == "smtp" else MessageStatus.WRITTEN
+        log.error = ""
+        log.sent_at = utcnow()
+
+
+def send(network: Network, member: Member, kind: str, composed: Composed) -> MessageLog:
+    """Log the message, then deliver it; commits twice so a crash in between loses nothing."""
+    log = MessageLog(
+        network_id=network.id,
+        member_id=member.id,
+        kind=kind,
+        recipient=member.email[:254],
+        subject=composed.subject[:300],
+        raw=b"",
+        status=MessageStatus.FAILED,
+        error=_("Not sent yet: sending was interrupted."),
+        attempts=1,
+    )
+    try:
+        message = build_message(
+            sender=_sender(),
+            to=(member.name, member.email),
+            subject=composed.subject,
+            text=composed.text,
+            html=composed.html,
+            attachments=composed.attachments,
+        )
+    except (ValueError, TypeError) as error:
+        log.error = _(
+            "The message could not be built (check the e-mail address): %(error)s",
+            error=str(error),
+        )
+        db.session.add(log)
+        db.session.commit()
+        return log
+    log.raw = message.as_bytes(policy=SMTP)
+    db.session.add(log)
+    db.session.commit()
+    _attempt(log, message)
+    db.session.commit()
+    return log
+
+
+def retry(log: MessageLog) -> MessageLog:
+    """Send a failed message again, exactly as it was composed."""
+    if log.status != MessageStatus.FAILED:
+        return log
+    log.attempts += 1
+    if not log.raw:
+        log.error = _("This message could not be built; send it again from the messages page.")
+        db.session.commit()
+        return log
+    message = message_from_bytes(log.raw, policy=default)
+    assert isinstance(message, EmailMessage)
+    _attempt(log, message)
+    db.session.commit()
+    return log
+
+
+def failed_messages(network_id: int) -> list[MessageLog]:
+    return list(
+        db.session.scalars(
+            select(MessageLog)
+            .where(
+                MessageLog.network_id == network_id,
+                MessageLog.status == MessageStatus.FAILED,
+            )
+            .order_by(MessageLog.id)
+        )
+    )
+
+
+def failed_count(network_id: int) -> int:
+    return db.session.scalar(
+        select(func.count(MessageLog.id)).where(
+            MessageLog.network_id == network_id, MessageLog.status == MessageStatus.FAILED
+        )
+    )
+
+
+def retry_failed(network_id: int) -> list[MessageLog]:
+    return [retry(log) for log in failed_messages(network_id)]
+
+
+# -- batches ---------------------------------------------------------------------------------
+
+
+@dataclass
+class Outcome:
+    logs: list[MessageLog] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (name, reason)
+
+    @property
+    def sent(self) -> int:
+        return sum(1 for log in self.logs if log.status != MessageStatus.FAILED)
+
+    @property
+    def failed(self) -> int:
+        return sum(1 for log in self.logs if log.status == MessageStatus.FAILED)
+
+    @property
+    def written(self) -> int:
+        return sum(1 for log in self.logs if log.status == MessageStatus.WRITTEN)
+
+
+def kind_of(kind: str, poll: Poll) -> str:
+    return f"{kind}/{poll.year}"
+
+
+def _recipients(poll: Poll, members: list[Member] | None, outcome: Outcome) -> list[Member]:
+    chosen = members if members is not None else [m for m in poll.network.members if m.active]
+    result = []
+    for member in chosen:
+        if not member.email or "@" not in parseaddr(member.email)[1]:
+            outcome.skipped.append((member.name, _("no e-mail address")))
+        else:
+            result.append(member)
+    return result
+
+
+def _require_open(poll: Poll) -> None:
+    if not poll.is_open:
+        raise NotSent(_("The poll for %(year)d is closed.", year=poll.year))
+
+
+def send_invitations(poll: Poll, members: list[Member] | None = None) -> Outcome:
+    _require_open(poll)
+    outcome = Outcome()
+    for member in _recipients(poll, members, outcome):
+        link = answer_link(member, poll)
+        if link is None:
+            outcome.skipped.append((member.name, _("no personal link; make a new one")))
+            continue
+        composed = compose_invitation(member, poll, link)
+        outcome.logs.append(send(poll.network, member, kind_of("invitation", poll), composed))
+    return outcome
+
+
+def non_respondents(poll: Poll) -> list[Member]:
+    """Active members with no Response row for the poll (they have not answered)."""
+    answered = set(
+        db.session.scalars(select(Response.member_id).where(Response.poll_id == poll.id))
+    )
+    return [m for m in poll.network.members if m.active and m.id not in answered]
+
+
+def send_reminders(poll: Poll, *, auto_day: date | None = None) -> Outcome:
+    """Remind the active members who have not answered; `auto_day` marks the automatic
+    reminder of that day (see `auto_reminder_due`)."""
+    _require_open(poll)
+    kind = kind_of("reminder", poll) if auto_day is None else auto_kind(poll, auto_day)
+    outcome = Outcome()
+    for member in _recipients(poll, non_respondents(poll), outcome):
+        link = answer_link(member, poll)
+        if link is None:
+            outcome.skipped.append((member.name, _("no personal link; make a new one")))
+            continue
+        composed = compose_reminder(member, poll, link)
+        outcome.logs.append(send(poll.network, member, kind, composed))
+    return outcome
+
+
+def reminder_days() -> int:
+    raw = current_app.config.get("REMINDER_DAYS", DEFAULT_REMINDER_DAYS)
+    try:
+        days = int(raw)
+    except (TypeError, ValueError):
+        raise NotSent(
+            _("MODEPLAN_REMINDER_DAYS must be a whole number, not %(value)r", value=raw)
+        ) from None
+    if days < 0:
+        raise NotSent(_("MODEPLAN_REMINDER_DAYS must be 0 or more, not %(value)d", value=days))
+    return days
+
+
+def today_in(network: Network) -> date:
+    return datetime.now(ZoneInfo(network.timezone)).date()
+
+
+def auto_reminder_due(poll: Poll, today: date) -> str | None:
+    """None when the automatic reminder should go out today, else the reason it should not."""
+    days = reminder_days()
+    if not poll.is_open:
+        return _("the poll for %(year)d is closed", year=poll.year)
+    if poll.deadline is None:
+        return _("the poll for %(year)d has no deadline", year=poll.year)
+    due = poll.deadline - timedelta(days=days)
+    if today != due:
+        return _(
+            "reminders go out %(days)d days before the deadline %(deadline)s, that is on"
+            " %(due)s, not today (%(today)s)",
+            days=days,
+            deadline=poll.deadline.isoformat(),
+            due=due.isoformat(),
+            today=today.isoformat(),
+        )
+    if _auto_sent_on(poll, today):
+        return _("the automatic reminder for %(year)d was already sent today", year=poll.year)
+    return None
+
+
+def auto_kind(poll: Poll, day: date) -> str:
+    """The log kind of the automatic reminder of `poll` on `day`: "reminder-auto/2027/2026-12-12".
+
+    The day is part of it, so "already sent?" is a question about the log, not about the clock
+    (a moved deadline gives a new day and a new reminder; a second cron run the same day none).
+    """
+    return f"{kind_of('reminder-auto', poll)}/{day.isoformat()}"
+
+
+def _auto_sent_on(poll: Poll, day: date) -> bool:
+    count = db.session.scalar(
+        select(func.count(MessageLog.id)).where(
+            MessageLog.network_id == poll.network_id, MessageLog.kind == auto_kind(poll, day)
+        )
+    )
+    return bool(count)
+
+
+def previous_published(poll: Poll, plan: Plan) -> Plan | None:
+    """The version published before `plan` (now superseded), if any."""
+    earlier = [
+        p
+        for p in plan_versions(poll)
+        if p.id != plan.id
+        and p.status == PlanStatus.SUPERSEDED
+        and p.published_at is not None
+        and (plan.published_at is None or p.published_at <= plan.published_at)
+    ]
+    return max(earlier, key=lambda p: p.published_at) if earlier else None
+
+
+def send_plan(poll: Poll, *, as_changes: bool | None = None) -> Outcome:
+    """Mail the published plan. After an earlier published version (or with as_changes=True)
+    each member gets a change notice saying what changed for them, and members for whom
+    nothing changed get nothing; otherwise everyone gets the whole plan."""
+    plan = published_plan(poll)
+    if plan is None:
+        raise NotSent(_("The plan for %(year)d is not published yet.", year=poll.year))
+    previous = previous_published(poll, plan)
+    if as_changes and previous is None:
+        raise NotSent(
+            _("There is no earlier published plan for %(year)d to compare with.", year=poll.year)
+        )
+    changes_mode = previous is not None if as_changes is None else as_changes
+    events = published_events(poll)
+    db.session.commit()  # the EventState rows the attachments' SEQUENCE comes from
+    organizer = organizer_of(poll.network, parseaddr(_sender())[1])
+    outcome = Outcome()
+    for member in _recipients(poll, None, outcome):
+        if changes_mode:
+            changes = member_changes(poll, previous, plan, member)
+            if not changes:
+                outcome.skipped.append((member.name, _("nothing changed for this member")))
+                continue
+            composed = compose_change(member, poll, events, changes, organizer)
+            kind = "change"
+        else:
+            composed = compose_plan(member, poll, events, organizer)
+            kind = "plan"
+        db.session.commit()  # a feed token made while composing
+        outcome.logs.append(send(poll.network, member, kind_of(kind, poll), composed))
+    return outcome
