@@ -46,11 +46,13 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.before_request(auth.load_account)
 
     from .views import auth as auth_views
-    from .views import coordinator, meeting, member, plan
+    from .views import coordinator, feeds, meeting, member, messages, plan
 
     app.register_blueprint(auth_views.bp)
     app.register_blueprint(member.bp)
     app.register_blueprint(coordinator.bp)
     app.register_blueprint(plan.bp)
     app.register_blueprint(meeting.bp)
+    app.register_blueprint(feeds.bp)
+    app.register_blueprint(messages.bp)
     return app
