@@ -1,6 +1,9 @@
-"""Command line: flask --app poll init-demo | plan-year."""
+"""Command line: flask --app poll init-demo | plan-year | export-ics | export-csv | remind |
+send-mail | retry-mail."""
 
 import sys
+from datetime import datetime
+from pathlib import Path
 
 import click
 from flask import Flask, current_app, url_for
@@ -12,11 +15,29 @@ from sqlalchemy import select
 
 from .db import db
 from .demo import init_demo
+from .exports import answers_csv, plan_csv
 from .i18n import long_date, week_label
 from .jobs import run_job, start_job
-from .models import Network, Plan, Poll
+from .models import Member, Network, Plan, Poll
+from .notifications import (
+    NotSent,
+    Outcome,
+    auto_reminder_due,
+    retry_failed,
+    send_invitations,
+    send_plan,
+    send_reminders,
+    today_in,
+)
+from .plan_calendar import (
+    committed,
+    find_event,
+    meeting_calendar,
+    member_calendar,
+    network_calendar,
+)
 from .plan_view import meeting_views
-from .planning import latest_plan, publish
+from .planning import latest_plan, plan_versions, publish, published_plan
 
 
 @click.command("init-demo")
@@ -140,6 +161,256 @@ def plan_year_command(
             click.echo(_("Published as version %(version)d.", version=plan.version))
 
 
+# -- calendars, exports and mail (poll/plan_calendar.py, poll/exports.py, poll/notifications.py)
+
+
+def _lang_option(command):
+    return click.option("--lang", type=click.Choice(["da", "en"]), default="da", show_default=True)(
+        command
+    )
+
+
+def _member_of(poll: Poll, key: str) -> Member:
+    member = next((m for m in poll.network.members if m.key == key), None)
+    if member is None:
+        raise click.BadParameter(
+            _("the network has no member '%(key)s'", key=key), param_hint="--member"
+        )
+    return member
+
+
+def _write(output: str, data: bytes) -> None:
+    if output == "-":
+        click.echo(data, nl=False)
+        return
+    try:
+        Path(output).write_bytes(data)
+    except OSError as error:
+        raise click.ClickException(
+            _("cannot write %(file)s: %(reason)s", file=output, reason=error.strerror or error)
+        ) from None
+    click.echo(_("Wrote %(file)s (%(size)d bytes).", file=output, size=len(data)), err=True)
+
+
+OUTPUT = click.option(
+    "-o",
+    "--output",
+    default="-",
+    show_default=True,
+    type=click.Path(dir_okay=False, allow_dash=True),
+    help="The file to write; - is standard output.",
+)
+
+
+@click.command("export-ics")
+@click.argument("network")
+@click.argument("year", type=click.IntRange(2000, 2100))
+@click.option("--member", "member_key", help="A member's short key (e.g. sara): their calendar.")
+@click.option("--meeting", "meeting_key", help="Only this meeting (its key, e.g. m1).")
+@OUTPUT
+@_lang_option
+@with_appcontext
+def export_ics_command(
+    network: str, year: int, member_key: str | None, meeting_key: str | None, output: str, lang: str
+) -> None:
+    """Write the published plan of NETWORK (its slug) for YEAR as an .ics file."""
+    with force_locale(lang):
+        poll = find_poll(network, year)
+        member = _member_of(poll, member_key) if member_key is not None else None
+        if published_plan(poll) is None:
+            raise click.ClickException(_("The plan for %(year)d is not published yet.", year=year))
+        if meeting_key is not None:
+            event = committed(lambda: find_event(poll, meeting_key))
+            if event is None:
+                raise click.BadParameter(
+                    _("the published plan has no meeting '%(key)s'", key=meeting_key),
+                    param_hint="--meeting",
+                )
+            data = meeting_calendar(poll, event, member)
+        elif member is not None:
+            data = committed(lambda: member_calendar(member, year=year))
+        else:
+            data = committed(lambda: network_calendar(poll.network, year=year))
+        _write(output, data)
+
+
+@click.command("export-csv")
+@click.argument("network")
+@click.argument("year", type=click.IntRange(2000, 2100))
+@click.argument("what", type=click.Choice(["answers", "plan"]))
+@click.option("--version", type=click.IntRange(min=1), help="This plan version, not the published.")
+@OUTPUT
+@_lang_option
+@with_appcontext
+def export_csv_command(
+    network: str, year: int, what: str, version: int | None, output: str, lang: str
+) -> None:
+    """Write the answers or the plan of NETWORK for YEAR as CSV for Excel (';', UTF-8 BOM)."""
+    with force_locale(lang):
+        poll = find_poll(network, year)
+        if what == "answers":
+            _write(output, answers_csv(poll))
+            return
+        if version is None:
+            plan = published_plan(poll)
+            if plan is None:
+                raise click.ClickException(
+                    _("The plan for %(year)d is not published yet.", year=year)
+                )
+        else:
+            plan = next((p for p in plan_versions(poll) if p.version == version), None)
+            if plan is None:
+                raise click.BadParameter(
+                    _("version %(version)d does not exist", version=version),
+                    param_hint="--version",
+                )
+        _write(output, plan_csv(poll, plan))
+
+
+def _echo_outcome(poll: Poll, outcome: Outcome) -> bool:
+    """Print what happened; True when every message went out."""
+    for log in outcome.logs:
+        status = log.status.value if log.status != "failed" else f"FAILED: {log.error}"
+        click.echo(f"  {log.recipient}: {status}")
+    for name, reason in outcome.skipped:
+        click.echo(f"  {name}: " + _("not sent (%(reason)s)", reason=reason))
+    click.echo(
+        _(
+            "%(year)d: %(sent)d sent, %(failed)d failed, %(skipped)d not sent.",
+            year=poll.year,
+            sent=outcome.sent,
+            failed=outcome.failed,
+            skipped=len(outcome.skipped),
+        )
+    )
+    if outcome.failed:
+        click.echo(_("Failed messages are kept; send them again with: flask retry-mail"), err=True)
+    return outcome.failed == 0
+
+
+@click.command("remind")
+@click.argument("network", required=False)
+@click.argument("year", type=click.IntRange(2000, 2100), required=False)
+@click.option(
+    "--auto",
+    is_flag=True,
+    help="Only remind when today is MODEPLAN_REMINDER_DAYS (default 3) days before the"
+    " deadline, and never twice a day; for cron. Without NETWORK/YEAR: every open poll.",
+)
+@click.option(
+    "--today",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    help="Take this date (YYYY-MM-DD) as today in the network's time zone.",
+)
+@_lang_option
+@with_appcontext
+def remind_command(
+    network: str | None, year: int | None, auto: bool, today: datetime | None, lang: str
+) -> None:
+    """Remind the members of NETWORK who have not answered the YEAR poll."""
+    with force_locale(lang):
+        if not auto:
+            if network is None or year is None:
+                raise click.UsageError(_("NETWORK and YEAR are needed (or use --auto)."))
+            poll = find_poll(network, year)
+            try:
+                outcome = send_reminders(poll)
+            except NotSent as reason:
+                raise click.ClickException(str(reason)) from None
+            if not _echo_outcome(poll, outcome):
+                sys.exit(1)
+            return
+        polls = _auto_polls(network, year)
+        all_sent = True
+        for poll in polls:
+            day = today.date() if today else today_in(poll.network)
+            try:
+                reason = auto_reminder_due(poll, day)
+                if reason is not None:
+                    click.echo(
+                        _(
+                            "%(network)s %(year)d: no reminder: %(reason)s",
+                            network=poll.network.slug,
+                            year=poll.year,
+                            reason=reason,
+                        )
+                    )
+                    continue
+                outcome = send_reminders(poll, auto_day=day)
+            except NotSent as reason:
+                raise click.ClickException(str(reason)) from None
+            all_sent = _echo_outcome(poll, outcome) and all_sent
+        if not all_sent:
+            sys.exit(1)
+
+
+def _auto_polls(network: str | None, year: int | None) -> list[Poll]:
+    if network is not None and year is not None:
+        return [find_poll(network, year)]
+    query = select(Poll).where(Poll.is_open.is_(True), Poll.deadline.is_not(None))
+    if network is not None:
+        found = db.session.scalar(select(Network).where(Network.slug == network))
+        if found is None:
+            raise click.BadParameter(
+                _("no network with the slug '%(slug)s'", slug=network), param_hint="NETWORK"
+            )
+        query = query.where(Poll.network_id == found.id)
+    return list(db.session.scalars(query.order_by(Poll.network_id, Poll.year)))
+
+
+@click.command("send-mail")
+@click.argument("network")
+@click.argument("year", type=click.IntRange(2000, 2100))
+@click.argument("kind", type=click.Choice(["invitation", "plan", "changes"]))
+@_lang_option
+@with_appcontext
+def send_mail_command(network: str, year: int, kind: str, lang: str) -> None:
+    """Mail every active member of NETWORK: the YEAR invitation, the published plan, or what
+    changed since the previously published version."""
+    with force_locale(lang):
+        poll = find_poll(network, year)
+        try:
+            if kind == "invitation":
+                outcome = send_invitations(poll)
+            else:
+                outcome = send_plan(poll, as_changes=kind == "changes")
+        except NotSent as reason:
+            raise click.ClickException(str(reason)) from None
+        if not _echo_outcome(poll, outcome):
+            sys.exit(1)
+
+
+@click.command("retry-mail")
+@click.argument("network", required=False)
+@_lang_option
+@with_appcontext
+def retry_mail_command(network: str | None, lang: str) -> None:
+    """Send failed messages again (of NETWORK, or of every network)."""
+    with force_locale(lang):
+        query = select(Network)
+        if network is not None:
+            query = query.where(Network.slug == network)
+        networks = list(db.session.scalars(query))
+        if network is not None and not networks:
+            raise click.BadParameter(
+                _("no network with the slug '%(slug)s'", slug=network), param_hint="NETWORK"
+            )
+        still = 0
+        for found in networks:
+            for log in retry_failed(found.id):
+                ok = log.status != "failed"
+                still += not ok
+                click.echo(f"  {log.recipient}: {log.status.value if ok else log.error}")
+        click.echo(_("%(count)d messages still failed.", count=still))
+        if still:
+            sys.exit(1)
+
+
 def init_app(app: Flask) -> None:
     app.cli.add_command(init_demo_command)
     app.cli.add_command(plan_year_command)
+    app.cli.add_command(export_ics_command)
+    app.cli.add_command(export_csv_command)
+    app.cli.add_command(remind_command)
+    app.cli.add_command(send_mail_command)
+    app.cli.add_command(retry_mail_command)
