@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from .calendar import google_calendar_url, outlook_calendar_url, webcal_url
 from .db import db
-from .models import Member, Network, Poll
+from .models import Member, Network, Plan, Poll
 from .tokens import derive_token, hash_token, looks_like_token, new_salt
 
 NETWORK_PURPOSE = "network-feed"
@@ -42,11 +42,9 @@ def replace_feed_token(owner: FeedOwner) -> str:
 
 
 def feed_token(owner: FeedOwner) -> str:
-    """The current feed token, made (and flushed) on first use; the caller commits."""
+    """The current feed token, made on first use; the caller commits."""
     if not owner.feed_salt or not owner.feed_token_hash:
-        token = replace_feed_token(owner)
-        db.session.flush()
-        return token
+        return replace_feed_token(owner)
     return derive_token(_purpose(owner), owner.feed_salt)
 
 
@@ -94,19 +92,20 @@ def _url(endpoint: str, **values) -> str:
     return absolute_url(endpoint, **values)
 
 
-def member_calendar_links(member: Member, poll: Poll) -> dict:
+def member_calendar_links(member: Member, poll: Poll, plan: Plan | None) -> dict:
     """Everything templates/feeds/_member_calendar.html shows for `member` and `poll`.
 
     Makes the member's feed token on first use and commits (the page that shows the links is a
     GET, and a link that was never stored would not work). Keys: feed_url, download_url,
     webcal_url, year, published, meetings (name, day, start, end, venue, address, roles,
-    cancelled, ics_url, google_url, outlook_url).
+    cancelled, ics_url, google_url, outlook_url), views (the plan's current MeetingViews).
+    `plan` is the poll's published plan, or None.
     """
-    from .plan_calendar import calendar_event, committed, published_events, role_names
-    from .planning import published_plan
+    from .plan_calendar import calendar_event, committed, role_names, sync_events
 
-    token = feed_token(member)
-    events = committed(lambda: published_events(poll))
+    token, events = committed(
+        lambda: (feed_token(member), sync_events(poll, plan) if plan is not None else [])
+    )
     feed_url = _url("feeds.feed", token=token)
     meetings = []
     for event in events:
@@ -137,6 +136,7 @@ def member_calendar_links(member: Member, poll: Poll) -> dict:
         "download_url": _url("feeds.feed", token=token, download=1),
         "webcal_url": webcal_url(feed_url),
         "year": poll.year,
-        "published": published_plan(poll) is not None,
+        "published": plan is not None,
         "meetings": meetings,
+        "views": [event.view for event in events if not event.cancelled],
     }

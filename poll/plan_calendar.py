@@ -123,30 +123,39 @@ def _sync(poll: Poll, plan: Plan) -> list[PlannedEvent]:
         (cancelled if event.cancelled else current).append(event)
     order = {entry["id"]: i for i, entry in enumerate(plan.result["meetings"])}
     current.sort(key=lambda e: order.get(e.view.meeting.key, len(order)))
-    db.session.flush()
     return current + cancelled
 
 
 def sync_events(poll: Poll, plan: Plan) -> list[PlannedEvent]:
     """Bring EventState up to date with the published `plan` and return its events.
 
-    Flushes but does not commit (see `committed` for callers outside publish()).
+    Does not commit (see `committed` for callers outside publish()).
     """
     return _sync(poll, plan)
 
 
 def committed(build: Callable[[], T]) -> T:
-    """Run `build` (which may sync event states) and commit. Two first exports racing to create
-    the same EventState rows is harmless: the loser rolls back and builds again from what the
-    winner wrote."""
+    """Run `build` (which may sync event states or make a feed token) and commit what it changed.
+
+    Nothing changed, nothing committed: a commit would expire every object the page has loaded.
+    Two first exports racing to create the same rows is harmless: the loser rolls back and
+    builds again from what the winner wrote."""
     try:
         result = build()
-        db.session.commit()
+        if _has_changes():
+            db.session.commit()
     except IntegrityError:
         db.session.rollback()
         result = build()
         db.session.commit()
     return result
+
+
+def _has_changes() -> bool:
+    session = db.session
+    return bool(
+        session.new or session.deleted or any(session.is_modified(o) for o in session.dirty)
+    )
 
 
 def published_events(poll: Poll) -> list[PlannedEvent]:

@@ -8,7 +8,6 @@ from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
 from .models import Meeting, Member, Plan, Poll, Role, Venue
-from .planning import published_plan
 
 STANDING_AGENDA = ("Sparring – siden sidst", "Hvordan deler vi mødets indhold?")
 
@@ -91,12 +90,6 @@ def meeting_views(poll: Poll, plan: Plan, previous: Plan | None = None) -> list[
                     view.changed.add(role.key)
         views.append(view)
     return views
-
-
-def published_views(poll: Poll) -> list[MeetingView]:
-    """The published plan of the poll for members, or nothing before it is published."""
-    plan = published_plan(poll)
-    return meeting_views(poll, plan) if plan else []
 
 
 def _at(day: date, clock: time, zone: ZoneInfo) -> datetime:

@@ -24,9 +24,10 @@ from ..answers import (
     save,
     shortcut_message,
 )
+from ..feeds import member_calendar_links
 from ..members import member_by_token
 from ..models import Answer
-from ..plan_view import published_views
+from ..planning import published_plan
 
 bp = Blueprint("member", __name__)
 
@@ -107,6 +108,7 @@ def _render(token, sheet, *, saved=None, errors=(), form=None):
         if "cannot_roles_shown" in form:
             cannot_roles = set(form.getlist("cannot_roles"))
     last_saved = _saved_when(sheet.response.updated_at) if sheet.response is not None else None
+    calendar_links = member_calendar_links(sheet.member, sheet.poll, published_plan(sheet.poll))
     return render_template(
         "member/answer.html",
         token=token,
@@ -122,7 +124,8 @@ def _render(token, sheet, *, saved=None, errors=(), form=None):
         error_fields={e.field for e in errors},
         saved=saved,
         last_saved=last_saved,
-        plan_views=published_views(sheet.poll),
+        plan_views=calendar_links["views"],
+        calendar_links=calendar_links,
     )
 
 

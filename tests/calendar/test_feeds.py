@@ -13,6 +13,7 @@ from sqlalchemy import select
 from poll.db import db
 from poll.feeds import feed_owner, feed_token, member_calendar_links
 from poll.models import Member, Network, Poll
+from poll.planning import published_plan
 from poll.tokens import hash_token
 from tests.calendar.test_feeds_helpers import check_ics, events_by_uid, make_year, publish_result
 from tests.factories import log_in, make_network
@@ -175,8 +176,17 @@ def test_member_calendar_partial(app, published):
     fx, _paths = published
     with app.test_request_context("/m/x"):
         henrik = db.session.get(Member, fx.member_ids["henrik"])
-        links = member_calendar_links(henrik, db.session.get(Poll, fx.poll_id))
+        poll = db.session.get(Poll, fx.poll_id)
+        links = member_calendar_links(henrik, poll, published_plan(poll))
         html = render_template("feeds/_member_calendar.html", calendar_links=links)
+        html += render_template(
+            "plan/_member_plan.html",
+            calendar_links=links,
+            plan_views=links["views"],
+            member=henrik,
+            token="x" * 32,
+            poll=poll,
+        )
     assert links["webcal_url"].startswith("webcal://modeplan.test/kalender/")
     assert links["published"] and len(links["meetings"]) == 4
     m1 = links["meetings"][0]
@@ -197,7 +207,7 @@ def test_member_calendar_partial_before_publication(app):
         fx = make_network(("sara", "henrik"))
     with app.test_request_context("/m/x"):
         henrik = db.session.get(Member, fx.member_ids["henrik"])
-        links = member_calendar_links(henrik, db.session.get(Poll, fx.poll_id))
+        links = member_calendar_links(henrik, db.session.get(Poll, fx.poll_id), None)
         html = render_template("feeds/_member_calendar.html", calendar_links=links)
     assert not links["published"] and links["meetings"] == []
     assert "ikke offentliggjort" in html

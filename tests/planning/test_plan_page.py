@@ -294,7 +294,7 @@ def test_members_see_the_published_plan_with_their_own_roles(app, planned):
     solve(client)
     member_page = app.test_client()
     before = member_page.get(f"/m/{fx.tokens['henrik']}").get_data(as_text=True)
-    assert "Planen for 2027" not in before  # a draft is the coordinator's alone
+    assert 'id="plan-h"' not in before  # a draft is the coordinator's alone
     client.post("/tovholder/plan/2027/publish", data={"version": "1"})
     meeting = plans(app)[0].result["meetings"][0]
     notes = meeting["roles"]["notes"][0]
@@ -302,3 +302,7 @@ def test_members_see_the_published_plan_with_their_own_roles(app, planned):
     assert "Planen for 2027" in page
     assert "Dine roller:</strong> Referent" in page
     assert f"/m/{fx.tokens[notes]}/moede/2027/m1" in page
+    # The calendar: a feed to subscribe to, and each meeting for Google, Outlook or as a file.
+    assert "webcal://" in page and "/kalender/" in page
+    assert "calendar.google.com" in page and "outlook" in page
+    assert page.count("/2027/m1.ics") == 1 and page.count("/2027/m2.ics") == 1
