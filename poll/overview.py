@@ -1,0 +1,176 @@
+"""What the coordinator sees of a poll: who answered, who is missing, and a day × venue heat map.
+
+Everything comes from a handful of queries whatever the size of the poll: the answers are
+counted by the database (one GROUP BY over day, venue and value), never per cell.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from math import ceil
+
+from sqlalchemy import func, select
+
+from .days import iso_week
+from .db import db
+from .models import Answer, Availability, CandidateDay, Meeting, Member, Poll, Response, Venue
+
+# Danish alphabetical order: æ, ø, å come after z (Python puts å before æ).
+_DANISH = str.maketrans({"æ": "{", "ø": "|", "å": "}", "ä": "{", "ö": "|"})
+
+
+def danish_key(text: str) -> str:
+    return text.lower().replace("aa", "å").translate(_DANISH)
+
+
+@dataclass
+class Cell:
+    venue: Venue
+    yes: int = 0
+    maybe: int = 0
+    level: int = 0  # 0..4, share of members who can come, for the colour
+    best: bool = False
+
+    @property
+    def can_come(self) -> int:
+        return self.yes + self.maybe
+
+
+@dataclass
+class DayRow:
+    day: CandidateDay
+    cells: list[Cell]
+
+
+@dataclass
+class WeekGroup:
+    week: int
+    days: list[DayRow] = field(default_factory=list)
+
+
+@dataclass
+class MeetingBlock:
+    meeting: Meeting
+    weeks: list[WeekGroup] = field(default_factory=list)
+    best: list[tuple[DayRow, Cell]] = field(default_factory=list)
+
+
+@dataclass
+class Comment:
+    member: Member
+    text: str
+    cannot_roles: list[str]
+
+
+@dataclass
+class Overview:
+    poll: Poll
+    venues: list[Venue]
+    members: list[Member]  # active members
+    answered: list[Member]
+    missing: list[Member]
+    meetings: list[MeetingBlock]
+    comments: list[Comment]
+
+    @property
+    def member_count(self) -> int:
+        return len(self.members)
+
+    @property
+    def answered_count(self) -> int:
+        return len(self.answered)
+
+
+def _level(can_come: int, members: int) -> int:
+    if not can_come or not members:
+        return 0
+    return min(4, max(1, ceil(4 * can_come / members)))
+
+
+def poll_overview(poll: Poll) -> Overview:
+    network_id = poll.network_id
+    venues = list(
+        db.session.scalars(
+            select(Venue).where(Venue.network_id == network_id).order_by(Venue.position, Venue.id)
+        )
+    )
+    members = sorted(
+        db.session.scalars(
+            select(Member).where(Member.network_id == network_id, Member.active.is_(True))
+        ),
+        key=lambda m: danish_key(m.name),
+    )
+    responses = {
+        r.member_id: r
+        for r in db.session.scalars(select(Response).where(Response.poll_id == poll.id))
+    }
+    answered = [m for m in members if m.id in responses]
+    missing = [m for m in members if m.id not in responses]
+    comments = [
+        Comment(m, responses[m.id].comment.strip(), list(responses[m.id].cannot_roles or []))
+        for m in answered
+        if (responses[m.id].comment or "").strip()
+    ]
+
+    counts: dict[tuple[int, int], dict[str, int]] = {}
+    rows = db.session.execute(
+        select(Availability.day_id, Availability.venue_id, Availability.value, func.count())
+        .join(CandidateDay, CandidateDay.id == Availability.day_id)
+        .join(Member, Member.id == Availability.member_id)
+        .where(CandidateDay.poll_id == poll.id, Member.active.is_(True))
+        .group_by(Availability.day_id, Availability.venue_id, Availability.value)
+    )
+    for day_id, venue_id, value, count in rows:
+        counts.setdefault((day_id, venue_id), {})[Answer(value).value] = count
+
+    meetings = list(
+        db.session.scalars(
+            select(Meeting).where(Meeting.poll_id == poll.id).order_by(Meeting.position, Meeting.id)
+        )
+    )
+    days = db.session.scalars(
+        select(CandidateDay).where(CandidateDay.poll_id == poll.id).order_by(CandidateDay.day)
+    )
+    blocks = {m.id: MeetingBlock(m) for m in meetings}
+    total = len(members)
+    for day in days:
+        cells = []
+        for venue in venues:
+            c = counts.get((day.id, venue.id), {})
+            cell = Cell(venue, c.get("yes", 0), c.get("maybe", 0))
+            cell.level = _level(cell.can_come, total)
+            cells.append(cell)
+        block = blocks[day.meeting_id]
+        week = iso_week(day.day)
+        if not block.weeks or block.weeks[-1].week != week:
+            block.weeks.append(WeekGroup(week))
+        block.weeks[-1].days.append(DayRow(day, cells))
+
+    for block in blocks.values():
+        pairs = [(row, cell) for w in block.weeks for row in w.days for cell in row.cells]
+        top = max(((c.can_come, c.yes) for _, c in pairs), default=(0, 0))
+        if top[0]:
+            block.best = [(r, c) for r, c in pairs if (c.can_come, c.yes) == top]
+            for _, cell in block.best:
+                cell.best = True
+    return Overview(poll, venues, members, answered, missing, list(blocks.values()), comments)
+
+
+def answered_counts(network_id: int) -> dict[int, int]:
+    """Active members who answered, per poll of the network (one query)."""
+    rows = db.session.execute(
+        select(Response.poll_id, func.count(Response.id))
+        .join(Member, Member.id == Response.member_id)
+        .join(Poll, Poll.id == Response.poll_id)
+        .where(Poll.network_id == network_id, Member.active.is_(True))
+        .group_by(Response.poll_id)
+    )
+    return dict(rows.all())
+
+
+def active_member_count(network_id: int) -> int:
+    return db.session.scalar(
+        select(func.count(Member.id)).where(
+            Member.network_id == network_id, Member.active.is_(True)
+        )
+    )
