@@ -1,9 +1,45 @@
 """WTForms for the coordinator's pages; every message names its field in the user's language."""
 
+from babel.dates import get_day_names
+from flask_babel import get_locale
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField
-from wtforms.validators import DataRequired, Length
+from flask_wtf.file import FileField, FileRequired
+from wtforms import (
+    BooleanField,
+    DateField,
+    EmailField,
+    FieldList,
+    Form,
+    FormField,
+    HiddenField,
+    IntegerField,
+    PasswordField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TimeField,
+)
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    Regexp,
+    ValidationError,
+)
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from .days import Window, week_window
+from .network_admin import EMAIL_PATTERN, KEY_PATTERN
+from .poll_admin import MeetingDraft, PollRules, parse_week_list, parse_weeks
+
+# Browsers send ISO dates from <input type=date>; people typing by hand write Danish dates.
+DATE_FORMATS = ["%Y-%m-%d", "%d.%m.%Y", "%d-%m-%Y", "%d/%m/%Y"]
+MEETING_ROWS = 6
+MAX_MEETING_ROWS = 24
 
 
 class LoginForm(FlaskForm):
@@ -21,3 +57,387 @@ class LoginForm(FlaskForm):
             Length(max=200, message=_l("Password: at most 200 characters.")),
         ],
     )
+
+
+def strip(value):
+    return value.strip() if isinstance(value, str) else value
+
+
+def lower(value):
+    return value.lower() if isinstance(value, str) else value
+
+
+class MultiCheckboxField(SelectMultipleField):
+    """Check boxes for a list of choices (rendered in a fieldset by the templates)."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+def _key_field(label, what):
+    return StringField(
+        label,
+        filters=[strip, lower],
+        validators=[
+            InputRequired(_l("Key: fill in a short key, for example %(example)s.", example=what)),
+            Length(max=40, message=_l("Key: at most 40 characters.")),
+            Regexp(
+                KEY_PATTERN,
+                message=_l("Key: use only small letters a–z, digits, - and _ (no spaces or æøå)."),
+            ),
+        ],
+    )
+
+
+class NetworkForm(FlaskForm):
+    name = StringField(
+        _l("Name of the network"),
+        filters=[strip],
+        validators=[
+            InputRequired(_l("Name of the network: fill in a name.")),
+            Length(max=200, message=_l("Name of the network: at most 200 characters.")),
+        ],
+    )
+    meeting_start = TimeField(
+        _l("Meetings start"),
+        validators=[InputRequired(_l("Meetings start: fill in a time like 10:00."))],
+        invalid_value_message=_l("Meetings start: write a time like 10:00."),
+    )
+    meeting_end = TimeField(
+        _l("Meetings end"),
+        validators=[InputRequired(_l("Meetings end: fill in a time like 15:00."))],
+        invalid_value_message=_l("Meetings end: write a time like 15:00."),
+    )
+
+    def validate_meeting_end(self, field):
+        start = self.meeting_start.data
+        if start and field.data and field.data <= start:
+            raise ValidationError(_l("Meetings end: must be later than the start."))
+
+
+class VenueForm(FlaskForm):
+    key = _key_field(_l("Key"), "odense")
+    name = StringField(
+        _l("Name"),
+        filters=[strip],
+        validators=[
+            InputRequired(_l("Name: fill in the name of the venue.")),
+            Length(max=200, message=_l("Name: at most 200 characters.")),
+        ],
+    )
+    address = StringField(
+        _l("Address"),
+        filters=[strip],
+        validators=[Length(max=300, message=_l("Address: at most 300 characters."))],
+    )
+
+
+class MemberForm(FlaskForm):
+    key = _key_field(_l("Key"), "berit")
+    name = StringField(
+        _l("Name"),
+        filters=[strip],
+        validators=[
+            InputRequired(_l("Name: fill in the member's name.")),
+            Length(max=200, message=_l("Name: at most 200 characters.")),
+        ],
+    )
+    email = StringField(
+        _l("E-mail"),
+        filters=[strip],
+        validators=[
+            InputRequired(_l("E-mail: fill in the member's e-mail address.")),
+            Length(max=254, message=_l("E-mail: at most 254 characters.")),
+            Regexp(EMAIL_PATTERN, message=_l("E-mail: this is not a valid e-mail address.")),
+        ],
+    )
+    organisation = StringField(
+        _l("Organisation"),
+        filters=[strip],
+        validators=[Length(max=200, message=_l("Organisation: at most 200 characters."))],
+    )
+    is_coordinator = BooleanField(_l("Coordinator of the network"))
+    active = BooleanField(_l("Active (takes part in polls and plans)"), default=True)
+    cannot = MultiCheckboxField(
+        _l("Never give this member these roles"),
+        invalid_choice_message=_l("Roles this member cannot have: unknown role '%(value)s'."),
+    )
+
+    def __init__(self, *args, roles=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.cannot.choices = [(r.key, r.name) for r in roles]
+
+
+class RoleForm(FlaskForm):
+    key = _key_field(_l("Key"), "notes")
+    name = StringField(
+        _l("Name"),
+        filters=[strip],
+        validators=[
+            InputRequired(_l("Name: fill in the name of the role.")),
+            Length(max=100, message=_l("Name: at most 100 characters.")),
+        ],
+    )
+    per_meeting = IntegerField(
+        _l("Holders per meeting"),
+        default=1,
+        validators=[
+            InputRequired(_l("Holders per meeting: fill in a whole number, 0 or more.")),
+            NumberRange(
+                min=0, max=50, message=_l("Holders per meeting: a whole number from 0 to 50.")
+            ),
+        ],
+        invalid_value_message=_l("Holders per meeting: fill in a whole number, 0 or more."),
+    )
+    within = SelectField(
+        _l("Holders must also hold"),
+        default="",
+        invalid_choice_message=_l("Holders must also hold: choose one of the other roles."),
+    )
+    conflicts = MultiCheckboxField(
+        _l("Cannot be combined with"),
+        invalid_choice_message=_l("Cannot be combined with: unknown role '%(value)s'."),
+    )
+    includes_coordinator = BooleanField(_l("The coordinator always holds this role"))
+
+    def __init__(self, *args, roles=(), this_key=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        others = [r for r in roles if r.key != this_key]
+        self.within.choices = [("", _l("(no other role)"))] + [(r.key, r.name) for r in others]
+        self.conflicts.choices = [(r.key, r.name) for r in others]
+        if self.within.data is None:  # a role without a parent, or nothing posted
+            self.within.data = ""
+
+
+class CsvImportForm(FlaskForm):
+    file = FileField(
+        _l("CSV file"),
+        validators=[FileRequired(_l("CSV file: choose a file to upload."))],
+    )
+
+
+def _date_field(label, message):
+    return DateField(
+        label, validators=[Optional()], format=DATE_FORMATS, invalid_value_message=message
+    )
+
+
+class MeetingRowForm(Form):
+    """One meeting of the poll; a row with every field blank is ignored."""
+
+    key = HiddenField()
+    name = StringField(
+        _l("Name"),
+        filters=[strip],
+        validators=[Length(max=100, message=_l("Name: at most 100 characters."))],
+    )
+    weeks = StringField(_l("Weeks"), filters=[strip])
+    start = _date_field(_l("From"), _l("From: write a date like 2027-03-01."))
+    end = _date_field(_l("To"), _l("To: write a date like 2027-03-12."))
+
+    def is_blank(self) -> bool:
+        return not any(_filled(f) for f in (self.name, self.weeks, self.start, self.end))
+
+
+def _filled(field) -> bool:
+    """Whether the person wrote anything (an unreadable date counts as written)."""
+    if field.raw_data:
+        return any(str(v).strip() for v in field.raw_data)
+    return bool(field.data)
+
+
+class PollRulesForm(FlaskForm):
+    """The rules of a year poll; NewPollForm adds the year, editing keeps it fixed."""
+
+    meetings = FieldList(
+        FormField(MeetingRowForm), min_entries=MEETING_ROWS, max_entries=MAX_MEETING_ROWS
+    )
+    weekdays = MultiCheckboxField(
+        _l("Weekdays"),
+        coerce=int,
+        default=[0, 1, 2, 3, 4],
+        invalid_choice_message=_l("Weekdays: unknown weekday '%(value)s'."),
+        invalid_value_message=_l("Weekdays: unknown weekday."),
+    )
+    blackout_weeks = StringField(
+        _l("Blackout weeks (for example school holidays)"), filters=[strip]
+    )
+    deadline = _date_field(_l("Deadline"), _l("Deadline: write a date like 2026-12-15."))
+    hide_answers = BooleanField(_l("Hide the others' answers from members"))
+    min_days_between = IntegerField(
+        _l("Minimum days between meetings"),
+        default=28,
+        validators=[
+            InputRequired(_l("Minimum days between meetings: fill in a whole number.")),
+            NumberRange(
+                min=0,
+                max=365,
+                message=_l("Minimum days between meetings: a whole number from 0 to 365."),
+            ),
+        ],
+        invalid_value_message=_l("Minimum days between meetings: fill in a whole number."),
+    )
+    min_attendance = StringField(
+        _l("Minimum attendance (share of the members)"), default="0,5", filters=[strip]
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        names = get_day_names("wide", locale=get_locale())
+        self.weekdays.choices = [(i, names[i].capitalize()) for i in range(7)]
+
+    def validate_weekdays(self, field):
+        if not field.data:
+            raise ValidationError(_l("Weekdays: choose at least one weekday."))
+
+    def validate_min_attendance(self, field):
+        try:
+            value = float((field.data or "").replace(",", "."))
+        except ValueError:
+            value = None
+        if value is None or not 0 <= value <= 1:
+            raise ValidationError(
+                _l("Minimum attendance: a number from 0 to 1, for example 0,5 for half.")
+            )
+        field.fraction = value
+
+    def rules(self, year: int) -> PollRules | None:
+        """The rules written in the form (after validate()), or None with errors on the fields."""
+        ok = True
+        try:
+            blackout = parse_week_list(self.blackout_weeks.data)
+        except ValueError as error:
+            self.blackout_weeks.errors.append(
+                _("Blackout weeks: %(problem)s. Write weeks like 7, 42 or 27–32.", problem=error)
+            )
+            blackout, ok = [], False
+        drafts: list[MeetingDraft] = []
+        previous: tuple[int, MeetingDraft] | None = None
+        for number, entry in enumerate(self.meetings, start=1):
+            row = entry.form
+            if row.is_blank():
+                continue
+            if any(f.errors for f in row):
+                ok = False
+                continue
+            window = self._window(number, row, year)
+            if window is None:
+                ok = False
+                continue
+            draft = MeetingDraft(
+                row.key.data or None,
+                row.name.data or _("Meeting %(number)d", number=len(drafts) + 1),
+                window,
+                number,
+            )
+            if previous and window.start <= previous[1].window.end:
+                row.weeks.errors.append(
+                    _(
+                        "Meeting %(number)d: its window must begin after the window of "
+                        "meeting %(other)d ends (meetings come in order and do not overlap).",
+                        number=number,
+                        other=previous[0],
+                    )
+                )
+                ok = False
+            previous = (number, draft)
+            drafts.append(draft)
+        if not drafts and ok:
+            self.form_errors.append(
+                _("Meetings: give at least one meeting with its weeks or dates.")
+            )
+            ok = False
+        if not ok or any(f.errors for f in self if f.name != "meetings"):
+            return None
+        return PollRules(
+            meetings=drafts,
+            weekdays=sorted(self.weekdays.data),
+            blackout_weeks=blackout,
+            deadline=self.deadline.data,
+            hide_answers=self.hide_answers.data,
+            min_days_between=self.min_days_between.data,
+            min_attendance=self.min_attendance.fraction,
+        )
+
+    @staticmethod
+    def _window(number: int, row: MeetingRowForm, year: int) -> Window | None:
+        has_dates = _filled(row.start) or _filled(row.end)
+        if row.weeks.data and has_dates:
+            row.weeks.errors.append(
+                _(
+                    "Meeting %(number)d: give either weeks or dates, not both.",
+                    number=number,
+                )
+            )
+            return None
+        if row.weeks.data:
+            try:
+                first, last = parse_weeks(row.weeks.data, year)
+            except ValueError as error:
+                row.weeks.errors.append(
+                    _("Meeting %(number)d, weeks: %(problem)s.", number=number, problem=error)
+                )
+                return None
+            return week_window(year, first, last)
+        if not has_dates:
+            row.weeks.errors.append(
+                _(
+                    "Meeting %(number)d: give the weeks (like 9–10) or the dates from and to.",
+                    number=number,
+                )
+            )
+            return None
+        if row.start.data is None:
+            row.start.errors.append(
+                _("Meeting %(number)d, from: fill in the first day.", number=number)
+            )
+            return None
+        if row.end.data is None:
+            row.end.errors.append(_("Meeting %(number)d, to: fill in the last day.", number=number))
+            return None
+        if row.end.data < row.start.data:
+            row.end.errors.append(
+                _("Meeting %(number)d, to: must not be before from.", number=number)
+            )
+            return None
+        if row.start.data.year != year or row.end.data.year != year:
+            row.start.errors.append(
+                _("Meeting %(number)d: the dates must lie in %(year)d.", number=number, year=year)
+            )
+            return None
+        return Window(row.start.data, row.end.data)
+
+
+class NewPollForm(PollRulesForm):
+    year = IntegerField(
+        _l("Year"),
+        validators=[
+            InputRequired(_l("Year: fill in the year, for example 2027.")),
+            NumberRange(min=2000, max=2100, message=_l("Year: a year from 2000 to 2100.")),
+        ],
+        invalid_value_message=_l("Year: fill in the year, for example 2027."),
+    )
+
+
+class ManualDayForm(FlaskForm):
+    day = DateField(
+        _l("Day"),
+        validators=[InputRequired(_l("Day: fill in a date."))],
+        format=DATE_FORMATS,
+        invalid_value_message=_l("Day: write a date like 2027-03-01."),
+    )
+    meeting = SelectField(
+        _l("Meeting"),
+        default="",
+        invalid_choice_message=_l("Meeting: choose one of the poll's meetings."),
+    )
+
+    def __init__(self, *args, meetings=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.meeting.choices = [("", _l("The meeting with the nearest window"))] + [
+            (m.key, m.name) for m in meetings
+        ]
+
+
+class DeadlineForm(FlaskForm):
+    deadline = _date_field(_l("Deadline"), _l("Deadline: write a date like 2026-12-15."))

@@ -1,10 +1,50 @@
-"""The coordinator's pages (login required)."""
+"""The coordinator's pages (login required): the network, venues, members, roles and polls.
 
-from flask import Blueprint, g, render_template
+Scope: every page works on the logged-in account's network only; anything of another network
+is answered with 404, as if it did not exist. Forms are validated before anything is written,
+and each change is one transaction. Personal links are shown once, in the response to the POST
+that made them (only their hashes are stored), with caching switched off.
+"""
 
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    g,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
+from sqlalchemy.exc import IntegrityError
+
+from .. import member_csv, network_admin, overview, poll_admin
+from ..answers import local_today
 from ..auth import login_required
+from ..days import iso_week
+from ..db import db
+from ..forms import (
+    MAX_MEETING_ROWS,
+    MEETING_ROWS,
+    CsvImportForm,
+    DeadlineForm,
+    ManualDayForm,
+    MemberForm,
+    NetworkForm,
+    NewPollForm,
+    PollRulesForm,
+    RoleForm,
+    VenueForm,
+)
+from ..members import personal_token
+from ..models import CandidateDay, Member, Poll, Role, Venue
+from ..network_admin import Refused
 
 bp = Blueprint("coordinator", __name__, url_prefix="/tovholder")
+
+INVALID = 422
 
 
 @bp.before_request
@@ -13,6 +53,688 @@ def require_login():
     return None
 
 
+@bp.after_request
+def no_store(response):
+    """Coordinator pages hold personal data (and sometimes personal links): never cache them."""
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+# -- helpers ---------------------------------------------------------------------------------
+
+
+def _network():
+    return g.account.network
+
+
+def _owned(model, object_id: int, message: str):
+    """The object if it belongs to this coordinator's network, else 404 with `message`."""
+    obj = db.session.get(model, object_id)
+    if obj is None or obj.network_id != g.account.network_id:
+        abort(404, message)
+    return obj
+
+
+def _poll(poll_id: int) -> Poll:
+    return _owned(Poll, poll_id, _("This poll does not exist, or it belongs to another network."))
+
+
+def _venue(venue_id: int) -> Venue:
+    return _owned(
+        Venue, venue_id, _("This venue does not exist, or it belongs to another network.")
+    )
+
+
+def _member(member_id: int) -> Member:
+    return _owned(
+        Member, member_id, _("This member does not exist, or belongs to another network.")
+    )
+
+
+def _role(role_id: int) -> Role:
+    return _owned(Role, role_id, _("This role does not exist, or it belongs to another network."))
+
+
+def _errors(form) -> list[str]:
+    """Every error of a form, flat, for the summary at the top (each names its field)."""
+    messages = [str(e) for e in getattr(form, "form_errors", [])]
+    for f in form:
+        if f.name == "csrf_token":
+            continue
+        if f.type == "FieldList":
+            for number, entry in enumerate(f, start=1):
+                for sub in entry.form:
+                    for e in sub.errors:
+                        text = str(e)
+                        if not text.startswith(_("Meeting %(number)d", number=number)):
+                            text = _("Meeting %(number)d", number=number) + ": " + text
+                        messages.append(text)
+        else:
+            messages.extend(str(e) for e in f.errors)
+    return messages
+
+
+def _refused(form, refusal: Refused):
+    field = getattr(form, refusal.field, None) if refusal.field else None
+    if field is not None:
+        field.errors = [*field.errors, refusal.message]
+    else:
+        form.form_errors.append(refusal.message)
+
+
+def _link(token: str) -> str:
+    return url_for("member.answer", token=token, _external=True)
+
+
+def _see_other(endpoint: str, **values):
+    return redirect(url_for(endpoint, **values), 303)
+
+
+# -- dashboard and network -------------------------------------------------------------------
+
+
 @bp.route("/")
 def dashboard():
-    return render_template("coordinator/dashboard.html", network=g.account.network)
+    network = _network()
+    answered = overview.answered_counts(network.id)
+    return render_template(
+        "coordinator/dashboard.html",
+        network=network,
+        polls=sorted(network.polls, key=lambda p: p.year, reverse=True),
+        answered=answered,
+        member_count=overview.active_member_count(network.id),
+        today=local_today(network),
+    )
+
+
+@bp.route("/netvaerk", methods=["GET", "POST"])
+def network_settings():
+    network = _network()
+    form = NetworkForm(obj=network)
+    status = 200
+    if form.validate_on_submit():
+        try:
+            network_admin.update_network(
+                network,
+                name=form.name.data,
+                meeting_start=form.meeting_start.data,
+                meeting_end=form.meeting_end.data,
+            )
+        except Refused as refusal:
+            _refused(form, refusal)
+        else:
+            db.session.commit()
+            flash(_("The network is saved."))
+            return _see_other("coordinator.network_settings")
+    if form.is_submitted():
+        status = INVALID
+    return render_template(
+        "coordinator/network.html", network=network, form=form, errors=_errors(form)
+    ), status
+
+
+# -- venues ----------------------------------------------------------------------------------
+
+
+@bp.route("/moedesteder", methods=["GET", "POST"])
+def venues():
+    network = _network()
+    form = VenueForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            venue = network_admin.add_venue(
+                network, key=form.key.data, name=form.name.data, address=form.address.data
+            )
+        except Refused as refusal:
+            _refused(form, refusal)
+        else:
+            db.session.commit()
+            flash(_("%(name)s is added.", name=venue.name))
+            return _see_other("coordinator.venues")
+    if form.is_submitted():
+        status = INVALID
+    return render_template(
+        "coordinator/venues.html", network=network, form=form, errors=_errors(form)
+    ), status
+
+
+@bp.route("/moedesteder/<int:venue_id>", methods=["GET", "POST"])
+def venue_edit(venue_id: int):
+    venue = _venue(venue_id)
+    form = VenueForm(obj=venue)
+    status = 200
+    if form.validate_on_submit():
+        try:
+            network_admin.update_venue(
+                venue, key=form.key.data, name=form.name.data, address=form.address.data
+            )
+        except Refused as refusal:
+            _refused(form, refusal)
+        else:
+            db.session.commit()
+            flash(_("%(name)s is saved.", name=venue.name))
+            return _see_other("coordinator.venues")
+    if form.is_submitted():
+        status = INVALID
+        db.session.rollback()
+    return render_template(
+        "coordinator/venue_edit.html",
+        venue=venue,
+        form=form,
+        errors=_errors(form),
+        answers=network_admin.venue_answer_count(venue),
+    ), status
+
+
+@bp.post("/moedesteder/<int:venue_id>/slet")
+def venue_delete(venue_id: int):
+    venue = _venue(venue_id)
+    name = venue.name
+    try:
+        network_admin.delete_venue(venue)
+    except Refused as refusal:
+        db.session.rollback()
+        return render_template(
+            "coordinator/refused.html", message=refusal.message, back=url_for("coordinator.venues")
+        ), 409
+    db.session.commit()
+    flash(_("%(name)s is deleted.", name=name))
+    return _see_other("coordinator.venues")
+
+
+# -- members ---------------------------------------------------------------------------------
+
+
+@bp.route("/medlemmer")
+def members():
+    network = _network()
+    roles = {r.key: r.name for r in network.roles}
+    people = sorted(network.members, key=lambda m: (not m.active, overview.danish_key(m.name)))
+    return render_template("coordinator/members.html", network=network, members=people, roles=roles)
+
+
+def _show_links(title: str, links: list[tuple[Member, str]], status: int = 200):
+    """The one page where new personal links are visible."""
+    response = make_response(
+        render_template(
+            "coordinator/member_links.html",
+            title=title,
+            links=[(m, _link(t)) for m, t in links],
+        ),
+        status,
+    )
+    return response
+
+
+@bp.route("/medlemmer/ny", methods=["GET", "POST"])
+def member_new():
+    network = _network()
+    form = MemberForm(roles=network.roles)
+    status = 200
+    if form.validate_on_submit():
+        try:
+            member, token = network_admin.create_member(
+                network,
+                key=form.key.data,
+                name=form.name.data,
+                email=form.email.data,
+                organisation=form.organisation.data,
+                cannot=form.cannot.data or [],
+                is_coordinator=form.is_coordinator.data,
+                active=form.active.data,
+            )
+            db.session.flush()
+        except Refused as refusal:
+            db.session.rollback()
+            _refused(form, refusal)
+        else:
+            db.session.commit()
+            return _show_links(_("%(name)s is added", name=member.name), [(member, token)], 201)
+    if form.is_submitted():
+        status = INVALID
+    return render_template(
+        "coordinator/member_form.html", form=form, member=None, errors=_errors(form)
+    ), status
+
+
+@bp.route("/medlemmer/<int:member_id>", methods=["GET", "POST"])
+def member_edit(member_id: int):
+    member = _member(member_id)
+    network = member.network
+    form = MemberForm(obj=member, roles=network.roles)
+    status = 200
+    if form.validate_on_submit():
+        try:
+            network_admin.update_member(
+                member,
+                key=form.key.data,
+                name=form.name.data,
+                email=form.email.data,
+                organisation=form.organisation.data,
+                cannot=form.cannot.data or [],
+                is_coordinator=form.is_coordinator.data,
+                active=form.active.data,
+            )
+        except Refused as refusal:
+            db.session.rollback()
+            _refused(form, refusal)
+        else:
+            db.session.commit()
+            flash(_("%(name)s is saved.", name=member.name))
+            return _see_other("coordinator.members")
+    if form.is_submitted():
+        status = INVALID
+    token = personal_token(member) if member.active else None
+    return render_template(
+        "coordinator/member_form.html",
+        form=form,
+        member=member,
+        errors=_errors(form),
+        link=_link(token) if token else None,
+    ), status
+
+
+@bp.post("/medlemmer/<int:member_id>/aktiv")
+def member_active(member_id: int):
+    member = _member(member_id)
+    wanted = request.form.get("active")
+    if wanted not in ("0", "1"):
+        abort(400, _("Active: the request must say whether the member is to be active."))
+    try:
+        network_admin.set_active(member, wanted == "1")
+    except Refused as refusal:
+        db.session.rollback()
+        return render_template(
+            "coordinator/refused.html",
+            message=refusal.message,
+            back=url_for("coordinator.members"),
+        ), 409
+    db.session.commit()
+    if member.active:
+        flash(_("%(name)s is active again.", name=member.name))
+    else:
+        flash(_("%(name)s is deactivated: the personal link no longer works.", name=member.name))
+    return _see_other("coordinator.members")
+
+
+@bp.post("/medlemmer/<int:member_id>/nyt-link")
+def member_new_link(member_id: int):
+    member = _member(member_id)
+    token = network_admin.new_link(member)
+    db.session.commit()
+    return _show_links(_("New personal link for %(name)s", name=member.name), [(member, token)])
+
+
+@bp.route("/medlemmer/import", methods=["GET", "POST"])
+def members_import():
+    network = _network()
+    form = CsvImportForm()
+    report = None
+    status = 200
+    if form.validate_on_submit():
+        data = form.file.data.read()
+        report = member_csv.read_members_csv(data, network)
+        if report.ok:
+            created = member_csv.import_members(network, report)
+            try:
+                db.session.commit()
+            except IntegrityError:
+                db.session.rollback()
+                report.problem = _(
+                    "Someone else added members at the same time. Nothing was imported; "
+                    "upload the file again."
+                )
+                status = 409
+            else:
+                return _show_links(
+                    _("%(count)d members are imported", count=len(created)), created, 201
+                )
+        else:
+            status = INVALID
+    elif form.is_submitted():
+        status = INVALID
+    return render_template(
+        "coordinator/members_import.html",
+        form=form,
+        report=report,
+        errors=_errors(form),
+        roles=network.roles,
+        max_rows=member_csv.MAX_ROWS,
+    ), status
+
+
+# -- roles -----------------------------------------------------------------------------------
+
+
+@bp.route("/roller")
+def roles():
+    network = _network()
+    return render_template(
+        "coordinator/roles.html",
+        network=network,
+        names={r.key: r.name for r in network.roles},
+    )
+
+
+def _role_values(form) -> dict:
+    return {
+        "name": form.name.data,
+        "per_meeting": form.per_meeting.data,
+        "within": form.within.data or None,
+        "conflicts": form.conflicts.data or [],
+        "includes_coordinator": form.includes_coordinator.data,
+    }
+
+
+@bp.route("/roller/ny", methods=["GET", "POST"])
+def role_new():
+    network = _network()
+    form = RoleForm(roles=network.roles)
+    status = 200
+    if form.validate_on_submit():
+        try:
+            role = network_admin.add_role(network, key=form.key.data, **_role_values(form))
+        except Refused as refusal:
+            db.session.rollback()
+            _refused(form, refusal)
+        else:
+            db.session.commit()
+            flash(_("%(name)s is added.", name=role.name))
+            return _see_other("coordinator.roles")
+    if form.is_submitted():
+        status = INVALID
+    return render_template(
+        "coordinator/role_form.html", form=form, role=None, errors=_errors(form)
+    ), status
+
+
+@bp.route("/roller/<int:role_id>", methods=["GET", "POST"])
+def role_edit(role_id: int):
+    role = _role(role_id)
+    network = role.network
+    form = RoleForm(obj=role, roles=network.roles, this_key=role.key)
+    del form.key  # the key is fixed: answers and plans refer to it
+    status = 200
+    if form.validate_on_submit():
+        try:
+            network_admin.update_role(role, **_role_values(form))
+        except Refused as refusal:
+            db.session.rollback()
+            _refused(form, refusal)
+        else:
+            db.session.commit()
+            flash(_("%(name)s is saved.", name=role.name))
+            return _see_other("coordinator.roles")
+    if form.is_submitted():
+        status = INVALID
+    return render_template(
+        "coordinator/role_form.html", form=form, role=role, errors=_errors(form)
+    ), status
+
+
+@bp.post("/roller/<int:role_id>/slet")
+def role_delete(role_id: int):
+    role = _role(role_id)
+    name = role.name
+    try:
+        network_admin.delete_role(role)
+    except Refused as refusal:
+        db.session.rollback()
+        return render_template(
+            "coordinator/refused.html", message=refusal.message, back=url_for("coordinator.roles")
+        ), 409
+    db.session.commit()
+    flash(_("%(name)s is deleted.", name=name))
+    return _see_other("coordinator.roles")
+
+
+# -- polls: create and edit ------------------------------------------------------------------
+
+
+def _add_row_requested(form) -> bool:
+    if request.form.get("action") != "add_row":
+        return False
+    if len(form.meetings) < MAX_MEETING_ROWS:
+        form.meetings.append_entry()
+    return True
+
+
+def _default_year(network) -> int:
+    taken = {p.year for p in network.polls}
+    year = local_today(network).year + 1
+    while year in taken:
+        year += 1
+    return year
+
+
+@bp.route("/afstemninger/ny", methods=["GET", "POST"])
+def poll_new():
+    network = _network()
+    form = NewPollForm()
+    if request.method == "GET":
+        form.year.data = _default_year(network)
+    status, plan, rules = 200, None, None
+    if form.is_submitted() and not _add_row_requested(form):
+        valid = form.validate()
+        year = form.year.data if not form.year.errors else None
+        if year and any(p.year == year for p in network.polls):
+            form.year.errors.append(
+                _("Year: the network already has a poll for %(year)d.", year=year)
+            )
+            valid = False
+        rules = form.rules(year) if year else None
+        if valid and rules is not None:
+            plan = poll_admin.preview(None, rules)
+            for mp in plan.empty_meetings:
+                form.meetings[mp.row - 1].form.weeks.errors.append(
+                    _(
+                        "Meeting %(number)d: no candidate days remain in this window "
+                        "(holidays, blackout weeks and weekdays left out).",
+                        number=mp.row,
+                    )
+                )
+            if not plan.empty_meetings and request.form.get("action") == "save":
+                try:
+                    poll = poll_admin.create_poll(network, year, rules)
+                    db.session.commit()
+                except IntegrityError:
+                    db.session.rollback()
+                    form.year.errors.append(
+                        _("Year: the network already has a poll for %(year)d.", year=year)
+                    )
+                    status = 409
+                else:
+                    flash(_("The poll for %(year)d is created.", year=year))
+                    return _see_other("coordinator.poll_overview", poll_id=poll.id)
+        errors = _errors(form)
+        if errors and status == 200:
+            status = INVALID
+        if errors:
+            plan = None
+    return render_template(
+        "coordinator/poll_form.html",
+        form=form,
+        poll=None,
+        plan=plan,
+        errors=_errors(form),
+        can_add_row=len(form.meetings) < MAX_MEETING_ROWS,
+    ), status
+
+
+def _fill_rules_form(form: PollRulesForm, poll: Poll) -> None:
+    """Prefill the rules form from a saved poll (GET of the edit page)."""
+    form.weekdays.data = list(poll.weekdays)
+    form.blackout_weeks.data = ", ".join(str(w) for w in poll.blackout_weeks)
+    form.deadline.data = poll.deadline
+    form.hide_answers.data = poll.hide_answers
+    form.min_days_between.data = poll.min_days_between
+    form.min_attendance.data = f"{poll.min_attendance:g}".replace(".", ",")
+    while len(form.meetings):
+        form.meetings.pop_entry()
+    for meeting in poll.meetings:
+        entry = form.meetings.append_entry()
+        row = entry.form
+        row.key.data, row.name.data = meeting.key, meeting.name
+        start, end = meeting.window_start, meeting.window_end
+        whole_weeks = (
+            start.weekday() == 0
+            and end.weekday() == 6
+            and start.isocalendar().year == poll.year == end.isocalendar().year
+        )
+        if whole_weeks:
+            first, last = iso_week(start), iso_week(end)
+            row.weeks.data = str(first) if first == last else f"{first}–{last}"
+        else:
+            row.start.data, row.end.data = start, end
+    for _extra in range(max(2, MEETING_ROWS - len(poll.meetings))):
+        form.meetings.append_entry()
+
+
+@bp.route("/afstemninger/<int:poll_id>/rediger", methods=["GET", "POST"])
+def poll_edit(poll_id: int):
+    poll = _poll(poll_id)
+    form = PollRulesForm()
+    if request.method == "GET":
+        _fill_rules_form(form, poll)
+    status, plan, confirm = 200, None, False
+    action = request.form.get("action")
+    if form.is_submitted() and not _add_row_requested(form):
+        valid = form.validate()
+        rules = form.rules(poll.year)
+        if valid and rules is not None:
+            plan = poll_admin.preview(poll, rules)
+            for mp in plan.empty_meetings:
+                form.meetings[mp.row - 1].form.weeks.errors.append(
+                    _(
+                        "Meeting %(number)d: no candidate days remain in this window "
+                        "(holidays, blackout weeks and weekdays left out).",
+                        number=mp.row,
+                    )
+                )
+            if not plan.empty_meetings and action in ("save", "confirm"):
+                confirmed = action == "confirm" and plan.confirmed_by(
+                    request.form.get("confirmed_days")
+                )
+                if plan.answered_removals and not confirmed:
+                    confirm, status = True, 409
+                else:
+                    poll_admin.apply_rules(poll, rules, plan)
+                    db.session.commit()
+                    flash(_("The poll is saved. Answers for the remaining days are kept."))
+                    return _see_other("coordinator.poll_overview", poll_id=poll.id)
+        if _errors(form):
+            status, plan = INVALID, None
+    return render_template(
+        "coordinator/poll_form.html",
+        form=form,
+        poll=poll,
+        plan=plan,
+        confirm=confirm,
+        errors=_errors(form),
+        can_add_row=len(form.meetings) < MAX_MEETING_ROWS,
+    ), status
+
+
+# -- polls: overview, days, deadline, open/closed --------------------------------------------
+
+
+def _render_overview(poll: Poll, deadline_form: DeadlineForm, errors=()):
+    # The cell texts are translated once here, not once per cell: gettext is the slow part
+    # of a page with a hundred cells.
+    labels = {"yes": _("%(count)d yes"), "maybe": _("%(count)d if need be"), "best": _("best")}
+    return render_template(
+        "coordinator/poll_overview.html",
+        poll=poll,
+        ov=overview.poll_overview(poll),
+        deadline_form=deadline_form,
+        labels=labels,
+        errors=list(errors),
+    )
+
+
+@bp.route("/afstemninger/<int:poll_id>")
+def poll_overview(poll_id: int):
+    poll = _poll(poll_id)
+    return _render_overview(poll, DeadlineForm(obj=poll))
+
+
+@bp.route("/afstemninger/<int:poll_id>/dage", methods=["GET", "POST"])
+def poll_days(poll_id: int):
+    poll = _poll(poll_id)
+    form = ManualDayForm(meetings=poll.meetings)
+    status = 200
+    if form.validate_on_submit():
+        try:
+            row, notes = poll_admin.add_manual_day(poll, form.day.data, form.meeting.data or None)
+        except Refused as refusal:
+            db.session.rollback()
+            _refused(form, refusal)
+        else:
+            meeting_name = row.meeting.name
+            db.session.commit()
+            flash(_("The day is added to %(meeting)s.", meeting=meeting_name))
+            for note in notes:
+                flash(note)
+            return _see_other("coordinator.poll_days", poll_id=poll.id)
+    if form.is_submitted():
+        status = INVALID
+    return render_template(
+        "coordinator/poll_days.html",
+        poll=poll,
+        form=form,
+        counts=poll_admin.answer_counts(poll),
+        errors=_errors(form),
+    ), status
+
+
+@bp.post("/afstemninger/<int:poll_id>/dage/<int:day_id>/fjern")
+def poll_day_remove(poll_id: int, day_id: int):
+    poll = _poll(poll_id)
+    row = db.session.get(CandidateDay, day_id)
+    if row is None or row.poll_id != poll.id:
+        abort(404, _("This day is not a candidate day of the poll."))
+    answers = poll_admin.answer_counts(poll).get(row.id, 0)
+    if answers and request.form.get("confirm") != row.day.isoformat():
+        return render_template(
+            "coordinator/day_remove_confirm.html", poll=poll, row=row, answers=answers
+        ), 409
+    poll_admin.remove_day(poll, row)
+    db.session.commit()
+    flash(_("The day is removed from the poll."))
+    if answers:
+        flash(_("%(count)d members' answers for that day are deleted.", count=answers))
+    return _see_other("coordinator.poll_days", poll_id=poll.id)
+
+
+@bp.post("/afstemninger/<int:poll_id>/svarfrist")
+def poll_deadline(poll_id: int):
+    poll = _poll(poll_id)
+    form = DeadlineForm()
+    if not form.validate():
+        return _render_overview(poll, form, _errors(form)), INVALID
+    poll_admin.set_deadline(poll, form.deadline.data)
+    db.session.commit()
+    if poll.deadline:
+        flash(_("The deadline is saved."))
+    else:
+        flash(_("The poll has no deadline now."))
+    return _see_other("coordinator.poll_overview", poll_id=poll.id)
+
+
+@bp.post("/afstemninger/<int:poll_id>/luk")
+def poll_close(poll_id: int):
+    poll = _poll(poll_id)
+    poll_admin.set_open(poll, False)
+    db.session.commit()
+    flash(_("The poll is closed: members can no longer change their answers."))
+    return _see_other("coordinator.poll_overview", poll_id=poll.id)
+
+
+@bp.post("/afstemninger/<int:poll_id>/genaabn")
+def poll_reopen(poll_id: int):
+    poll = _poll(poll_id)
+    poll_admin.set_open(poll, True)
+    db.session.commit()
+    flash(_("The poll is open again: members can answer and change their answers."))
+    return _see_other("coordinator.poll_overview", poll_id=poll.id)
