@@ -1,0 +1,221 @@
+"""The poll overview: N of M answered, who is missing, the day × venue heat map with its best
+cells, comments, and its speed for a full-size network. Both engines."""
+
+from __future__ import annotations
+
+import html
+import re
+import statistics
+import time
+from datetime import date
+
+import pytest
+from sqlalchemy import event, insert, select
+
+from poll.days import week_window
+from poll.db import db
+from poll.members import add_member
+from poll.models import (
+    Answer,
+    Availability,
+    CandidateDay,
+    CoordinatorAccount,
+    Network,
+    Response,
+    Venue,
+)
+from poll.polls import MeetingSpec, create_poll, default_roles, default_venues
+from tests.factories import PASSWORD, log_in, make_network
+
+ROW = re.compile(
+    r'<tr>\s*<th scope="row">([^<]+?)(?: <span[^>]*>[^<]*</span>)?</th>(.*?)</tr>', re.S
+)
+CELL = re.compile(
+    r'<td class="heat heat-(\d)( best)?"><span class="n-yes">(\d+) ja</span> '
+    r'<span class="n-maybe">(\d+) hvis nødvendigt</span>'
+)
+
+
+def text(response) -> str:
+    return html.unescape(response.get_data(as_text=True))
+
+
+def heat(page: str) -> dict[str, list[tuple[int, int, bool]]]:
+    """Day label → [(yes, maybe, best) per venue], from the rendered table."""
+    table = {}
+    for label, cells in ROW.findall(page):
+        found = CELL.findall(cells)
+        if found:
+            table[label.strip()] = [(int(y), int(m), bool(b)) for _lvl, b, y, m in found]
+    return table
+
+
+@pytest.fixture
+def fx(app, client):
+    """Sara (missing), Henrik and Maria (answered), and Ole (inactive, answered: not counted)."""
+    with app.app_context():
+        fixture = make_network()
+        network = db.session.get(Network, fixture.network_id)
+        ole, _token = add_member(
+            network, key="ole", name="Ole", email="ole@example.dk", active=False
+        )
+        db.session.flush()
+        fixture.member_ids["ole"] = ole.id
+        days = {
+            d.day: d.id
+            for d in db.session.scalars(
+                select(CandidateDay).where(CandidateDay.poll_id == fixture.poll_id)
+            )
+        }
+        venues = {v.key: v.id for v in network.venues}
+        given = [
+            ("henrik", date(2027, 3, 1), "odense", Answer.YES),
+            ("henrik", date(2027, 3, 1), "vejle", Answer.MAYBE),
+            ("henrik", date(2027, 3, 2), "odense", Answer.YES),
+            ("maria", date(2027, 3, 1), "odense", Answer.YES),
+            ("maria", date(2027, 3, 1), "vejle", Answer.NO),
+            ("maria", date(2027, 3, 2), "odense", Answer.MAYBE),
+            ("maria", date(2027, 6, 8), "vejle", Answer.YES),
+            ("ole", date(2027, 3, 2), "odense", Answer.YES),
+        ]
+        for who, day, venue, value in given:
+            db.session.add(
+                Availability(
+                    member_id=fixture.member_ids[who],
+                    day_id=days[day],
+                    venue_id=venues[venue],
+                    value=value,
+                )
+            )
+        for who, comment in [("henrik", "Kan ikke om fredagen."), ("maria", ""), ("ole", "x")]:
+            db.session.add(
+                Response(
+                    poll_id=fixture.poll_id, member_id=fixture.member_ids[who], comment=comment
+                )
+            )
+        db.session.commit()
+    log_in(client, fixture)
+    return fixture
+
+
+def test_the_overview_counts_answers_and_names_who_is_missing(app, client, fx):
+    page = text(client.get(f"/tovholder/afstemninger/{fx.poll_id}"))
+    assert "2 af 3 har svaret" in page
+    missing = re.search(r'<ul class="missing">(.*?)</ul>', page, re.S).group(1)
+    assert "Sara" in missing
+    assert "Henrik" not in missing and "Maria" not in missing and "Ole" not in missing
+    assert "Henrik:</strong> Kan ikke om fredagen." in page
+    assert "Ole:" not in page  # inactive members are not part of the overview
+    dashboard = text(client.get("/tovholder/"))
+    assert "2 af 3 har svaret" in dashboard
+
+
+def test_the_heat_map_shows_yes_and_maybe_per_day_and_venue_as_text(app, client, fx):
+    page = text(client.get(f"/tovholder/afstemninger/{fx.poll_id}"))
+    table = heat(page)
+    # Columns: Odense, Vejle.
+    assert table["man. 1. mar."] == [(2, 0, True), (0, 1, False)]
+    assert table["tirs. 2. mar."] == [(1, 1, False), (0, 0, False)]  # Ole does not count
+    assert table["ons. 3. mar."] == [(0, 0, False), (0, 0, False)]
+    assert table["tirs. 8. jun."] == [(0, 0, False), (1, 0, True)]
+    assert len(table) == 15
+    # Grouped by ISO week, and the best cell is named in words too.
+    assert page.index(">uge 9<") < page.index("man. 1. mar.") < page.index(">uge 10<")
+    assert (
+        "Bedst:" in page
+        and "mandag den 1. marts 2027, Odense Bibliotek (2 ja, 0 hvis nødvendigt)" in page
+    )
+    assert "<caption>Møde 1: Ja og Hvis nødvendigt pr. dag og mødested</caption>" in page
+
+
+def test_a_poll_without_answers_has_an_empty_overview(app, client):
+    with app.app_context():
+        fixture = make_network(slug="tom")
+    log_in(client, fixture)
+    page = text(client.get(f"/tovholder/afstemninger/{fixture.poll_id}"))
+    assert "0 af 3 har svaret" in page
+    assert "Ingen svar endnu." in page
+    assert all(cells == [(0, 0, False), (0, 0, False)] for cells in heat(page).values())
+
+
+# -- speed -----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def big(app, client):
+    """60 members who all answered 46 days at 2 venues (5,520 answers)."""
+    with app.app_context():
+        network = Network(slug="stor", name="Stort netværk")
+        db.session.add(network)
+        default_venues(network)
+        default_roles(network)
+        members = [
+            add_member(network, key=f"m{i:02d}", name=f"Medlem {i:02d}", email=f"m{i}@example.dk")[
+                0
+            ]
+            for i in range(60)
+        ]
+        account = CoordinatorAccount(network=network, email="stor@example.dk", name="Tovholder")
+        from poll.auth import set_password
+
+        set_password(account, PASSWORD)
+        db.session.add(account)
+        db.session.flush()
+        poll = create_poll(
+            network,
+            2027,
+            [
+                MeetingSpec("m1", "Møde 1", week_window(2027, 9, 13)),
+                MeetingSpec("m2", "Møde 2", week_window(2027, 14, 18)),
+            ],
+        )
+        day_ids = [d.id for d in poll.days]
+        assert len(day_ids) == 46
+        venue_ids = [
+            v.id for v in db.session.scalars(select(Venue).where(Venue.network_id == network.id))
+        ]
+        values = [Answer.YES, Answer.MAYBE, Answer.NO]
+        rows = [
+            {"member_id": m.id, "day_id": d, "venue_id": v, "value": values[(i + j + k) % 3]}
+            for i, m in enumerate(members)
+            for j, d in enumerate(day_ids)
+            for k, v in enumerate(venue_ids)
+        ]
+        db.session.execute(insert(Availability), rows)
+        db.session.execute(
+            insert(Response),
+            [{"poll_id": poll.id, "member_id": m.id, "comment": "ok"} for m in members],
+        )
+        db.session.commit()
+        poll_id = poll.id
+    client.post("/tovholder/login", data={"email": "stor@example.dk", "password": PASSWORD})
+    return poll_id
+
+
+def test_the_overview_of_a_full_network_is_fast_and_uses_few_queries(app, client, big):
+    url = f"/tovholder/afstemninger/{big}"
+    statements = []
+
+    def count(*_args):
+        statements.append(1)
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        first = client.get(url)
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert first.status_code == 200
+    page = text(first)
+    assert "60 af 60 har svaret" in page
+    assert len(heat(page)) == 46
+    assert len(statements) <= 12, len(statements)
+
+    times = []
+    for _ in range(15):
+        start = time.perf_counter()
+        response = client.get(url)
+        times.append(time.perf_counter() - start)
+        assert response.status_code == 200
+    assert statistics.median(times) <= 0.050, sorted(times)
