@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 
 from .db import db
 from .members import add_member, replace_token
-from .models import Availability, Member, Network, Role, Venue
+from .models import Availability, Member, Network, Plan, Poll, Role, Venue
 
 KEY_PATTERN = re.compile(r"^[a-z0-9_-]+$")
 # Deliberately plain: one @, something on each side, a dot in the domain, no spaces.
@@ -32,6 +32,28 @@ class Refused(Exception):
 
     def __str__(self) -> str:
         return self.message
+
+
+def _plan_results(network: Network) -> list[dict]:
+    """The stored plans of the network: they name venues, members and roles by key."""
+    return list(
+        db.session.scalars(
+            select(Plan.result)
+            .join(Poll, Poll.id == Plan.poll_id)
+            .where(Poll.network_id == network.id)
+        )
+    )
+
+
+def _check_key_change(network: Network, old: str, new: str) -> None:
+    if old != new and _plan_results(network):
+        raise Refused(
+            _(
+                "Key: the network's plans refer to '%(key)s', so the key can no longer be changed.",
+                key=old,
+            ),
+            "key",
+        )
 
 
 # -- network ---------------------------------------------------------------------------------
@@ -68,6 +90,7 @@ def add_venue(network: Network, *, key: str, name: str, address: str = "") -> Ve
 
 def update_venue(venue: Venue, *, key: str, name: str, address: str = "") -> None:
     _check_venue_key(venue.network, key, venue)
+    _check_key_change(venue.network, venue.key, key)
     venue.key, venue.name, venue.address = key, name, address
 
 
@@ -87,6 +110,15 @@ def delete_venue(venue: Venue) -> None:
                 "and they would be lost.",
                 venue=venue.name,
                 count=answers,
+            )
+        )
+    if any(
+        m.get("venue") == venue.key for r in _plan_results(venue.network) for m in r["meetings"]
+    ):
+        raise Refused(
+            _(
+                "%(venue)s cannot be deleted: a plan places meetings there.",
+                venue=venue.name,
             )
         )
     db.session.delete(venue)
@@ -162,6 +194,7 @@ def update_member(
 ) -> None:
     network = member.network
     _check_member_key(network, key, member)
+    _check_key_change(network, member.key, key)
     cannot = _check_cannot(network, cannot)
     if not active and (is_coordinator or member.is_coordinator) and member.active:
         raise Refused(
@@ -362,6 +395,14 @@ def delete_role(role: Role) -> None:
                 "Change those roles first.",
                 role=role.name,
                 children=", ".join(children),
+            )
+        )
+    if any(role.key in m.get("roles", {}) for r in _plan_results(network) for m in r["meetings"]):
+        raise Refused(
+            _(
+                "%(role)s cannot be deleted: the network's plans refer to it. "
+                "Set its holders per meeting to 0 instead.",
+                role=role.name,
             )
         )
     for other in network.roles:

@@ -122,6 +122,21 @@ def _refused(form, refusal: Refused):
         form.form_errors.append(refusal.message)
 
 
+def _commit() -> None:
+    """Commit, or answer 409 when a concurrent change got there first (nothing is saved)."""
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        abort(
+            409,
+            _(
+                "Someone else changed the same thing at the same moment. Nothing was saved; "
+                "reload the page and try again."
+            ),
+        )
+
+
 def _link(token: str) -> str:
     return url_for("member.answer", token=token, _external=True)
 
@@ -163,7 +178,7 @@ def network_settings():
         except Refused as refusal:
             _refused(form, refusal)
         else:
-            db.session.commit()
+            _commit()
             flash(_("The network is saved."))
             return _see_other("coordinator.network_settings")
     if form.is_submitted():
@@ -189,7 +204,7 @@ def venues():
         except Refused as refusal:
             _refused(form, refusal)
         else:
-            db.session.commit()
+            _commit()
             flash(_("%(name)s is added.", name=venue.name))
             return _see_other("coordinator.venues")
     if form.is_submitted():
@@ -212,7 +227,7 @@ def venue_edit(venue_id: int):
         except Refused as refusal:
             _refused(form, refusal)
         else:
-            db.session.commit()
+            _commit()
             flash(_("%(name)s is saved.", name=venue.name))
             return _see_other("coordinator.venues")
     if form.is_submitted():
@@ -238,7 +253,7 @@ def venue_delete(venue_id: int):
         return render_template(
             "coordinator/refused.html", message=refusal.message, back=url_for("coordinator.venues")
         ), 409
-    db.session.commit()
+    _commit()
     flash(_("%(name)s is deleted.", name=name))
     return _see_other("coordinator.venues")
 
@@ -289,7 +304,7 @@ def member_new():
             db.session.rollback()
             _refused(form, refusal)
         else:
-            db.session.commit()
+            _commit()
             return _show_links(_("%(name)s is added", name=member.name), [(member, token)], 201)
     if form.is_submitted():
         status = INVALID
@@ -320,7 +335,7 @@ def member_edit(member_id: int):
             db.session.rollback()
             _refused(form, refusal)
         else:
-            db.session.commit()
+            _commit()
             flash(_("%(name)s is saved.", name=member.name))
             return _see_other("coordinator.members")
     if form.is_submitted():
@@ -350,7 +365,7 @@ def member_active(member_id: int):
             message=refusal.message,
             back=url_for("coordinator.members"),
         ), 409
-    db.session.commit()
+    _commit()
     if member.active:
         flash(_("%(name)s is active again.", name=member.name))
     else:
@@ -362,7 +377,7 @@ def member_active(member_id: int):
 def member_new_link(member_id: int):
     member = _member(member_id)
     token = network_admin.new_link(member)
-    db.session.commit()
+    _commit()
     return _show_links(_("New personal link for %(name)s", name=member.name), [(member, token)])
 
 
@@ -439,7 +454,7 @@ def role_new():
             db.session.rollback()
             _refused(form, refusal)
         else:
-            db.session.commit()
+            _commit()
             flash(_("%(name)s is added.", name=role.name))
             return _see_other("coordinator.roles")
     if form.is_submitted():
@@ -463,7 +478,7 @@ def role_edit(role_id: int):
             db.session.rollback()
             _refused(form, refusal)
         else:
-            db.session.commit()
+            _commit()
             flash(_("%(name)s is saved.", name=role.name))
             return _see_other("coordinator.roles")
     if form.is_submitted():
@@ -484,7 +499,7 @@ def role_delete(role_id: int):
         return render_template(
             "coordinator/refused.html", message=refusal.message, back=url_for("coordinator.roles")
         ), 409
-    db.session.commit()
+    _commit()
     flash(_("%(name)s is deleted.", name=name))
     return _see_other("coordinator.roles")
 
@@ -620,7 +635,7 @@ def poll_edit(poll_id: int):
                     confirm, status = True, 409
                 else:
                     poll_admin.apply_rules(poll, rules, plan)
-                    db.session.commit()
+                    _commit()
                     flash(_("The poll is saved. Answers for the remaining days are kept."))
                     return _see_other("coordinator.poll_overview", poll_id=poll.id)
         if _errors(form):
@@ -672,7 +687,7 @@ def poll_days(poll_id: int):
             _refused(form, refusal)
         else:
             meeting_name = row.meeting.name
-            db.session.commit()
+            _commit()
             flash(_("The day is added to %(meeting)s.", meeting=meeting_name))
             for note in notes:
                 flash(note)
@@ -700,7 +715,7 @@ def poll_day_remove(poll_id: int, day_id: int):
             "coordinator/day_remove_confirm.html", poll=poll, row=row, answers=answers
         ), 409
     poll_admin.remove_day(poll, row)
-    db.session.commit()
+    _commit()
     flash(_("The day is removed from the poll."))
     if answers:
         flash(_("%(count)d members' answers for that day are deleted.", count=answers))
@@ -714,7 +729,7 @@ def poll_deadline(poll_id: int):
     if not form.validate():
         return _render_overview(poll, form, _errors(form)), INVALID
     poll_admin.set_deadline(poll, form.deadline.data)
-    db.session.commit()
+    _commit()
     if poll.deadline:
         flash(_("The deadline is saved."))
     else:
@@ -726,7 +741,7 @@ def poll_deadline(poll_id: int):
 def poll_close(poll_id: int):
     poll = _poll(poll_id)
     poll_admin.set_open(poll, False)
-    db.session.commit()
+    _commit()
     flash(_("The poll is closed: members can no longer change their answers."))
     return _see_other("coordinator.poll_overview", poll_id=poll.id)
 
@@ -735,6 +750,6 @@ def poll_close(poll_id: int):
 def poll_reopen(poll_id: int):
     poll = _poll(poll_id)
     poll_admin.set_open(poll, True)
-    db.session.commit()
+    _commit()
     flash(_("The poll is open again: members can answer and change their answers."))
     return _see_other("coordinator.poll_overview", poll_id=poll.id)

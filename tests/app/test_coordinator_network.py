@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from poll.db import db
 from poll.members import member_by_token
-from poll.models import Answer, Availability, CandidateDay, Member, Network, Role, Venue
+from poll.models import Answer, Availability, CandidateDay, Member, Network, Plan, Role, Venue
 from tests.factories import log_in, make_network
 
 LINK = re.compile(r'value="https?://[^"]*/m/([A-Za-z0-9_-]{20,64})"')
@@ -415,3 +415,51 @@ def test_a_role_is_added_and_deleted_and_a_parent_role_is_protected(app, client,
     assert role(app, fx, "notes") is None
     assert role(app, fx, "host").conflicts == []
     assert member(app, fx, "maria").cannot == ["presenter"]
+
+
+def test_keys_and_things_that_a_stored_plan_refers_to_are_kept(app, client, fx):
+    with app.app_context():
+        db.session.add(
+            Plan(
+                poll_id=fx.poll_id,
+                version=1,
+                result={
+                    "format": "plan-result/1",
+                    "status": "optimal",
+                    "meetings": [
+                        {
+                            "id": "m1",
+                            "date": "2027-03-02",
+                            "venue": "vejle",
+                            "roles": {"planning": ["sara", "henrik", "maria"], "leader": ["sara"]},
+                        }
+                    ],
+                },
+            )
+        )
+        db.session.commit()
+    vejle = venue(app, fx, "vejle")
+    rename = client.post(f"/tovholder/moedesteder/{vejle.id}", data={"key": "vejle2", "name": "V"})
+    assert rename.status_code == 422
+    assert "Nøgle: netværkets planer henviser til 'vejle'" in text(rename)
+    same_key = client.post(f"/tovholder/moedesteder/{vejle.id}", data={"key": "vejle", "name": "V"})
+    assert same_key.status_code in (302, 303)
+
+    delete = client.post(f"/tovholder/moedesteder/{vejle.id}/slet")
+    assert delete.status_code == 409
+    assert "en plan placerer møder der" in text(delete)
+    assert venue(app, fx, "vejle") is not None
+
+    henrik = fx.member_ids["henrik"]
+    rekey = client.post(
+        f"/tovholder/medlemmer/{henrik}",
+        data={"key": "henrik2", "name": "Henrik", "email": "h@example.dk", "active": "y"},
+    )
+    assert rekey.status_code == 422
+    assert "Nøgle: netværkets planer henviser til 'henrik'" in text(rekey)
+    assert member(app, fx, "henrik") is not None
+
+    role_delete = client.post(f"/tovholder/roller/{role(app, fx, 'leader').id}/slet")
+    assert role_delete.status_code == 409
+    assert "Sæt i stedet antal pr. møde til 0." in text(role_delete)
+    assert role(app, fx, "leader") is not None

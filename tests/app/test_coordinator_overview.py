@@ -219,3 +219,10 @@ def test_the_overview_of_a_full_network_is_fast_and_uses_few_queries(app, client
         times.append(time.perf_counter() - start)
         assert response.status_code == 200
     assert statistics.median(times) <= 0.050, sorted(times)
+
+
+def test_the_overview_speaks_english_on_request(app, client, fx):
+    page = text(client.get(f"/tovholder/afstemninger/{fx.poll_id}?lang=en"))
+    assert "2 of 3 have answered" in page
+    assert '<span class="n-yes">2 yes</span> <span class="n-maybe">0 if need be</span>' in page
+    assert "week 9" in page and "Not answered yet" in page
