@@ -26,7 +26,8 @@ from poll.days import Window
 from poll.db import db
 from poll.members import add_member
 from poll.models import Answer, Availability, CoordinatorAccount, Network, Response
-from poll.polls import MeetingSpec, create_poll, default_roles, default_venues
+from poll.network_admin import default_roles, default_venues
+from poll.poll_admin import MeetingDraft, PollRules, create_poll
 
 TARGET_MS = 50.0
 MEMBERS, DAYS, VENUES = 60, 46, 2
@@ -61,7 +62,9 @@ def seed() -> tuple[str, int]:
         Window(date(2027, 11, 29), date(2027, 12, 10)),
     ]
     poll = create_poll(
-        network, 2027, [MeetingSpec(f"m{i + 1}", f"Møde {i + 1}", w) for i, w in enumerate(windows)]
+        network,
+        2027,
+        PollRules([MeetingDraft(None, f"Møde {i + 1}", w) for i, w in enumerate(windows)]),
     )
     assert len(poll.days) == DAYS, len(poll.days)
     venues = network.venues

@@ -412,3 +412,30 @@ def delete_role(role: Role) -> None:
         if role.key in member.cannot:
             member.cannot = [k for k in member.cannot if k != role.key]
     db.session.delete(role)
+
+
+def default_roles(network: Network) -> list[Role]:
+    """The roles from the founding document, as plan-format.md spells them."""
+    roles = [
+        Role(key="planning", name="Planlægningsgruppe", per_meeting=3, includes_coordinator=True),
+        Role(key="leader", name="Mødeleder", per_meeting=1, within="planning"),
+        Role(key="notes", name="Referent", per_meeting=1, conflicts=["planning"]),
+        Role(key="presenter", name="Oplægsholder", per_meeting=1),
+    ]
+    for position, role in enumerate(roles):
+        role.network = network
+        role.position = position
+        db.session.add(role)
+    return roles
+
+
+def default_venues(network: Network) -> list[Venue]:
+    venues = [
+        Venue(key="odense", name="Odense Bibliotek", address="Østre Stationsvej 15, 5000 Odense C"),
+        Venue(key="vejle", name="Vejle Bibliotek", address="Willy Sørensens Plads 1, 7100 Vejle"),
+    ]
+    for position, venue in enumerate(venues):
+        venue.network = network
+        venue.position = position
+        db.session.add(venue)
+    return venues

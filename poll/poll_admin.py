@@ -3,12 +3,8 @@
 `preview()` works out, without writing, what a set of rules gives: the candidate days per
 meeting, the holidays and blackout days left out, and, for an existing poll, which days would be
 added, moved to another meeting (answers kept) or removed, and how many members answered each
-removed day. `apply_rules()` then writes exactly that preview in the caller's transaction.
-
-This is a sibling of poll.polls.plan_days/apply_days rather than a use of them because the
-coordinator needs the preview before anything is written (plan_days reads the saved poll), and
-because a day that the new rules give to another meeting must move there with its answers
-(plan_days would delete it and not add it back).
+removed day. `apply_rules()` then writes exactly that preview in the caller's transaction,
+so a day that the new rules give to another meeting moves there with its answers.
 """
 
 from __future__ import annotations
@@ -76,7 +72,7 @@ class MeetingDraft:
 @dataclass
 class PollRules:
     meetings: list[MeetingDraft]
-    weekdays: list[int]
+    weekdays: list[int] = field(default_factory=lambda: [0, 1, 2, 3, 4])
     blackout_weeks: list[int] = field(default_factory=list)
     deadline: date | None = None
     hide_answers: bool = False

@@ -7,7 +7,8 @@ from poll.days import week_window
 from poll.db import db
 from poll.members import add_member
 from poll.models import CoordinatorAccount, Network
-from poll.polls import MeetingSpec, create_poll, default_roles, default_venues
+from poll.network_admin import default_roles, default_venues
+from poll.poll_admin import MeetingDraft, PollRules, create_poll
 
 PASSWORD = "korrekt hest batteri"
 
@@ -49,10 +50,12 @@ def make_network(
     poll = create_poll(
         network,
         year,
-        [
-            MeetingSpec("m1", "Møde 1", week_window(year, 9, 10)),
-            MeetingSpec("m2", "Møde 2", week_window(year, 23, 23)),
-        ],
+        PollRules(
+            [
+                MeetingDraft(None, "Møde 1", week_window(year, 9, 10)),
+                MeetingDraft(None, "Møde 2", week_window(year, 23, 23)),
+            ]
+        ),
     )
     db.session.commit()
     return Fixture(

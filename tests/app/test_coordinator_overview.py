@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import html
 import re
-import statistics
-import time
 from datetime import date
 
 import pytest
@@ -24,7 +22,8 @@ from poll.models import (
     Response,
     Venue,
 )
-from poll.polls import MeetingSpec, create_poll, default_roles, default_venues
+from poll.network_admin import default_roles, default_venues
+from poll.poll_admin import MeetingDraft, PollRules, create_poll
 from tests.factories import PASSWORD, log_in, make_network
 
 ROW = re.compile(
@@ -164,10 +163,12 @@ def big(app, client):
         poll = create_poll(
             network,
             2027,
-            [
-                MeetingSpec("m1", "Møde 1", week_window(2027, 9, 13)),
-                MeetingSpec("m2", "Møde 2", week_window(2027, 14, 18)),
-            ],
+            PollRules(
+                [
+                    MeetingDraft(None, "Møde 1", week_window(2027, 9, 13)),
+                    MeetingDraft(None, "Møde 2", week_window(2027, 14, 18)),
+                ]
+            ),
         )
         day_ids = [d.id for d in poll.days]
         assert len(day_ids) == 46
@@ -192,7 +193,7 @@ def big(app, client):
     return poll_id
 
 
-def test_the_overview_of_a_full_network_is_fast_and_uses_few_queries(app, client, big):
+def test_the_overview_of_a_full_network_uses_few_queries(app, client, big):
     url = f"/tovholder/afstemninger/{big}"
     statements = []
 
@@ -211,14 +212,7 @@ def test_the_overview_of_a_full_network_is_fast_and_uses_few_queries(app, client
     assert "60 af 60 har svaret" in page
     assert len(heat(page)) == 46
     assert len(statements) <= 12, len(statements)
-
-    times = []
-    for _ in range(15):
-        start = time.perf_counter()
-        response = client.get(url)
-        times.append(time.perf_counter() - start)
-        assert response.status_code == 200
-    assert statistics.median(times) <= 0.050, sorted(times)
+    # Its speed is measured by bench/app_bench.py, not asserted here.
 
 
 def test_the_overview_speaks_english_on_request(app, client, fx):

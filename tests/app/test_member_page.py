@@ -15,7 +15,7 @@ from poll.days import week_window
 from poll.db import db
 from poll.members import add_member
 from poll.models import Answer, Availability, CandidateDay, Member, Network, Poll, Response, Venue
-from poll.polls import MeetingSpec, create_poll
+from poll.poll_admin import MeetingDraft, PollRules, create_poll
 from tests.conftest import make_app
 from tests.factories import make_network
 
@@ -558,7 +558,9 @@ def test_inactive_member_link_is_404(app, client, fx):
 def test_several_polls_are_linked_by_year_and_the_latest_open_one_is_shown(app, client, fx):
     with app.app_context():
         network = db.session.get(Network, fx.network_id)
-        create_poll(network, 2028, [MeetingSpec("m1", "Møde 1", week_window(2028, 9, 9))])
+        create_poll(
+            network, 2028, PollRules([MeetingDraft(None, "Møde 1", week_window(2028, 9, 9))])
+        )
         db.session.commit()
     html = client.get(url(fx)).get_data(as_text=True)
     assert "Dine svar for 2028" in html

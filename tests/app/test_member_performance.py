@@ -12,7 +12,8 @@ from poll.days import week_window
 from poll.db import db
 from poll.members import add_member, member_by_token
 from poll.models import Answer, Availability, CandidateDay, Network, Venue
-from poll.polls import MeetingSpec, create_poll, default_roles, default_venues
+from poll.network_admin import default_roles, default_venues
+from poll.poll_admin import MeetingDraft, PollRules, create_poll
 
 MEMBERS, DAYS, RUNS = 60, 46, 7
 VALUES = [Answer.YES, Answer.MAYBE, Answer.NO]
@@ -33,10 +34,12 @@ def build(app) -> tuple[str, list[int], list[int]]:
         poll = create_poll(
             network,
             2027,
-            [
-                MeetingSpec("m1", "Møde 1", week_window(2027, 2, 6)),
-                MeetingSpec("m2", "Møde 2", week_window(2027, 33, 37)),
-            ],
+            PollRules(
+                [
+                    MeetingDraft(None, "Møde 1", week_window(2027, 2, 6)),
+                    MeetingDraft(None, "Møde 2", week_window(2027, 33, 37)),
+                ]
+            ),
         )
         days = list(
             db.session.scalars(

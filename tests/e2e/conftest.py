@@ -27,7 +27,7 @@ from werkzeug.serving import make_server
 
 from poll.db import db
 from poll.members import add_member
-from poll.models import Answer, Availability, CandidateDay, Network, Venue
+from poll.models import Answer, Availability, CandidateDay, Network, Response, Venue
 from tests.conftest import make_app
 from tests.factories import Fixture, make_network
 
@@ -72,6 +72,8 @@ def _seed_answers(fx: Fixture) -> None:
                         value=Answer.MAYBE,
                     )
                 )
+    for key in ("sara", "maria"):
+        db.session.add(Response(poll_id=fx.poll_id, member_id=fx.member_ids[key]))
     db.session.commit()
 
 

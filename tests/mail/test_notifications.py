@@ -1,6 +1,7 @@
 """Invitations, reminders, the plan and change notices, sent to a real SMTP server (aiosmtpd on
 127.0.0.1) and parsed on arrival; the log, failures and retries; the outbox fallback; golden
-files for the message texts; the remind CLI.
+files for the message texts (plain text, HTML, subjects); Danish first through gettext, inside
+and outside a request; the remind CLI.
 
 Regenerate the golden files with:  UPDATE_GOLDEN=1 .venv/bin/python -m pytest tests/mail
 """
@@ -11,7 +12,7 @@ import os
 import re
 import socket
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, time
 from email import message_from_bytes
 from email.message import EmailMessage
 from email.policy import default
@@ -22,12 +23,17 @@ import icalendar
 import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import Envelope, Session
+from flask import has_request_context
+from flask_babel import force_locale, get_locale
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from poll.db import db
 from poll.members import member_by_token
 from poll.models import Member, MessageLog, MessageStatus, Poll
 from poll.notifications import (
+    TEXT_DIVIDER,
+    Change,
     compose_change,
     compose_invitation,
     compose_plan,
@@ -433,7 +439,7 @@ def _fixed_tokens(member: Member) -> None:
 
 
 def _golden(name: str, text: str) -> None:
-    path = GOLDEN / f"{name}.txt"
+    path = GOLDEN / (name if "." in name else f"{name}.txt")
     if os.environ.get("UPDATE_GOLDEN") == "1":
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
@@ -448,13 +454,12 @@ def test_message_texts_match_the_golden_files(app, network):
         _fixed_tokens(maria)
         db.session.commit()
         link = "http://127.0.0.1:5000/m/" + derive_token("member", "0" * 32) + "/2027"
-        _golden("invitation", compose_invitation(maria, poll, link).text)
-        _golden("reminder", compose_reminder(maria, poll, link).text)
+        composed = [compose_invitation(maria, poll, link), compose_reminder(maria, poll, link)]
 
         publish_result(network.poll_id)
         organizer = organizer_of(poll.network, "noreply@modeplan.test")
         events = published_events(poll)
-        _golden("plan", compose_plan(maria, poll, events, organizer).text)
+        composed.append(compose_plan(maria, poll, events, organizer))
 
         publish_result(
             network.poll_id,
@@ -465,7 +470,166 @@ def test_message_texts_match_the_golden_files(app, network):
         plan = published_plan(poll)
         changes = member_changes(poll, previous_published(poll, plan), plan, maria)
         events = published_events(poll)
-        _golden("change", compose_change(maria, poll, events, changes, organizer).text)
+        composed.append(compose_change(maria, poll, events, changes, organizer))
+    for mail in composed:
+        _golden(mail.kind, mail.text)
+        _golden(f"{mail.kind}.html", mail.html)
+    _golden("subjects", "".join(f"{mail.kind}: {mail.subject}\n" for mail in composed))
+
+
+# -- Danish first, through gettext -----------------------------------------------------------
+
+# What both halves of a mail may share: names, links and addresses, which are data.
+SHARED = re.compile(r"^$|^(Sara|Testnetværk|Maria|  .+, \d{4} .+)$|://")
+
+EVERY_CHANGE = [
+    Change("moved", "m1", "Møde 1", old_day=date(2027, 3, 26), new_day=date(2027, 3, 25)),
+    Change(
+        "time",
+        "m2",
+        "Møde 2",
+        new_day=date(2027, 3, 29),
+        old_start=time(10),
+        old_end=time(15),
+        new_start=time(9, 30),
+        new_end=time(14),
+    ),
+    Change("venue", "m2", "Møde 2", old_venue="Vejle Bibliotek", new_venue="Odense Bibliotek"),
+    Change("role_added", "m3", "Møde 3", role="Referent"),
+    Change("role_removed", "m3", "Møde 3", role="Mødeleder"),
+    Change("cancelled", "m4", "Møde 4", old_day=date(2027, 11, 1), old_venue="Vejle Bibliotek"),
+    Change("added", "m5", "Møde 5", new_day=date(2027, 12, 6), new_venue="Odense Bibliotek"),
+]
+
+
+def _halves(text: str) -> tuple[str, str]:
+    danish, english = text.split(TEXT_DIVIDER.format(language="English"))
+    return danish, english
+
+
+def _maria(network) -> Member:
+    return db.session.get(Member, network.member_ids["maria"])
+
+
+def _all_messages(app, network):
+    with app.app_context():
+        assert not has_request_context()  # as in the CLI: no request to pick a locale from
+        poll = db.session.get(Poll, network.poll_id)
+        maria = _maria(network)
+        link = "http://127.0.0.1:5000/m/x/2027"
+        mails = [compose_invitation(maria, poll, link), compose_reminder(maria, poll, link)]
+        publish_result(network.poll_id)
+        organizer = organizer_of(poll.network, "noreply@modeplan.test")
+        events = published_events(poll)
+        mails.append(compose_plan(maria, poll, events, organizer))
+        mails.append(compose_change(maria, poll, events, EVERY_CHANGE, organizer))
+        return mails
+
+
+def test_every_message_is_danish_first_with_nothing_english_in_the_danish_half(app, network):
+    for mail in _all_messages(app, network):
+        assert mail.text.count("---------- English ----------") == 1, mail.kind
+        danish, english = _halves(mail.text)
+        assert danish.startswith("Kære Maria\n") and english.startswith("Dear Maria\n")
+        assert danish.endswith("Venlig hilsen\nSara\nTestnetværk"), mail.kind
+        assert english.endswith("Kind regards\nSara\nTestnetværk"), mail.kind
+        # An English msgid left untranslated under "da" would give the same line in both halves.
+        same = set(danish.splitlines()) & set(english.splitlines())
+        assert {line for line in same if not SHARED.search(line)} == set(), mail.kind
+        for english_word in ("Dear", "Kind regards", "week", "meeting", "calendar", "answer"):
+            assert english_word not in danish, (mail.kind, english_word)
+
+        html_da, html_en = mail.html.split('<div lang="en">')
+        assert html_da.count('<div lang="da">') == 1 and '<html lang="da">' in html_da
+        assert "<p>Kære Maria</p>" in html_da and "<p>Dear Maria</p>" in html_en
+        assert "<p>Venlig hilsen<br>Sara<br>Testnetværk</p>" in html_da
+        assert "<p>Kind regards<br>Sara<br>Testnetværk</p>" in html_en
+        assert "<strong>English</strong>" in html_en
+        for english_word in ("Dear", "Kind regards", "week", "calendar", "Answer the"):
+            assert english_word not in html_da, (mail.kind, english_word)
+
+        da_subject, en_subject = mail.subject.split(" / ")
+        assert f"<title>{mail.subject}</title>" in mail.html
+        assert ("Påmindelse: " if mail.kind == "reminder" else "Testnetværk: ") in da_subject
+        assert en_subject[0].isupper() and "Testnetværk" not in en_subject
+
+
+def test_every_change_reads_right_in_both_languages(app, network):
+    change = _all_messages(app, network)[-1]
+    danish, english = _halves(change.text)
+    assert (
+        "- Møde 1 er flyttet fra fredag den 26. marts 2027 til torsdag den 25. marts 2027.\n"
+        "- Møde 2 mandag den 29. marts 2027 er nu kl. 09.30–14.00 (før kl. 10.00–15.00).\n"
+        "- Møde 2 holdes nu på Odense Bibliotek (før: Vejle Bibliotek).\n"
+        "- Du er nu Referent ved Møde 3.\n"
+        "- Du er ikke længere Mødeleder ved Møde 3.\n"
+        "- Møde 4 (mandag den 1. november 2027, Vejle Bibliotek) er aflyst.\n"
+        "- Møde 5 er kommet til: mandag den 6. december 2027, Odense Bibliotek.\n"
+    ) in danish
+    assert (
+        "- Møde 1 has moved from Friday 26 March 2027 to Thursday 25 March 2027.\n"
+        "- Møde 2 on Monday 29 March 2027 is now 09:30–14:00 (was 10:00–15:00).\n"
+        "- Møde 2 is now held at Odense Bibliotek (was: Vejle Bibliotek).\n"
+        "- You are now Referent at Møde 3.\n"
+        "- You are no longer Mødeleder at Møde 3.\n"
+        "- Møde 4 (Monday 1 November 2027, Vejle Bibliotek) is cancelled.\n"
+        "- Møde 5 has been added: Monday 6 December 2027, Odense Bibliotek.\n"
+    ) in english
+
+
+def test_force_locale_overrides_the_default_outside_a_request(app):
+    with app.app_context():
+        assert not has_request_context()
+        assert str(get_locale()) == "da"
+        assert _("Kind regards") == "Venlig hilsen"
+        with force_locale("en"):
+            assert _("Kind regards") == "Kind regards"
+            with force_locale("da"):
+                assert _("Kind regards") == "Venlig hilsen"
+            assert _("Kind regards") == "Kind regards"
+        assert _("Kind regards") == "Venlig hilsen"
+
+
+def test_mails_are_danish_first_whatever_the_current_language(app, network):
+    link = "http://127.0.0.1:5000/m/x/2027"
+    with app.app_context(), force_locale("en"):  # as under `flask … --lang en`
+        mail = compose_reminder(_maria(network), db.session.get(Poll, network.poll_id), link)
+        assert str(get_locale()) == "en"  # the caller's language is back afterwards
+        assert _("Kind regards") == "Kind regards"
+    assert mail.subject == (
+        "Påmindelse: svar på mødedatoerne for 2027 / Reminder: please answer for 2027"
+    )
+    danish, english = _halves(mail.text)
+    assert "Vi mangler dit svar" in danish and "We have not yet had your answer" in english
+    with app.test_request_context("/?lang=en"):  # a coordinator browsing in English
+        assert str(get_locale()) == "en"
+        mail = compose_reminder(_maria(network), db.session.get(Poll, network.poll_id), link)
+        assert mail.text.startswith("Kære Maria\n")
+        assert str(get_locale()) == "en"
+
+
+def test_names_are_escaped_once_in_the_html(app, network):
+    with app.app_context():
+        poll = db.session.get(Poll, network.poll_id)
+        maria = _maria(network)
+        maria.name = "Maria <b>&</b> Co"
+        poll.network.name = "Net & Værk"
+        db.session.commit()
+        mail = compose_invitation(maria, poll, "http://127.0.0.1:5000/m/x/2027")
+        publish_result(network.poll_id)
+        organizer = organizer_of(poll.network, "noreply@modeplan.test")
+        events = published_events(poll)
+        change = compose_change(maria, poll, events, EVERY_CHANGE[:1], organizer)
+    assert "<p>Kære Maria &lt;b&gt;&amp;&lt;/b&gt; Co</p>" in mail.html
+    assert "<p>Net &amp; Værk planlægger møderne i 2027." in mail.html
+    assert "&amp;amp;" not in mail.html and "<b>" not in mail.html
+    assert "Kære Maria <b>&</b> Co\n" in mail.text and "\nNet & Værk planlægger" in mail.text
+    assert "<em>Ja</em>, <em>Hvis nødvendigt</em> eller <em>Nej</em>" in mail.html
+    assert "<em>Yes</em>, <em>If need be</em> or <em>No</em>" in mail.html
+    assert "senest <strong>tirsdag den 15. december 2026</strong>." in mail.html
+    assert "<li>Møde 1 er flyttet fra fredag den 26. marts 2027" in change.html
+    assert "Mødeplanen for Net &amp; Værk i 2027 er ændret." in change.html
+    assert change.subject.startswith("Net & Værk: mødeplanen for 2027 er ændret / ")
 
 
 # -- the remind command ----------------------------------------------------------------------
@@ -557,6 +721,20 @@ def test_remind_exits_1_when_the_server_refuses_and_retry_mail_sends_later(
     retried = runner.invoke(args=["retry-mail", "test"])
     assert retried.exit_code == 0, retried.output
     assert len(handler.envelopes) == 3 and {row[2] for row in logs(app)} == {"sent"}
+
+
+def test_remind_command_in_english_still_sends_danish_first(app, network, smtp, runner):
+    handler, _controller = smtp
+    result = runner.invoke(args=["remind", "test", "2027", "--lang", "en"])
+    assert result.exit_code == 0, result.output
+    assert "2027: 3 sent, 0 failed, 0 not sent." in result.output
+    message = handler.to("maria@example.dk")
+    assert message["Subject"].startswith("Påmindelse: svar på mødedatoerne for 2027 / Reminder")
+    danish, english = _halves(text_of(message))
+    assert danish.startswith("Kære Maria") and "Fristen er tirsdag den 15. december 2026." in danish
+    assert (
+        english.startswith("Dear Maria") and "The deadline is Tuesday 15 December 2026." in english
+    )
 
 
 def test_send_mail_command(app, network, smtp, runner):
