@@ -6,6 +6,10 @@ who have not answered, the published plan with one invitation (.ics, METHOD:REQU
 as attendee, the coordinator as organiser) per meeting, and a change notice that says what a
 new published version changed for that member.
 
+Each template is written once, in English gettext msgids with the locale-aware date filters,
+and rendered once per language under force_locale (see `_render`); the Danish comes from the
+catalog like every other text of the app.
+
 Every message is written to the MessageLog, with its raw bytes, before it is handed to the
 server, and its status is updated after: a send that fails (or a process that dies while sending)
 leaves a FAILED row that `retry` can send again. Nothing composed is ever lost.
@@ -27,9 +31,13 @@ from email.utils import parseaddr
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_date
+from babel import Locale
+from babel.lists import format_list
 from flask import current_app, render_template
+from flask_babel import LazyString, force_locale, format_date, format_time, get_locale
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from markupsafe import Markup
 from sqlalchemy import func, select
 
 from .calendar import webcal_url
@@ -66,47 +74,34 @@ class NotSent(Exception):
     """A batch that must not go out at all (closed poll, no published plan); says why."""
 
 
-# -- formatting, both languages --------------------------------------------------------------
+# -- formatting, in the current locale -------------------------------------------------------
+
+# Danish first: every mail holds the Danish text, a divider, then the English text.
+MAIL_LANGUAGES = ("da", "en")
+TEXT_DIVIDER = "\n\n---------- {language} ----------\n\n"
 
 
-def da_date(day: date) -> str:
-    return format_date(day, "EEEE 'den' d. MMMM y", locale="da")
+def clock(value: time) -> str:
+    """'10.00' / '10:00' (a wall-clock time, never moved between time zones)."""
+    # Translators: a CLDR time pattern; Danish wants "HH.mm".
+    return format_time(value, _("HH:mm"), rebase=False)
 
 
-def en_date(day: date) -> str:
-    return format_date(day, "EEEE d MMMM y", locale="en")
+def day_month(day: date) -> str:
+    """'1. marts' / '1 March'."""
+    # Translators: a CLDR date pattern; Danish wants "d. MMMM".
+    return format_date(day, _("d MMMM"))
 
 
-def da_short(day: date) -> str:
-    return format_date(day, "d. MMMM", locale="da")
+def any_of(names: list[str]) -> str:
+    """'Odense Bibliotek eller Vejle Bibliotek' / '… or …' (CLDR list patterns)."""
+    return format_list(names, style="or", locale=get_locale()) if names else ""
 
 
-def en_short(day: date) -> str:
-    return format_date(day, "d MMMM", locale="en")
-
-
-def da_time(start: time | datetime, end: time | datetime) -> str:
-    return f"{start:%H.%M}–{end:%H.%M}"
-
-
-def en_time(start: time | datetime, end: time | datetime) -> str:
-    return f"{start:%H:%M}–{end:%H:%M}"
-
-
-def _either(names: list[str], word: str) -> str:
-    if len(names) <= 1:
-        return "".join(names)
-    return f"{', '.join(names[:-1])} {word} {names[-1]}"
-
-
-FORMATTERS = {
-    "da_date": da_date,
-    "en_date": en_date,
-    "da_short": da_short,
-    "en_short": en_short,
-    "da_time": da_time,
-    "en_time": en_time,
-}
+def language_name(language: str) -> str:
+    """The language's own name for itself: 'English', 'Dansk'."""
+    name = Locale.parse(language).get_display_name(language) or language
+    return name[:1].upper() + name[1:]
 
 
 # -- composing -------------------------------------------------------------------------------
@@ -133,35 +128,63 @@ class Change:
     old_venue: str = ""
     new_venue: str = ""
     role: str = ""
-    old_time: str = ""
-    new_time: str = ""
+    old_start: time | None = None
+    old_end: time | None = None
+    new_start: time | None = None
+    new_end: time | None = None
 
 
 def _common(member: Member, poll: Poll) -> dict:
     network = poll.network
     coordinator = network.coordinator
-    venues = [v.name for v in network.venues]
     return {
-        **FORMATTERS,
+        "clock": clock,
+        "day_month": day_month,
+        "any_of": any_of,
         "member": member,
         "network": network,
         "poll": poll,
         "year": poll.year,
         "coordinator": coordinator.name if coordinator else network.name,
-        "hours_da": da_time(network.meeting_start, network.meeting_end),
-        "hours_en": en_time(network.meeting_start, network.meeting_end),
-        "venues_da": _either(venues, "eller"),
-        "venues_en": _either(venues, "or"),
+        "venues": [v.name for v in network.venues],
     }
 
 
-def _render(kind: str, subject: str, context: dict, attachments=()) -> Composed:
-    context = {**context, "subject": subject}
+def _render(
+    kind: str,
+    subject: LazyString,
+    context: dict,
+    attachments=(),
+    *,
+    subject_after: LazyString | None = None,
+) -> Composed:
+    """Render mail/<kind>.txt and .html once per language, Danish first, and join them.
+
+    Subjects are lazy gettext strings, translated under each language and joined as
+    "Danish / English": `subject` in the first language (it may name the network, as in
+    "Testnetværk: mødeplanen for 2027"), `subject_after` (default: `subject`) in the others,
+    so the network is not named twice. Outside a request (the CLI) force_locale overrides the
+    default locale just as it overrides a visitor's choice inside one.
+    """
+    subjects, texts, sections = [], [], []
+    for language in MAIL_LANGUAGES:
+        with force_locale(language):
+            first = not subjects
+            subjects.append(str(subject if first or subject_after is None else subject_after))
+            texts.append(render_template(f"mail/{kind}.txt", **context))
+            html = render_template(f"mail/{kind}.html", **context)
+            sections.append(
+                {"lang": language, "name": language_name(language), "html": Markup(html)}
+            )
+    text = texts[0]
+    for section, body in zip(sections[1:], texts[1:], strict=True):
+        text += TEXT_DIVIDER.format(language=section["name"]) + body
+    joined = " / ".join(subjects)
     return Composed(
         kind=kind,
-        subject=subject,
-        text=render_template(f"mail/{kind}.txt", **context),
-        html=render_template(f"mail/{kind}.html", **context),
+        subject=joined,
+        text=text,
+        html=render_template("mail/_document.html", subject=joined, sections=sections),
         attachments=list(attachments),
     )
 
@@ -192,17 +215,19 @@ def _weeks(start: date, end: date) -> str:
 
 
 def compose_invitation(member: Member, poll: Poll, link: str) -> Composed:
-    subject = (
-        f"{poll.network.name}: hvornår kan du i {poll.year}? / When can you come in {poll.year}?"
+    subject = _l(
+        "%(network)s: when can you come in %(year)d?", network=poll.network.name, year=poll.year
     )
-    return _render("invitation", subject, _poll_context(member, poll, link))
+    return _render(
+        "invitation",
+        subject,
+        _poll_context(member, poll, link),
+        subject_after=_l("When can you come in %(year)d?", year=poll.year),
+    )
 
 
 def compose_reminder(member: Member, poll: Poll, link: str) -> Composed:
-    subject = (
-        f"Påmindelse: svar på mødedatoerne for {poll.year} /"
-        f" Reminder: please answer for {poll.year}"
-    )
+    subject = _l("Reminder: please answer for %(year)d", year=poll.year)
     return _render("reminder", subject, _poll_context(member, poll, link))
 
 
@@ -211,9 +236,8 @@ def _meeting_item(event: PlannedEvent, member: Member) -> dict:
     return {
         "name": view.meeting.name,
         "day": view.day,
-        "week": view.day.isocalendar().week,
-        "time_da": da_time(view.start, view.end),
-        "time_en": en_time(view.start, view.end),
+        "start": view.start.time(),
+        "end": view.end.time(),
         "venue": view.venue.name,
         "location": location_of(view.venue),
         "roles": [r.name for r in view.roles_of(member)],
@@ -250,13 +274,16 @@ def _attachments(
 def compose_plan(
     member: Member, poll: Poll, events: list[PlannedEvent], organizer: tuple[str, str]
 ) -> Composed:
-    subject = f"{poll.network.name}: mødeplanen for {poll.year} / The meeting plan for {poll.year}"
+    subject = _l(
+        "%(network)s: the meeting plan for %(year)d", network=poll.network.name, year=poll.year
+    )
     current = [e for e in events if not e.cancelled]
     return _render(
         "plan",
         subject,
         _plan_context(member, poll, events),
         _attachments(current, member, organizer),
+        subject_after=_l("The meeting plan for %(year)d", year=poll.year),
     )
 
 
@@ -307,8 +334,10 @@ def _view_changes(before: MeetingView, after: MeetingView, member: Member) -> li
                 key,
                 name,
                 new_day=after.day,
-                old_time=en_time(before.start, before.end),
-                new_time=en_time(after.start, after.end),
+                old_start=before.start.time(),
+                old_end=before.end.time(),
+                new_start=after.start.time(),
+                new_end=after.end.time(),
             )
         )
     if before.venue.id != after.venue.id:
@@ -333,14 +362,21 @@ def compose_change(
     changes: list[Change],
     organizer: tuple[str, str],
 ) -> Composed:
-    subject = (
-        f"{poll.network.name}: mødeplanen for {poll.year} er ændret /"
-        f" The meeting plan for {poll.year} has changed"
+    subject = _l(
+        "%(network)s: the meeting plan for %(year)d has changed",
+        network=poll.network.name,
+        year=poll.year,
     )
     touched = {c.key for c in changes}
     affected = [e for e in events if e.view.meeting.key in touched]
     context = {**_plan_context(member, poll, events), "changes": changes}
-    return _render("change", subject, context, _attachments(affected, member, organizer))
+    return _render(
+        "change",
+        subject,
+        context,
+        _attachments(affected, member, organizer),
+        subject_after=_l("The meeting plan for %(year)d has changed", year=poll.year),
+    )
 
 
 # -- sending and the log ---------------------------------------------------------------------
