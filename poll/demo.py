@@ -11,7 +11,7 @@ from sqlalchemy import select
 from .auth import set_password
 from .db import db
 from .instance_import import import_instance
-from .members import personal_token
+from .members import personal_token, replace_token
 from .models import CoordinatorAccount, Member, Network
 
 SEED = Path(__file__).parent / "demo" / "seed-2013.json"
@@ -41,7 +41,9 @@ def init_demo() -> DemoLogin:
     )
     password = secrets.token_urlsafe(9)
     set_password(account, password)
-    links = [(member, personal_token(member)) for member in network.members]
+    links = [
+        (member, personal_token(member) or replace_token(member)) for member in network.members
+    ]
     db.session.commit()
     return DemoLogin(account.email, password, links)
 

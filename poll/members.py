@@ -30,8 +30,12 @@ def replace_token(member: Member) -> str:
 
 
 def personal_token(member: Member) -> str | None:
-    """The member's current link token; None for links made before tokens were derivable."""
-    return derive_token(PURPOSE, member.token_salt) if member.token_salt else None
+    """The member's current link token; None when it cannot be derived again (a link made
+    before tokens were derivable, or under another SECRET_KEY): replace it to get one."""
+    if not member.token_salt:
+        return None
+    token = derive_token(PURPOSE, member.token_salt)
+    return token if hmac.compare_digest(hash_token(token), member.token_hash) else None
 
 
 def member_by_token(token: str) -> Member | None:

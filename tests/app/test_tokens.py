@@ -46,3 +46,26 @@ def test_deactivated_members_links_stop_working(app):
         member.active = False
         db.session.commit()
         assert member_by_token(fx.tokens["maria"]) is None
+
+
+def test_a_new_secret_key_retires_links_and_init_demo_hands_out_working_ones(app):
+    with app.app_context():
+        fx = make_network()
+        member = db.session.scalar(select(Member).where(Member.key == "henrik"))
+        assert personal_token(member) == fx.tokens["henrik"]
+        app.config["SECRET_KEY"] = "another-secret"
+        # The old link still opens (its hash is stored), but the app cannot show it again.
+        assert personal_token(member) is None
+        assert member_by_token(fx.tokens["henrik"]).key == "henrik"
+
+
+def test_init_demo_prints_working_links_even_after_a_key_change(app):
+    from poll.demo import init_demo
+
+    with app.app_context():
+        first = init_demo()
+        app.config["SECRET_KEY"] = "rotated"
+        again = init_demo()
+        for member, token in again.links:
+            assert member_by_token(token).id == member.id
+        assert {t for _m, t in first.links}.isdisjoint({t for _m, t in again.links})
