@@ -94,7 +94,9 @@ def echo_plan(poll: Poll, plan: Plan) -> None:
             network=poll.network.name,
             year=poll.year,
             version=plan.version,
-            status=plan.result["status"],
+            status=_("proven best")
+            if plan.result["status"] == "optimal"
+            else _("best found within the time limit"),
         )
     )
     for view in meeting_views(poll, plan):
