@@ -1,5 +1,6 @@
 """Fill Danish translations from a JSON object {msgid: msgstr}; print what is still missing.
 
+An entry with a context (pgettext) is addressed as "context|msgid".
 Usage: .venv/bin/python scripts/translate_da.py FILE.json   (then scripts/i18n compiles)
 """
 
@@ -17,8 +18,9 @@ def main(path: str) -> None:
     with CATALOG.open("rb") as f:
         catalog = read_po(f, locale="da")
     for message in catalog:
-        if message.id and message.id in translations:
-            message.string = translations[message.id]
+        key = f"{message.context}|{message.id}" if message.context else message.id
+        if message.id and key in translations:
+            message.string = translations[key]
             message.flags.discard("fuzzy")
     with CATALOG.open("wb") as f:
         write_po(f, catalog, no_location=True, sort_output=True, width=100)
