@@ -3,6 +3,7 @@ that every app process can show them, and a crashed solve is reported rather tha
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from datetime import timedelta
 
@@ -20,6 +21,7 @@ from .planning import PlanningError, build_instance, store_plan
 log = logging.getLogger(__name__)
 
 HEARTBEAT_SECONDS = 5
+PROGRESS_INTERVAL = 0.25  # seconds between progress writes; the page asks every 0.7 s
 STALE_AFTER = timedelta(seconds=60)
 PLANNED = ("optimal", "feasible")
 
@@ -78,9 +80,13 @@ def run_job(job_id: int, *, language: str = "da", progress: Progress | None = No
     beat.start()
     try:
         instance = build_instance(poll)
+        last_write = 0.0
 
         def on_progress(done: int, total: int, label: str) -> None:
-            _record_progress(job_id, done, total, label)
+            nonlocal last_write
+            if time.monotonic() - last_write >= PROGRESS_INTERVAL:
+                _record_progress(job_id, done, total, label)
+                last_write = time.monotonic()
             if progress:
                 progress(done, total, label)
 

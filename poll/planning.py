@@ -3,7 +3,7 @@
 from collections import defaultdict
 
 from flask_babel import gettext as _
-from sqlalchemy import String, func, or_, select, type_coerce
+from sqlalchemy import func, or_, select
 
 from .db import db
 from .models import (
@@ -39,7 +39,10 @@ def build_instance(poll: Poll, *, with_previous: bool = True) -> dict:
         raise PlanningError(_("The network has no active coordinator among its members."))
     if not network.venues:
         raise PlanningError(_("The network has no venues."))
-    empty = [m.name for m in poll.meetings if not m.days]
+    candidates: dict[int, list[str]] = defaultdict(list)
+    for day in poll.days:  # one query for every meeting's days, in date order
+        candidates[day.meeting_id].append(day.day.isoformat())
+    empty = [m.name for m in poll.meetings if not candidates[m.id]]
     if empty:
         raise PlanningError(
             _("These meetings have no candidate days: %(names)s", names=", ".join(empty))
@@ -71,7 +74,7 @@ def build_instance(poll: Poll, *, with_previous: bool = True) -> dict:
             {
                 "id": m.key,
                 "name": m.name,
-                "candidates": [d.day.isoformat() for d in m.days],
+                "candidates": candidates[m.id],
             }
             for m in poll.meetings
         ],
@@ -109,24 +112,16 @@ def _year_opt_outs(poll: Poll) -> dict[int, set[str]]:
 
 
 def _availability(poll: Poll, members: list[Member]) -> dict:
-    """member -> date -> venue -> answer, read as plain tuples: it can be 100 000 rows."""
+    """member -> date -> venue -> answer. A national network has 100 000 answers and more, so
+    they are read as plain DBAPI tuples (see `_plain_rows`)."""
     keys = {m.id: m.key for m in members}
     venues = {v.id: v.key for v in poll.network.venues}
     days = {d.id: d.day.isoformat() for d in poll.days}
     table = Availability.__table__
-    rows = (
-        db.session.connection()
-        .execute(
-            select(
-                table.c.member_id,
-                table.c.day_id,
-                table.c.venue_id,
-                type_coerce(table.c.value, String),
-            ).where(
-                table.c.day_id.in_(select(CandidateDay.id).where(CandidateDay.poll_id == poll.id))
-            )
+    rows = _plain_rows(
+        select(table.c.member_id, table.c.day_id, table.c.venue_id, table.c.value).where(
+            table.c.day_id.in_(select(CandidateDay.id).where(CandidateDay.poll_id == poll.id))
         )
-        .fetchall()
     )
     found: dict[str, dict[str, dict[str, str]]] = {key: {} for key in keys.values()}
     for member_id, day_id, venue_id, value in rows:
@@ -139,6 +134,19 @@ def _availability(poll: Poll, members: list[Member]) -> dict:
                 cells = by_day[day] = {}
             cells[venues[venue_id]] = value
     return {key: by_day for key, by_day in found.items() if by_day}
+
+
+def _plain_rows(statement) -> list[tuple]:
+    """Run a SELECT on the DBAPI cursor, skipping SQLAlchemy's per-row objects (which cost more
+    than the query itself at this size). Its parameters are integers, inlined at compile time."""
+    connection = db.session.connection()
+    sql = str(statement.compile(dialect=connection.dialect, compile_kwargs={"literal_binds": True}))
+    cursor = connection.connection.dbapi_connection.cursor()
+    try:
+        cursor.execute(sql)
+        return cursor.fetchall()
+    finally:
+        cursor.close()
 
 
 def history_before(poll: Poll, members: list[Member]) -> dict[str, dict[str, int]]:
