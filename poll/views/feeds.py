@@ -32,7 +32,6 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
-from sqlalchemy import select
 
 from ..auth import login_required
 from ..calendar import webcal_url
@@ -48,6 +47,7 @@ from ..plan_calendar import (
     network_calendar,
 )
 from ..planning import plan_versions, published_plan
+from .scope import coordinator_poll, network_poll
 
 bp = Blueprint("feeds", __name__)
 
@@ -110,15 +110,8 @@ def feed_meeting(token: str, year: int, key: str):
     owner = _owner_or_404(token)
     network = owner if isinstance(owner, Network) else owner.network
     member = None if isinstance(owner, Network) else owner
-    poll = _network_poll(network, year)
+    poll = network_poll(network.id, year)
     return _meeting_download(poll, key, member)
-
-
-def _network_poll(network: Network, year: int) -> Poll:
-    poll = db.session.scalar(select(Poll).where(Poll.network_id == network.id, Poll.year == year))
-    if poll is None:
-        abort(404, _("There is no poll for %(year)d.", year=year))
-    return poll
 
 
 def _meeting_download(poll: Poll, key: str, member: Member | None):
@@ -132,10 +125,6 @@ def _meeting_download(poll: Poll, key: str, member: Member | None):
 
 
 # -- the coordinator's ----------------------------------------------------------------------
-
-
-def _poll(year: int) -> Poll:
-    return _network_poll(g.account.network, year)
 
 
 def _member(member_id: int) -> Member:
@@ -193,7 +182,7 @@ def replace_member_feed(member_id: int):
 @bp.get("/tovholder/kalender/<int(min=1,max=9999):year>.ics")
 @login_required
 def year_ics(year: int):
-    poll = _poll(year)
+    poll = coordinator_poll(year)
     if published_plan(poll) is None:
         abort(409, _("The plan for %(year)d is not published yet.", year=year))
     network = poll.network
@@ -213,20 +202,20 @@ def year_ics(year: int):
 @bp.get("/tovholder/kalender/<int(min=1,max=9999):year>/<key>.ics")
 @login_required
 def meeting_ics(year: int, key: str):
-    return _meeting_download(_poll(year), key, None)
+    return _meeting_download(coordinator_poll(year), key, None)
 
 
 @bp.get("/tovholder/eksport/<int(min=1,max=9999):year>/svar.csv")
 @login_required
 def answers_export(year: int):
-    poll = _poll(year)
+    poll = coordinator_poll(year)
     return csv_response(answers_csv(poll), f"{poll.network.slug}-{year}-svar.csv")
 
 
 @bp.get("/tovholder/eksport/<int(min=1,max=9999):year>/plan.csv")
 @login_required
 def plan_export(year: int):
-    poll = _poll(year)
+    poll = coordinator_poll(year)
     plan = _chosen_plan(poll)
     return csv_response(
         plan_csv(poll, plan), f"{poll.network.slug}-{year}-plan-v{plan.version}.csv"

@@ -1,8 +1,7 @@
 """A meeting's page and agenda: for the coordinator, and for the planning group by personal link."""
 
-from flask import Blueprint, abort, flash, g, redirect, render_template, request
+from flask import Blueprint, abort, flash, redirect, render_template, request
 from flask_babel import gettext as _
-from sqlalchemy import select
 
 from ..auth import login_required
 from ..db import db
@@ -10,6 +9,7 @@ from ..members import member_by_token
 from ..models import Member, Plan, Poll
 from ..plan_view import MeetingView, meeting_views
 from ..planning import latest_plan, published_plan
+from .scope import coordinator_poll, network_poll
 
 bp = Blueprint("meeting", __name__)
 
@@ -42,11 +42,7 @@ def _in_planning_group(view: MeetingView, member: Member) -> bool:
 @bp.route("/tovholder/plan/<int:year>/moede/<key>", methods=["GET", "POST"])
 @login_required
 def coordinator_page(year: int, key: str):
-    poll = db.session.scalar(
-        select(Poll).where(Poll.network_id == g.account.network_id, Poll.year == year)
-    )
-    if poll is None:
-        abort(404, _("There is no poll for %(year)d.", year=year))
+    poll = coordinator_poll(year)
     view = _view(poll, published_plan(poll) or latest_plan(poll), key)
     error = None
     if request.method == "POST":
@@ -64,11 +60,7 @@ def member_page(token: str, year: int, key: str):
     member = member_by_token(token)
     if member is None:
         abort(404, _("This personal link is not valid. Ask your coordinator for a new one."))
-    poll = db.session.scalar(
-        select(Poll).where(Poll.network_id == member.network_id, Poll.year == year)
-    )
-    if poll is None:
-        abort(404, _("There is no poll for %(year)d.", year=year))
+    poll = network_poll(member.network_id, year)
     view = _view(poll, published_plan(poll), key)
     can_edit = _in_planning_group(view, member)
     error = None

@@ -22,7 +22,7 @@ from sqlalchemy import select
 
 from ..auth import login_required
 from ..db import db
-from ..models import MessageLog, MessageStatus, Poll
+from ..models import MessageLog, MessageStatus
 from ..notifications import (
     NotSent,
     Outcome,
@@ -36,6 +36,7 @@ from ..notifications import (
     send_reminders,
 )
 from ..planning import published_plan
+from .scope import coordinator_poll
 
 bp = Blueprint("messages", __name__, url_prefix="/tovholder/beskeder")
 
@@ -64,15 +65,6 @@ def failed_messages_notice() -> dict:
         return failed_count(account.network_id) if account is not None else 0
 
     return {"failed_message_count": count}
-
-
-def _poll(year: int) -> Poll:
-    poll = db.session.scalar(
-        select(Poll).where(Poll.network_id == g.account.network_id, Poll.year == year)
-    )
-    if poll is None:
-        abort(404, _("There is no poll for %(year)d.", year=year))
-    return poll
 
 
 def _log(message_id: int) -> MessageLog:
@@ -197,17 +189,17 @@ def _batch(send, *args, **kwargs):
 
 @bp.post("/<int(min=1,max=9999):year>/invitationer")
 def invite(year: int):
-    return _batch(send_invitations, _poll(year))
+    return _batch(send_invitations, coordinator_poll(year))
 
 
 @bp.post("/<int(min=1,max=9999):year>/paamindelser")
 def remind(year: int):
-    return _batch(send_reminders, _poll(year))
+    return _batch(send_reminders, coordinator_poll(year))
 
 
 @bp.post("/<int(min=1,max=9999):year>/plan")
 def plan(year: int):
-    poll = _poll(year)
+    poll = coordinator_poll(year)
     mode = request.form.get("mode", "auto")
     if mode not in PLAN_MODES:
         abort(400, _("Mode: choose auto, plan or changes."))

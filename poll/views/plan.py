@@ -9,7 +9,6 @@ from flask import (
     abort,
     current_app,
     flash,
-    g,
     jsonify,
     redirect,
     render_template,
@@ -34,6 +33,7 @@ from ..planning import (
     plan_versions,
     publish,
 )
+from .scope import coordinator_poll
 
 bp = Blueprint("plan", __name__, url_prefix="/tovholder/plan")
 
@@ -42,15 +42,6 @@ bp = Blueprint("plan", __name__, url_prefix="/tovholder/plan")
 @login_required
 def require_login():
     return None
-
-
-def _poll(year: int) -> Poll:
-    poll = db.session.scalar(
-        select(Poll).where(Poll.network_id == g.account.network_id, Poll.year == year)
-    )
-    if poll is None:
-        abort(404, _("There is no poll for %(year)d.", year=year))
-    return poll
 
 
 def _meeting(poll: Poll, key: str) -> Meeting:
@@ -72,7 +63,7 @@ def _version(poll: Poll, versions: list[Plan]) -> Plan | None:
 
 @bp.get("/<int:year>")
 def show(year: int):
-    poll = _poll(year)
+    poll = coordinator_poll(year)
     reap_stale(poll)
     versions = plan_versions(poll)
     plan = _version(poll, versions)
@@ -102,7 +93,7 @@ def show(year: int):
 
 @bp.get("/<int:year>/job.json")
 def job_status(year: int):
-    poll = _poll(year)
+    poll = coordinator_poll(year)
     reap_stale(poll)
     job = latest_job(poll)
     if job is None:
@@ -118,7 +109,7 @@ def job_status(year: int):
 
 @bp.post("/<int:year>/solve")
 def solve(year: int):
-    poll = _poll(year)
+    poll = coordinator_poll(year)
     try:
         build_instance(poll)  # refuse early, with the reason, when the poll cannot be planned
     except PlanningError as error:
@@ -134,7 +125,7 @@ def solve(year: int):
 
 @bp.get("/<int:year>/instance.json")
 def instance(year: int):
-    poll = _poll(year)
+    poll = coordinator_poll(year)
     try:
         data = build_instance(poll)
     except PlanningError as error:
@@ -150,7 +141,7 @@ def instance(year: int):
 
 @bp.post("/<int:year>/pins")
 def add_pin(year: int):
-    poll = _poll(year)
+    poll = coordinator_poll(year)
     meeting = _meeting(poll, request.form.get("meeting", ""))
     try:
         if request.form.get("kind") == "role":
@@ -169,7 +160,7 @@ def add_pin(year: int):
 
 @bp.post("/<int:year>/pins/<int:pin_id>/delete")
 def remove_pin(year: int, pin_id: int):
-    poll = _poll(year)
+    poll = coordinator_poll(year)
     pin = db.session.get(Pin, pin_id)
     if pin is None or pin.meeting.poll_id != poll.id:
         abort(404, _("That pin does not exist."))
@@ -181,7 +172,7 @@ def remove_pin(year: int, pin_id: int):
 
 @bp.post("/<int:year>/replace")
 def replace(year: int):
-    poll = _poll(year)
+    poll = coordinator_poll(year)
     meeting = _meeting(poll, request.form.get("meeting", ""))
     plan = _latest_or_404(poll)
     try:
@@ -203,7 +194,7 @@ def replace(year: int):
 
 @bp.post("/<int:year>/publish")
 def publish_version(year: int):
-    poll = _poll(year)
+    poll = coordinator_poll(year)
     version = request.form.get("version", type=int)
     plan = next((p for p in plan_versions(poll) if p.version == version), None)
     if plan is None:

@@ -1,0 +1,20 @@
+"""Lookups that keep a URL inside the requester's own network, with a clear 404."""
+
+from flask import abort, g
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from ..db import db
+from ..models import Poll
+
+
+def network_poll(network_id: int, year: int) -> Poll:
+    poll = db.session.scalar(select(Poll).where(Poll.network_id == network_id, Poll.year == year))
+    if poll is None:
+        abort(404, _("There is no poll for %(year)d.", year=year))
+    return poll
+
+
+def coordinator_poll(year: int) -> Poll:
+    """The logged-in coordinator's poll for `year`."""
+    return network_poll(g.account.network_id, year)
