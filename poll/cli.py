@@ -37,7 +37,8 @@ from .plan_calendar import (
     network_calendar,
 )
 from .plan_view import meeting_views
-from .planning import latest_plan, plan_versions, publish, published_plan
+from .planning import latest_plan, plan_versions, published_plan
+from .publishing import publish
 
 
 @click.command("init-demo")

@@ -17,6 +17,7 @@ from sqlalchemy import select
 from .calendar import google_calendar_url, outlook_calendar_url, webcal_url
 from .db import db
 from .models import Member, Network, Plan, Poll
+from .plan_calendar import calendar_event, committed, role_names, sync_events
 from .tokens import derive_token, hash_token, looks_like_token, new_salt
 
 NETWORK_PURPOSE = "network-feed"
@@ -101,8 +102,6 @@ def member_calendar_links(member: Member, poll: Poll, plan: Plan | None) -> dict
     cancelled, ics_url, google_url, outlook_url), views (the plan's current MeetingViews).
     `plan` is the poll's published plan, or None.
     """
-    from .plan_calendar import calendar_event, committed, role_names, sync_events
-
     token, events = committed(
         lambda: (feed_token(member), sync_events(poll, plan) if plan is not None else [])
     )

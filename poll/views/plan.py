@@ -25,14 +25,8 @@ from ..jobs import active_job, latest_job, reap_stale, start_in_thread, start_jo
 from ..models import Meeting, Pin, Plan, PlanStatus, Poll
 from ..plan_edits import EditError, pin_date_venue, pin_role, replacement_pin, unpin
 from ..plan_view import fairness_rows, meeting_views
-from ..planning import (
-    PlanningError,
-    active_members,
-    build_instance,
-    history_before,
-    plan_versions,
-    publish,
-)
+from ..planning import PlanningError, active_members, build_instance, history_before, plan_versions
+from ..publishing import publish
 from .scope import coordinator_poll
 
 bp = Blueprint("plan", __name__, url_prefix="/tovholder/plan")

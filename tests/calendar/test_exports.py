@@ -26,7 +26,8 @@ from poll.plan_calendar import (
     member_calendar,
     published_events,
 )
-from poll.planning import publish, store_plan
+from poll.planning import store_plan
+from poll.publishing import publish
 from tests.calendar.test_feeds_helpers import (
     CPH,
     DAYS,

@@ -18,7 +18,8 @@ from sqlalchemy import select
 
 from poll.db import db
 from poll.models import Answer, Availability, Meeting, Plan, Poll, Response
-from poll.planning import publish, store_plan
+from poll.planning import store_plan
+from poll.publishing import publish
 from tests.factories import Fixture, make_network
 
 CPH = ZoneInfo("Europe/Copenhagen")

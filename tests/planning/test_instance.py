@@ -5,7 +5,8 @@ from sqlalchemy import select
 from poll.db import db
 from poll.demo import SEED, init_demo
 from poll.models import Answer, Availability, Member, Pin, Plan, Poll, Response, Role, RoleHistory
-from poll.planning import active_members, build_instance, history_before, publish, store_plan
+from poll.planning import active_members, build_instance, history_before, store_plan
+from poll.publishing import publish
 from tests.factories import make_network
 
 

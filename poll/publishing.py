@@ -1,0 +1,55 @@
+"""Publishing a plan version: its status, the year's role history, what calendars see."""
+
+from collections import defaultdict
+
+from sqlalchemy import select
+
+from .db import db
+from .models import Plan, PlanStatus, Poll, RoleHistory, utcnow
+from .plan_calendar import sync_events
+from .planning import plan_versions
+
+
+def publish(plan: Plan) -> None:
+    """Publish this version and record its roles as the year's history for next year's fairness."""
+    poll = plan.poll
+    for other in plan_versions(poll):
+        if other.status == PlanStatus.PUBLISHED and other.id != plan.id:
+            other.status = PlanStatus.SUPERSEDED
+    plan.status = PlanStatus.PUBLISHED
+    plan.published_at = utcnow()
+    _record_history(poll, plan.result)
+    # Calendars must see a higher SEQUENCE for every meeting this publication moves or drops.
+    sync_events(poll, plan)
+
+
+def _record_history(poll: Poll, result: dict) -> None:
+    network = poll.network
+    members = {m.key: m for m in network.members}
+    roles = {r.key: r for r in network.roles}
+    counts: dict[tuple[int, int], int] = defaultdict(int)
+    for meeting in result["meetings"]:
+        for role_key, holders in meeting["roles"].items():
+            for key in holders:
+                if key in members and role_key in roles:
+                    counts[(members[key].id, roles[role_key].id)] += 1
+    existing = {
+        (row.member_id, row.role_id): row
+        for row in db.session.scalars(
+            select(RoleHistory).where(
+                RoleHistory.year == poll.year,
+                RoleHistory.role_id.in_([r.id for r in roles.values()]),
+            )
+        )
+    }
+    for key, row in existing.items():
+        if key not in counts:
+            db.session.delete(row)
+    for (member_id, role_id), count in counts.items():
+        row = existing.get((member_id, role_id))
+        if row is None:
+            db.session.add(
+                RoleHistory(member_id=member_id, role_id=role_id, year=poll.year, count=count)
+            )
+        else:
+            row.count = count
