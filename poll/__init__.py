@@ -7,7 +7,7 @@ from flask import Flask
 from flask_migrate import Migrate
 from flask_wtf.csrf import CSRFProtect
 
-from . import auth, cli, errors, i18n
+from . import auth, cli, errors, i18n, logs
 from .config import DEV_SECRET_KEY, database_url_from_env, defaults
 from .db import db
 
@@ -42,6 +42,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     csrf.init_app(app)
     i18n.init_app(app)
     errors.init_app(app)
+    logs.init_app(app)
     cli.init_app(app)
     app.before_request(auth.load_account)
 
