@@ -12,6 +12,7 @@ POST /tovholder/beskeder/igen                     retry every failed message
 
 from __future__ import annotations
 
+from datetime import timedelta
 from email import message_from_bytes
 from email.policy import default
 
@@ -22,11 +23,12 @@ from sqlalchemy import select
 
 from ..auth import login_required
 from ..db import db
-from ..models import MessageLog, MessageStatus
+from ..models import MessageLog, MessageStatus, Poll, utcnow
 from ..notifications import (
     NotSent,
     Outcome,
     failed_count,
+    kind_of,
     non_respondents,
     previous_published,
     retry,
@@ -177,9 +179,35 @@ def _report(outcome: Outcome) -> None:
         flash(_("Not sent to: %(names)s", names=names))
 
 
-def _batch(send, *args, **kwargs):
+RESEND_PAUSE = timedelta(seconds=60)
+
+
+def _just_sent(poll: Poll, kinds: tuple[str, ...]) -> bool:
+    """Whether a batch of these kinds went out for `poll` less than a minute ago: a second
+    click on a send button must not mail everyone twice."""
+    return (
+        db.session.scalar(
+            select(MessageLog.id)
+            .where(
+                MessageLog.network_id == poll.network_id,
+                MessageLog.kind.in_([kind_of(kind, poll) for kind in kinds]),
+                MessageLog.created_at > utcnow() - RESEND_PAUSE,
+            )
+            .limit(1)
+        )
+        is not None
+    )
+
+
+def _batch(send, poll: Poll, kinds: tuple[str, ...], **kwargs):
+    if _just_sent(poll, kinds):
+        flash(
+            _("These messages went out less than a minute ago. Wait a minute to send them again."),
+            "error",
+        )
+        return redirect(url_for(".index"), 303)
     try:
-        outcome = send(*args, **kwargs)
+        outcome = send(poll, **kwargs)
     except NotSent as reason:
         flash(str(reason), "error")
     else:
@@ -189,12 +217,12 @@ def _batch(send, *args, **kwargs):
 
 @bp.post("/<int(min=1,max=9999):year>/invitationer")
 def invite(year: int):
-    return _batch(send_invitations, coordinator_poll(year))
+    return _batch(send_invitations, coordinator_poll(year), ("invitation",))
 
 
 @bp.post("/<int(min=1,max=9999):year>/paamindelser")
 def remind(year: int):
-    return _batch(send_reminders, coordinator_poll(year))
+    return _batch(send_reminders, coordinator_poll(year), ("reminder",))
 
 
 @bp.post("/<int(min=1,max=9999):year>/plan")
@@ -203,7 +231,7 @@ def plan(year: int):
     mode = request.form.get("mode", "auto")
     if mode not in PLAN_MODES:
         abort(400, _("Mode: choose auto, plan or changes."))
-    return _batch(send_plan, poll, as_changes=PLAN_MODES[mode])
+    return _batch(send_plan, poll, ("plan", "change"), as_changes=PLAN_MODES[mode])
 
 
 @bp.post("/<int(max=2147483647):message_id>/igen")

@@ -406,6 +406,19 @@ def test_bad_requests_on_the_messages_page(app, network, smtp):
     assert app.test_client().get("/tovholder/beskeder").status_code == 302
 
 
+def test_a_second_click_on_send_does_not_mail_everyone_twice(app, network, smtp):
+    handler, _controller = smtp
+    client = app.test_client()
+    log_in(client, network)
+    client.post("/tovholder/beskeder/2027/invitationer")
+    again = client.post("/tovholder/beskeder/2027/invitationer", follow_redirects=True)
+    assert "gik ud for mindre end et minut siden" in again.get_data(as_text=True)
+    assert len(handler.envelopes) == 5
+    # Another kind of message is not held back.
+    client.post("/tovholder/beskeder/2027/paamindelser")
+    assert [kind for kind, *_rest in logs(app)].count("invitation/2027") == 5
+
+
 def test_members_without_address_are_skipped_and_named(app, network, smtp):
     handler, _controller = smtp
     with app.app_context():
