@@ -31,13 +31,12 @@ from pathlib import Path
 
 from ortools import __version__ as ortools_version
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from solver.dates import meeting_options
+from solver.instance import parse_instance
+from solver.score import Plan, score
+from solver.staffing import parents_first
 
-from solver.dates import meeting_options  # noqa: E402
-from solver.instance import parse_instance  # noqa: E402
-from solver.score import Plan, score  # noqa: E402
-from solver.staffing import parents_first  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 
 @dataclass(frozen=True)
