@@ -2,9 +2,10 @@
 
 Scope: every page works on the logged-in account's network only; anything of another network
 is answered with 404, as if it did not exist. Forms are validated before anything is written,
-and each change is one transaction. Personal links are shown once, in the response to the POST
-that made them (only their hashes are stored), with caching switched off.
+and each change is one transaction. Pages that show personal links are never cached.
 """
+
+from collections.abc import Callable
 
 from flask import (
     Blueprint,
@@ -107,7 +108,7 @@ def _errors(form) -> list[str]:
                     for e in sub.errors:
                         text = str(e)
                         if not text.startswith(_("Meeting %(number)d", number=number)):
-                            text = _("Meeting %(number)d", number=number) + ": " + text
+                            text = _("Meeting %(number)d: %(error)s", number=number, error=text)
                         messages.append(text)
         else:
             messages.extend(str(e) for e in f.errors)
@@ -145,6 +146,39 @@ def _see_other(endpoint: str, **values):
     return redirect(url_for(endpoint, **values), 303)
 
 
+def _save(form, change: Callable[[], str], done: str):
+    """For a valid submission: `change` writes it and returns what to flash; commit and go to
+    `done`. None when the form is to be shown again (a refusal is then among its errors)."""
+    if not form.validate_on_submit():
+        return None
+    try:
+        message = change()
+    except Refused as refusal:
+        db.session.rollback()
+        _refused(form, refusal)
+        return None
+    _commit()
+    flash(message)
+    return _see_other(done)
+
+
+def _form_status(form) -> int:
+    return INVALID if form.is_submitted() else 200
+
+
+def _delete(name: str, delete: Callable[[], None], back: str):
+    try:
+        delete()
+    except Refused as refusal:
+        db.session.rollback()
+        return render_template(
+            "coordinator/refused.html", message=refusal.message, back=url_for(back)
+        ), 409
+    _commit()
+    flash(_("%(name)s is deleted.", name=name))
+    return _see_other(back)
+
+
 # -- dashboard and network -------------------------------------------------------------------
 
 
@@ -166,26 +200,21 @@ def dashboard():
 def network_settings():
     network = _network()
     form = NetworkForm(obj=network)
-    status = 200
-    if form.validate_on_submit():
-        try:
-            network_admin.update_network(
-                network,
-                name=form.name.data,
-                meeting_start=form.meeting_start.data,
-                meeting_end=form.meeting_end.data,
-            )
-        except Refused as refusal:
-            _refused(form, refusal)
-        else:
-            _commit()
-            flash(_("The network is saved."))
-            return _see_other("coordinator.network_settings")
-    if form.is_submitted():
-        status = INVALID
+
+    def change() -> str:
+        network_admin.update_network(
+            network,
+            name=form.name.data,
+            meeting_start=form.meeting_start.data,
+            meeting_end=form.meeting_end.data,
+        )
+        return _("The network is saved.")
+
+    if done := _save(form, change, "coordinator.network_settings"):
+        return done
     return render_template(
         "coordinator/network.html", network=network, form=form, errors=_errors(form)
-    ), status
+    ), _form_status(form)
 
 
 # -- venues ----------------------------------------------------------------------------------
@@ -195,67 +224,46 @@ def network_settings():
 def venues():
     network = _network()
     form = VenueForm()
-    status = 200
-    if form.validate_on_submit():
-        try:
-            venue = network_admin.add_venue(
-                network, key=form.key.data, name=form.name.data, address=form.address.data
-            )
-        except Refused as refusal:
-            _refused(form, refusal)
-        else:
-            _commit()
-            flash(_("%(name)s is added.", name=venue.name))
-            return _see_other("coordinator.venues")
-    if form.is_submitted():
-        status = INVALID
+
+    def change() -> str:
+        venue = network_admin.add_venue(
+            network, key=form.key.data, name=form.name.data, address=form.address.data
+        )
+        return _("%(name)s is added.", name=venue.name)
+
+    if done := _save(form, change, "coordinator.venues"):
+        return done
     return render_template(
         "coordinator/venues.html", network=network, form=form, errors=_errors(form)
-    ), status
+    ), _form_status(form)
 
 
 @bp.route("/moedesteder/<int:venue_id>", methods=["GET", "POST"])
 def venue_edit(venue_id: int):
     venue = _venue(venue_id)
     form = VenueForm(obj=venue)
-    status = 200
-    if form.validate_on_submit():
-        try:
-            network_admin.update_venue(
-                venue, key=form.key.data, name=form.name.data, address=form.address.data
-            )
-        except Refused as refusal:
-            _refused(form, refusal)
-        else:
-            _commit()
-            flash(_("%(name)s is saved.", name=venue.name))
-            return _see_other("coordinator.venues")
-    if form.is_submitted():
-        status = INVALID
-        db.session.rollback()
+
+    def change() -> str:
+        network_admin.update_venue(
+            venue, key=form.key.data, name=form.name.data, address=form.address.data
+        )
+        return _("%(name)s is saved.", name=venue.name)
+
+    if done := _save(form, change, "coordinator.venues"):
+        return done
     return render_template(
         "coordinator/venue_edit.html",
         venue=venue,
         form=form,
         errors=_errors(form),
         answers=network_admin.venue_answer_count(venue),
-    ), status
+    ), _form_status(form)
 
 
 @bp.post("/moedesteder/<int:venue_id>/slet")
 def venue_delete(venue_id: int):
     venue = _venue(venue_id)
-    name = venue.name
-    try:
-        network_admin.delete_venue(venue)
-    except Refused as refusal:
-        db.session.rollback()
-        return render_template(
-            "coordinator/refused.html", message=refusal.message, back=url_for("coordinator.venues")
-        ), 409
-    _commit()
-    flash(_("%(name)s is deleted.", name=name))
-    return _see_other("coordinator.venues")
+    return _delete(venue.name, lambda: network_admin.delete_venue(venue), "coordinator.venues")
 
 
 # -- members ---------------------------------------------------------------------------------
@@ -318,28 +326,22 @@ def member_edit(member_id: int):
     member = _member(member_id)
     network = member.network
     form = MemberForm(obj=member, roles=network.roles)
-    status = 200
-    if form.validate_on_submit():
-        try:
-            network_admin.update_member(
-                member,
-                key=form.key.data,
-                name=form.name.data,
-                email=form.email.data,
-                organisation=form.organisation.data,
-                cannot=form.cannot.data or [],
-                is_coordinator=form.is_coordinator.data,
-                active=form.active.data,
-            )
-        except Refused as refusal:
-            db.session.rollback()
-            _refused(form, refusal)
-        else:
-            _commit()
-            flash(_("%(name)s is saved.", name=member.name))
-            return _see_other("coordinator.members")
-    if form.is_submitted():
-        status = INVALID
+
+    def change() -> str:
+        network_admin.update_member(
+            member,
+            key=form.key.data,
+            name=form.name.data,
+            email=form.email.data,
+            organisation=form.organisation.data,
+            cannot=form.cannot.data or [],
+            is_coordinator=form.is_coordinator.data,
+            active=form.active.data,
+        )
+        return _("%(name)s is saved.", name=member.name)
+
+    if done := _save(form, change, "coordinator.members"):
+        return done
     token = personal_token(member) if member.active else None
     return render_template(
         "coordinator/member_form.html",
@@ -347,7 +349,7 @@ def member_edit(member_id: int):
         member=member,
         errors=_errors(form),
         link=_link(token) if token else None,
-    ), status
+    ), _form_status(form)
 
 
 @bp.post("/medlemmer/<int:member_id>/aktiv")
@@ -446,22 +448,16 @@ def _role_values(form) -> dict:
 def role_new():
     network = _network()
     form = RoleForm(roles=network.roles)
-    status = 200
-    if form.validate_on_submit():
-        try:
-            role = network_admin.add_role(network, key=form.key.data, **_role_values(form))
-        except Refused as refusal:
-            db.session.rollback()
-            _refused(form, refusal)
-        else:
-            _commit()
-            flash(_("%(name)s is added.", name=role.name))
-            return _see_other("coordinator.roles")
-    if form.is_submitted():
-        status = INVALID
+
+    def change() -> str:
+        role = network_admin.add_role(network, key=form.key.data, **_role_values(form))
+        return _("%(name)s is added.", name=role.name)
+
+    if done := _save(form, change, "coordinator.roles"):
+        return done
     return render_template(
         "coordinator/role_form.html", form=form, role=None, errors=_errors(form)
-    ), status
+    ), _form_status(form)
 
 
 @bp.route("/roller/<int:role_id>", methods=["GET", "POST"])
@@ -470,38 +466,22 @@ def role_edit(role_id: int):
     network = role.network
     form = RoleForm(obj=role, roles=network.roles, this_key=role.key)
     del form.key  # the key is fixed: answers and plans refer to it
-    status = 200
-    if form.validate_on_submit():
-        try:
-            network_admin.update_role(role, **_role_values(form))
-        except Refused as refusal:
-            db.session.rollback()
-            _refused(form, refusal)
-        else:
-            _commit()
-            flash(_("%(name)s is saved.", name=role.name))
-            return _see_other("coordinator.roles")
-    if form.is_submitted():
-        status = INVALID
+
+    def change() -> str:
+        network_admin.update_role(role, **_role_values(form))
+        return _("%(name)s is saved.", name=role.name)
+
+    if done := _save(form, change, "coordinator.roles"):
+        return done
     return render_template(
         "coordinator/role_form.html", form=form, role=role, errors=_errors(form)
-    ), status
+    ), _form_status(form)
 
 
 @bp.post("/roller/<int:role_id>/slet")
 def role_delete(role_id: int):
     role = _role(role_id)
-    name = role.name
-    try:
-        network_admin.delete_role(role)
-    except Refused as refusal:
-        db.session.rollback()
-        return render_template(
-            "coordinator/refused.html", message=refusal.message, back=url_for("coordinator.roles")
-        ), 409
-    _commit()
-    flash(_("%(name)s is deleted.", name=name))
-    return _see_other("coordinator.roles")
+    return _delete(role.name, lambda: network_admin.delete_role(role), "coordinator.roles")
 
 
 # -- polls: create and edit ------------------------------------------------------------------
