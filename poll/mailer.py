@@ -29,12 +29,20 @@ DEFAULT_SENDER = "Mødeplan <noreply@localhost>"
 _DEFAULT_PORTS: dict[str, int] = {"starttls": 587, "tls": 465, "none": 25}
 
 
-class DeliveryError(Exception):
-    """A message could not be delivered; `reason` is meant for people, not for parsing."""
+def N_(message: str) -> str:
+    """Marks a msgid for extraction; the app translates it (this module knows no locale)."""
+    return message
 
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
+
+class DeliveryError(Exception):
+    """A message could not be delivered. `message` is an English gettext msgid with
+    %(name)s placeholders filled from `params`; str() is the English text, and the app shows
+    it in the reader's language (notifications.delivery_reason)."""
+
+    def __init__(self, message: str, **params: object) -> None:
+        super().__init__(message % params)
+        self.message = message
+        self.params = params
 
 
 @dataclass(frozen=True)
@@ -155,7 +163,7 @@ def deliver(message: EmailMessage, settings: MailSettings) -> str:
 
 def _write_outbox(message: EmailMessage, outbox_dir: Path | None) -> Path:
     if outbox_dir is None:
-        raise DeliveryError("Ingen SMTP-server (MAIL_HOST) og ingen outbox-mappe er sat op")
+        raise DeliveryError(N_("No SMTP server (MAIL_HOST) and no outbox folder are set up"))
     name = f"{datetime.now(UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:12]}.eml"
     path = outbox_dir / name
     try:
@@ -164,7 +172,9 @@ def _write_outbox(message: EmailMessage, outbox_dir: Path | None) -> Path:
             handle.write(message.as_bytes(policy=SMTP))
     except OSError as exc:
         raise DeliveryError(
-            f"Kunne ikke gemme e-mailen i outbox-mappen {outbox_dir} ({exc.strerror or exc})"
+            N_("Could not save the e-mail in the outbox folder %(folder)s (%(problem)s)"),
+            folder=str(outbox_dir),
+            problem=str(exc.strerror or exc),
         ) from exc
     return path
 
@@ -185,12 +195,17 @@ def _send_smtp(message: EmailMessage, settings: MailSettings, host: str) -> None
                 _login(client, settings.username, settings.password or "")
             refused = client.send_message(message)
     except (smtplib.SMTPException, OSError) as exc:
-        raise DeliveryError(_reason(exc, settings, host)) from exc
+        raise _failure(exc, settings, host) from exc
     if refused:
         address, (code, text) = next(iter(refused.items()))
         raise DeliveryError(
-            f"SMTP-serveren {host}:{settings.port} afviste modtageren {address}"
-            f" ({code} {_text(text)}); de øvrige modtagere fik beskeden"
+            N_(
+                "The SMTP server %(server)s refused the recipient %(address)s (%(reply)s);"
+                " the other recipients got the message"
+            ),
+            server=f"{host}:{settings.port}",
+            address=address,
+            reply=f"{code} {_text(text)}",
         )
 
 
@@ -211,36 +226,96 @@ def _text(reply: bytes | str) -> str:
     return reply.decode("utf-8", "replace") if isinstance(reply, bytes) else reply
 
 
-def _reason(exc: Exception, settings: MailSettings, host: str) -> str:
-    server = f"SMTP-serveren {host}:{settings.port}"
+def _reply(exc: smtplib.SMTPResponseException) -> str:
+    return f"{exc.smtp_code} {_text(exc.smtp_error)}"
+
+
+def _failure(exc: Exception, settings: MailSettings, host: str) -> DeliveryError:
+    server = f"{host}:{settings.port}"
     # Order matters: every smtplib and ssl exception is also an OSError, and smtplib reports a
     # read timeout as SMTPServerDisconnected with the TimeoutError as its context.
     if isinstance(exc, TimeoutError) or isinstance(exc.__context__, TimeoutError):
-        return f"{server} svarede ikke inden for {settings.timeout:g} sekunder"
+        return DeliveryError(
+            N_("The SMTP server %(server)s did not answer within %(seconds)s seconds"),
+            server=server,
+            seconds=f"{settings.timeout:g}",
+        )
     if isinstance(exc, smtplib.SMTPAuthenticationError):
-        return (
-            f"{server} afviste login som {settings.username}"
-            f" ({exc.smtp_code} {_text(exc.smtp_error)})"
+        return DeliveryError(
+            N_("The SMTP server %(server)s refused the login as %(user)s (%(reply)s)"),
+            server=server,
+            user=settings.username,
+            reply=_reply(exc),
         )
     if isinstance(exc, smtplib.SMTPRecipientsRefused):
         address, (code, text) = next(iter(exc.recipients.items()))
-        return f"{server} afviste modtageren {address} ({code} {_text(text)})"
+        return DeliveryError(
+            N_("The SMTP server %(server)s refused the recipient %(address)s (%(reply)s)"),
+            server=server,
+            address=address,
+            reply=f"{code} {_text(text)}",
+        )
     if isinstance(exc, smtplib.SMTPSenderRefused):
-        return f"{server} afviste afsenderen {exc.sender} ({exc.smtp_code} {_text(exc.smtp_error)})"
+        return DeliveryError(
+            N_("The SMTP server %(server)s refused the sender %(address)s (%(reply)s)"),
+            server=server,
+            address=exc.sender,
+            reply=_reply(exc),
+        )
     if isinstance(exc, smtplib.SMTPDataError):
-        return f"{server} afviste beskeden ({exc.smtp_code} {_text(exc.smtp_error)})"
+        return DeliveryError(
+            N_("The SMTP server %(server)s refused the message (%(reply)s)"),
+            server=server,
+            reply=_reply(exc),
+        )
     if isinstance(exc, smtplib.SMTPResponseException):
-        return f"{server} svarede med en fejl ({exc.smtp_code} {_text(exc.smtp_error)})"
+        return DeliveryError(
+            N_("The SMTP server %(server)s answered with an error (%(reply)s)"),
+            server=server,
+            reply=_reply(exc),
+        )
     if isinstance(exc, smtplib.SMTPNotSupportedError):
-        return f"{server} understøtter ikke den valgte sikkerhed eller login ({exc})"
+        return DeliveryError(
+            N_(
+                "The SMTP server %(server)s does not support the chosen security or login"
+                " (%(problem)s)"
+            ),
+            server=server,
+            problem=str(exc),
+        )
     if isinstance(exc, smtplib.SMTPServerDisconnected):
-        return f"{server} lukkede forbindelsen ({exc})"
+        return DeliveryError(
+            N_("The SMTP server %(server)s closed the connection (%(problem)s)"),
+            server=server,
+            problem=str(exc),
+        )
     if isinstance(exc, ssl.SSLCertVerificationError):
-        return f"TLS-certifikatet fra {server} kunne ikke verificeres ({exc.verify_message})"
+        return DeliveryError(
+            N_(
+                "The TLS certificate of the SMTP server %(server)s could not be verified"
+                " (%(problem)s)"
+            ),
+            server=server,
+            problem=str(exc.verify_message),
+        )
     if isinstance(exc, ssl.SSLError):
-        return f"TLS-forbindelsen til {server} mislykkedes ({exc.reason or exc})"
+        return DeliveryError(
+            N_("The TLS connection to the SMTP server %(server)s failed (%(problem)s)"),
+            server=server,
+            problem=str(exc.reason or exc),
+        )
     if isinstance(exc, socket.gaierror):
-        return f"SMTP-serveren {host} kan ikke findes ({exc.strerror})"
+        return DeliveryError(
+            N_("The SMTP server %(server)s cannot be found (%(problem)s)"),
+            server=host,
+            problem=str(exc.strerror),
+        )
     if isinstance(exc, OSError) and exc.strerror:
-        return f"{server} svarer ikke ({exc.strerror})"
-    return f"{server}: {exc}"
+        return DeliveryError(
+            N_("The SMTP server %(server)s does not answer (%(problem)s)"),
+            server=server,
+            problem=exc.strerror,
+        )
+    return DeliveryError(
+        N_("The SMTP server %(server)s: %(problem)s"), server=server, problem=str(exc)
+    )

@@ -189,6 +189,11 @@ def _render(
     )
 
 
+def delivery_reason(error: DeliveryError) -> str:
+    """Why a mail did not go out, in the language of whoever triggered the send."""
+    return _(error.message, **error.params)
+
+
 def answer_link(member: Member, poll: Poll) -> str | None:
     token = personal_token(member)
     if token is None:
@@ -414,7 +419,7 @@ def _attempt(log: MessageLog, message: EmailMessage) -> None:
             _("Mail settings: %(error)s", error=str(error)),
         )
     except DeliveryError as error:
-        log.status, log.error = MessageStatus.FAILED, error.reason
+        log.status, log.error = MessageStatus.FAILED, delivery_reason(error)
     except Exception as error:  # never lose the message over an unexpected error
         current_app.logger.exception("Sending message %s failed", log.id)
         log.status, log.error = MessageStatus.FAILED, f"{type(error).__name__}: {error}"

@@ -9,6 +9,7 @@ import socket
 import ssl
 import subprocess
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from email import message_from_bytes
 from email.message import EmailMessage
@@ -21,9 +22,26 @@ import icalendar
 import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, Envelope, LoginPassword, Session
+from babel.support import Translations
 
 from poll.calendar import CalendarEvent, build_calendar
 from poll.mailer import DeliveryError, MailSettings, build_message, deliver
+
+CATALOGS = Path(__file__).resolve().parents[2] / "poll" / "translations"
+DANISH = Translations.load(str(CATALOGS), ["da"], domain="messages")
+
+
+def danish(error: DeliveryError) -> str:
+    """The reason as the app shows it to a Danish coordinator (notifications.delivery_reason)."""
+    return DANISH.gettext(error.message) % error.params
+
+
+@contextmanager
+def refused_in_danish(pattern: str) -> Iterator[None]:
+    with pytest.raises(DeliveryError) as caught:
+        yield
+    assert re.search(pattern, danish(caught.value)), danish(caught.value)
+
 
 SENDER = "Mødeplan – Bibliotekernes Netværk <noreply@modeplan.example.dk>"
 MEMBER = ("Åse Ørbæk-Larsen", "aase@vejle.dk")
@@ -209,8 +227,11 @@ def test_server_refusing_the_message_gives_a_clear_reason() -> None:
             deliver(invitation(), settings_for(controller))
     finally:
         controller.stop()
-    reason = caught.value.reason
-    assert reason == str(caught.value)
+    reason = danish(caught.value)
+    assert str(caught.value) == (  # English without a translation, for logs and operators
+        f"The SMTP server 127.0.0.1:{controller.port} refused the message"
+        " (550 5.7.1 Beskeden er afvist som spam)"
+    )
     assert f"127.0.0.1:{controller.port}" in reason
     assert "afviste beskeden" in reason
     assert "550 5.7.1 Beskeden er afvist som spam" in reason
@@ -220,7 +241,7 @@ def test_server_refusing_the_recipient_names_the_address() -> None:
     handler = Recorder(rcpt_reply={"aase@vejle.dk": "550 5.1.1 Ukendt modtager"})
     controller = running(handler)
     try:
-        with pytest.raises(DeliveryError, match=r"afviste modtageren aase@vejle.dk \(550 5.1.1"):
+        with refused_in_danish(r"afviste modtageren aase@vejle.dk \(550 5.1.1"):
             deliver(invitation(), settings_for(controller))
     finally:
         controller.stop()
@@ -233,7 +254,7 @@ def test_partly_refused_recipients_are_reported() -> None:
     message = invitation()
     message.replace_header("To", "Åse <aase@vejle.dk>, Bo <bo@odense.dk>")
     try:
-        with pytest.raises(DeliveryError, match=r"afviste modtageren bo@odense.dk \(550"):
+        with refused_in_danish(r"afviste modtageren bo@odense.dk \(550"):
             deliver(message, settings_for(controller))
     finally:
         controller.stop()
@@ -244,7 +265,9 @@ def test_server_that_is_down_gives_a_clear_reason() -> None:
     settings = MailSettings(host="127.0.0.1", port=port, security="starttls", timeout=2)
     with pytest.raises(DeliveryError) as caught:
         deliver(invitation(), settings)
-    assert caught.value.reason == f"SMTP-serveren 127.0.0.1:{port} svarer ikke (Connection refused)"
+    assert (
+        danish(caught.value) == f"SMTP-serveren 127.0.0.1:{port} svarer ikke (Connection refused)"
+    )
 
 
 def test_silent_server_times_out_with_a_clear_reason() -> None:
@@ -256,15 +279,14 @@ def test_silent_server_times_out_with_a_clear_reason() -> None:
         with pytest.raises(DeliveryError) as caught:
             deliver(invitation(), settings)
     assert (
-        caught.value.reason == f"SMTP-serveren 127.0.0.1:{port} svarede ikke inden for 0.3 sekunder"
+        danish(caught.value)
+        == f"SMTP-serveren 127.0.0.1:{port} svarede ikke inden for 0.3 sekunder"
     )
 
 
 def test_unknown_host_gives_a_clear_reason() -> None:
     settings = MailSettings(host="smtp.modeplan.invalid", port=25, timeout=2)
-    with pytest.raises(
-        DeliveryError, match=r"^SMTP-serveren smtp\.modeplan\.invalid kan ikke findes"
-    ):
+    with refused_in_danish(r"^SMTP-serveren smtp\.modeplan\.invalid kan ikke findes"):
         deliver(invitation(), settings)
 
 
@@ -280,7 +302,7 @@ def test_tls_setting_against_a_plain_server_fails_instead_of_sending_in_clear(
 ) -> None:
     handler, controller = server
     settings = settings_for(controller, security=security)
-    with pytest.raises(DeliveryError, match=re.escape(reason)):
+    with refused_in_danish(re.escape(reason)):
         deliver(invitation(), settings)
     assert handler.envelopes == []
 
@@ -426,7 +448,7 @@ def test_wrong_password_gives_a_clear_reason(
     settings = MailSettings(
         host="127.0.0.1", port=controller.port, username=username, password="forkert ø", timeout=5
     )
-    with pytest.raises(DeliveryError, match=rf"afviste login som {username} \(535 5.7.8"):
+    with refused_in_danish(rf"afviste login som {username} \(535 5.7.8"):
         deliver(invitation(), settings)
     assert handler.envelopes == []
 
@@ -446,7 +468,7 @@ def test_untrusted_certificate_is_not_accepted(
     monkeypatch.setenv("SSL_CERT_FILE", str(empty_ca))
     monkeypatch.setenv("SSL_CERT_DIR", str(tmp_path))
     settings = MailSettings(host="127.0.0.1", port=tls_server[1].port, timeout=5)
-    with pytest.raises(DeliveryError, match=r"TLS-certifikatet fra SMTP-serveren .* kunne ikke"):
+    with refused_in_danish(r"TLS-certifikatet fra SMTP-serveren .* kunne ikke"):
         deliver(invitation(), settings)
     assert tls_server[0].envelopes == []
 

@@ -760,3 +760,24 @@ def test_send_mail_command(app, network, smtp, runner):
     assert len(handler.envelopes) == 5
     changes = runner.invoke(args=["send-mail", "test", "2027", "changes"])
     assert changes.exit_code == 1 and "ingen tidligere offentliggjort plan" in changes.output
+
+
+def test_delivery_reasons_follow_the_language_of_whoever_sent(app):
+    from flask_babel import force_locale
+
+    from poll.mailer import DeliveryError
+    from poll.notifications import delivery_reason
+
+    error = DeliveryError(
+        "The SMTP server %(server)s does not answer (%(problem)s)",
+        server="mail.example:587",
+        problem="Connection refused",
+    )
+    with app.test_request_context("/"):
+        assert delivery_reason(error) == (
+            "SMTP-serveren mail.example:587 svarer ikke (Connection refused)"
+        )
+        with force_locale("en"):
+            assert delivery_reason(error) == (
+                "The SMTP server mail.example:587 does not answer (Connection refused)"
+            )
