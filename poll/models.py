@@ -46,6 +46,18 @@ class UTCDateTime(TypeDecorator):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+def stored_enum(cls: type[enum.StrEnum], name: str, length: int) -> Enum:
+    """A string column holding the enum's values ("yes", not "YES"), with no database enum
+    type, so adding a value needs no migration on PostgreSQL."""
+    return Enum(
+        cls,
+        name=name,
+        native_enum=False,
+        length=length,
+        values_callable=lambda e: [m.value for m in e],
+    )
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)
 
@@ -262,15 +274,7 @@ class Availability(db.Model):
         ForeignKey("candidate_days.id", ondelete="CASCADE"), index=True
     )
     venue_id: Mapped[int] = mapped_column(ForeignKey("venues.id", ondelete="CASCADE"))
-    value: Mapped[Answer] = mapped_column(
-        Enum(
-            Answer,
-            name="answer",
-            native_enum=False,
-            length=8,
-            values_callable=lambda e: [m.value for m in e],
-        )
-    )
+    value: Mapped[Answer] = mapped_column(stored_enum(Answer, "answer", 8))
 
 
 class Response(db.Model):
@@ -305,13 +309,7 @@ class Plan(db.Model):
     poll_id: Mapped[int] = mapped_column(ForeignKey("polls.id", ondelete="CASCADE"))
     version: Mapped[int] = mapped_column(Integer)
     status: Mapped[PlanStatus] = mapped_column(
-        Enum(
-            PlanStatus,
-            name="plan_status",
-            native_enum=False,
-            length=12,
-            values_callable=lambda e: [m.value for m in e],
-        ),
+        stored_enum(PlanStatus, "plan_status", 12),
         default=PlanStatus.DRAFT,
     )
     result: Mapped[dict] = mapped_column(JSON)
@@ -363,13 +361,7 @@ class SolveJob(db.Model):
     poll_id: Mapped[int] = mapped_column(ForeignKey("polls.id", ondelete="CASCADE"), index=True)
     active_poll_id: Mapped[int | None] = mapped_column(Integer, nullable=True, unique=True)
     status: Mapped[JobStatus] = mapped_column(
-        Enum(
-            JobStatus,
-            name="job_status",
-            native_enum=False,
-            length=12,
-            values_callable=lambda e: [m.value for m in e],
-        ),
+        stored_enum(JobStatus, "job_status", 12),
         default=JobStatus.QUEUED,
     )
     stages_done: Mapped[int] = mapped_column(Integer, default=0)
@@ -419,15 +411,7 @@ class MessageLog(db.Model):
     recipient: Mapped[str] = mapped_column(String(254))
     subject: Mapped[str] = mapped_column(String(300))
     raw: Mapped[bytes] = mapped_column(LargeBinary)
-    status: Mapped[MessageStatus] = mapped_column(
-        Enum(
-            MessageStatus,
-            name="message_status",
-            native_enum=False,
-            length=12,
-            values_callable=lambda e: [m.value for m in e],
-        )
-    )
+    status: Mapped[MessageStatus] = mapped_column(stored_enum(MessageStatus, "message_status", 12))
     error: Mapped[str] = mapped_column(Text, default="")
     attempts: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
