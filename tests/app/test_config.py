@@ -8,6 +8,7 @@ from poll.db import db
 
 def test_refuses_to_start_outside_debug_with_the_development_secret(monkeypatch, tmp_path):
     monkeypatch.delenv("MODEPLAN_SECRET_KEY", raising=False)
+    monkeypatch.delenv("FLASK_DEBUG", raising=False)
     with pytest.raises(RuntimeError, match="MODEPLAN_SECRET_KEY"):
         create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/x.sqlite3"})
     # Testing (or debug) may use it.
