@@ -1,12 +1,16 @@
 """Small builders for test data, through the same services the app uses."""
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+
+from sqlalchemy import event, insert
 
 from poll.auth import set_password
 from poll.days import week_window
 from poll.db import db
 from poll.members import add_member
-from poll.models import CoordinatorAccount, Network
+from poll.models import Answer, Availability, CoordinatorAccount, Network, Response
 from poll.network_admin import default_roles, default_venues
 from poll.poll_admin import MeetingDraft, PollRules, create_poll
 
@@ -69,3 +73,76 @@ def log_in(client, fixture: Fixture) -> None:
         data={"email": fixture.email, "password": PASSWORD},
     )
     assert response.status_code in (302, 303), response.get_data(as_text=True)
+
+
+@dataclass
+class FullNetwork:
+    network_id: int
+    poll_id: int
+    email: str
+    day_ids: list[int]
+    venue_ids: list[int]
+
+
+CYCLE = (Answer.YES, Answer.MAYBE, Answer.NO)
+
+
+def make_full_network(members: int = 60) -> FullNetwork:
+    """The size the issue's speed targets name: `members` members who all answered the 46
+    candidate days of ISO weeks 9–18 of 2027 (Easter left out) at the two default venues,
+    answers cycling through CYCLE. Call inside an app context."""
+    network = Network(slug="stor", name="Stort netværk")
+    db.session.add(network)
+    default_venues(network)
+    default_roles(network)
+    people = [
+        add_member(network, key=f"m{i:02d}", name=f"Medlem {i:02d}", email=f"m{i}@example.dk")[0]
+        for i in range(members)
+    ]
+    account = CoordinatorAccount(network=network, email="stor@example.dk", name="Tovholder")
+    set_password(account, PASSWORD)
+    db.session.add(account)
+    db.session.flush()
+    poll = create_poll(
+        network,
+        2027,
+        PollRules(
+            [
+                MeetingDraft(None, "Møde 1", week_window(2027, 9, 13)),
+                MeetingDraft(None, "Møde 2", week_window(2027, 14, 18)),
+            ]
+        ),
+    )
+    day_ids = [d.id for d in poll.days]
+    venue_ids = [v.id for v in network.venues]
+    db.session.execute(
+        insert(Availability),
+        [
+            {"member_id": m.id, "day_id": d, "venue_id": v, "value": CYCLE[(i + j + k) % 3]}
+            for i, m in enumerate(people)
+            for j, d in enumerate(day_ids)
+            for k, v in enumerate(venue_ids)
+        ],
+    )
+    db.session.execute(
+        insert(Response), [{"poll_id": poll.id, "member_id": m.id, "comment": "ok"} for m in people]
+    )
+    db.session.commit()
+    return FullNetwork(network.id, poll.id, account.email, day_ids, venue_ids)
+
+
+@contextmanager
+def counting_queries(app) -> Iterator[list[str]]:
+    """The SQL statements the app sends inside the block."""
+    statements: list[str] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        statements.append(statement)
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", record)

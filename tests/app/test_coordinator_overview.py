@@ -8,23 +8,18 @@ import re
 from datetime import date
 
 import pytest
-from sqlalchemy import event, insert, select
+from sqlalchemy import select
 
-from poll.days import week_window
 from poll.db import db
 from poll.members import add_member
 from poll.models import (
     Answer,
     Availability,
     CandidateDay,
-    CoordinatorAccount,
     Network,
     Response,
-    Venue,
 )
-from poll.network_admin import default_roles, default_venues
-from poll.poll_admin import MeetingDraft, PollRules, create_poll
-from tests.factories import PASSWORD, log_in, make_network
+from tests.factories import PASSWORD, counting_queries, log_in, make_full_network, make_network
 
 ROW = re.compile(
     r'<tr>\s*<th scope="row">([^<]+?)(?: <span[^>]*>[^<]*</span>)?</th>(.*?)</tr>', re.S
@@ -142,71 +137,17 @@ def test_a_poll_without_answers_has_an_empty_overview(app, client):
 
 @pytest.fixture
 def big(app, client):
-    """60 members who all answered 46 days at 2 venues (5,520 answers)."""
+    """60 members who all answered 46 days at 2 venues (5,520 answers); logged in."""
     with app.app_context():
-        network = Network(slug="stor", name="Stort netværk")
-        db.session.add(network)
-        default_venues(network)
-        default_roles(network)
-        members = [
-            add_member(network, key=f"m{i:02d}", name=f"Medlem {i:02d}", email=f"m{i}@example.dk")[
-                0
-            ]
-            for i in range(60)
-        ]
-        account = CoordinatorAccount(network=network, email="stor@example.dk", name="Tovholder")
-        from poll.auth import set_password
-
-        set_password(account, PASSWORD)
-        db.session.add(account)
-        db.session.flush()
-        poll = create_poll(
-            network,
-            2027,
-            PollRules(
-                [
-                    MeetingDraft(None, "Møde 1", week_window(2027, 9, 13)),
-                    MeetingDraft(None, "Møde 2", week_window(2027, 14, 18)),
-                ]
-            ),
-        )
-        day_ids = [d.id for d in poll.days]
-        assert len(day_ids) == 46
-        venue_ids = [
-            v.id for v in db.session.scalars(select(Venue).where(Venue.network_id == network.id))
-        ]
-        values = [Answer.YES, Answer.MAYBE, Answer.NO]
-        rows = [
-            {"member_id": m.id, "day_id": d, "venue_id": v, "value": values[(i + j + k) % 3]}
-            for i, m in enumerate(members)
-            for j, d in enumerate(day_ids)
-            for k, v in enumerate(venue_ids)
-        ]
-        db.session.execute(insert(Availability), rows)
-        db.session.execute(
-            insert(Response),
-            [{"poll_id": poll.id, "member_id": m.id, "comment": "ok"} for m in members],
-        )
-        db.session.commit()
-        poll_id = poll.id
-    client.post("/tovholder/login", data={"email": "stor@example.dk", "password": PASSWORD})
-    return poll_id
+        full = make_full_network()
+    client.post("/tovholder/login", data={"email": full.email, "password": PASSWORD})
+    return full.poll_id
 
 
 def test_the_overview_of_a_full_network_uses_few_queries(app, client, big):
     url = f"/tovholder/afstemninger/{big}"
-    statements = []
-
-    def count(*_args):
-        statements.append(1)
-
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", count)
-    try:
+    with counting_queries(app) as statements:
         first = client.get(url)
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
     assert first.status_code == 200
     page = text(first)
     assert "60 af 60 har svaret" in page
