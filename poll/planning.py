@@ -30,9 +30,10 @@ def active_members(poll: Poll) -> list[Member]:
     return sorted((m for m in poll.network.members if m.active), key=lambda m: m.id)
 
 
-def build_instance(poll: Poll, *, with_previous: bool = True) -> dict:
+def check_plannable(poll: Poll) -> dict[int, list[str]]:
+    """Refuse, with the reason, a poll that cannot become an instance; else its candidate
+    dates per meeting id. Cheap: the answers are not read."""
     network = poll.network
-    members = active_members(poll)
     coordinator = network.coordinator
     if coordinator is None or not coordinator.active:
         raise PlanningError(_("The network has no active coordinator among its members."))
@@ -46,6 +47,14 @@ def build_instance(poll: Poll, *, with_previous: bool = True) -> dict:
         raise PlanningError(
             _("These meetings have no candidate days: %(names)s", names=", ".join(empty))
         )
+    return candidates
+
+
+def build_instance(poll: Poll, *, with_previous: bool = True) -> dict:
+    network = poll.network
+    members = active_members(poll)
+    coordinator = network.coordinator
+    candidates = check_plannable(poll)
     role_keys = {r.key for r in network.roles}
     opt_outs = _year_opt_outs(poll)
     participants = []

@@ -25,7 +25,14 @@ from ..jobs import active_job, latest_job, reap_stale, start_in_thread, start_jo
 from ..models import Meeting, Pin, Plan, PlanStatus, Poll
 from ..plan_edits import EditError, pin_date_venue, pin_role, replacement_pin, unpin
 from ..plan_view import fairness_rows, meeting_views
-from ..planning import PlanningError, active_members, build_instance, history_before, plan_versions
+from ..planning import (
+    PlanningError,
+    active_members,
+    build_instance,
+    check_plannable,
+    history_before,
+    plan_versions,
+)
 from ..publishing import publish
 from .scope import coordinator_poll
 
@@ -105,7 +112,7 @@ def job_status(year: int):
 def solve(year: int):
     poll = coordinator_poll(year)
     try:
-        build_instance(poll)  # refuse early, with the reason, when the poll cannot be planned
+        check_plannable(poll)  # refuse at once, with the reason; the job builds the instance
     except PlanningError as error:
         flash(str(error), "error")
         return redirect(url_for(".show", year=year)), 303

@@ -306,3 +306,18 @@ def test_members_see_the_published_plan_with_their_own_roles(app, planned):
     assert "webcal://" in page and "/kalender/" in page
     assert "calendar.google.com" in page and "outlook" in page
     assert page.count("/2027/m1.ics") == 1 and page.count("/2027/m2.ics") == 1
+
+
+def test_a_poll_that_cannot_be_planned_is_refused_at_the_click_with_the_reason(app, planned):
+    client, fx = planned
+    with app.app_context():
+        sara = db.session.get(Member, fx.member_ids["sara"])
+        sara.is_coordinator = False
+        db.session.commit()
+    response = client.post("/tovholder/plan/2027/solve", follow_redirects=True)
+    assert "Netværket har ingen aktiv tovholder blandt medlemmerne." in response.get_data(
+        as_text=True
+    )
+    with app.app_context():
+        assert db.session.scalars(select(SolveJob)).all() == []
+    assert client.get("/tovholder/plan/2027/instance.json").status_code == 409
