@@ -29,7 +29,6 @@ from .db import db
 from .i18n import long_date
 from .models import (
     Answer,
-    Availability,
     CandidateDay,
     Meeting,
     Member,
@@ -201,18 +200,16 @@ def load_sheet(
             select(CandidateDay).where(CandidateDay.poll_id == poll.id).order_by(CandidateDay.day)
         )
     )
-    poll_day_ids = select(CandidateDay.id).where(CandidateDay.poll_id == poll.id)
-    answers = {
-        (day_id, venue_id): Answer(value)
-        for day_id, venue_id, value in db.session.execute(
-            select(Availability.day_id, Availability.venue_id, Availability.value).where(
-                Availability.member_id == member.id, Availability.day_id.in_(poll_day_ids)
-            )
-        )
-    }
     response = db.session.scalar(
         select(Response).where(Response.poll_id == poll.id, Response.member_id == member.id)
     )
+    day_ids = {d.day.isoformat(): d.id for d in days}
+    venue_ids = {v.key: v.id for v in venues}
+    answers = {
+        (day_ids[day], venue_ids[venue]): value
+        for day, venue, value in (response.cells() if response else ())
+        if day in day_ids and venue in venue_ids
+    }
     sheet = Sheet(
         member=member,
         network=network,
@@ -237,26 +234,28 @@ def add_others(sheet: Sheet) -> None:
     """Other members' yes / if need be per cell, unless the poll hides them (others stay None)."""
     if sheet.poll.hide_answers or sheet.others is not None:
         return
-    poll_day_ids = select(CandidateDay.id).where(CandidateDay.poll_id == sheet.poll.id)
-    sheet.others = _others(sheet.member, poll_day_ids)
-
-
-def _others(member: Member, poll_day_ids) -> dict[tuple[int, int], Tally]:
+    day_ids = {d.day.isoformat(): d.id for d in sheet.days}
+    venue_ids = {v.key: v.id for v in sheet.venues}
     rows = db.session.execute(
-        select(Availability.day_id, Availability.venue_id, Availability.value, Member.name)
-        .join(Member, Member.id == Availability.member_id)
+        select(Response.answers, Member.name)
+        .join(Member, Member.id == Response.member_id)
         .where(
-            Availability.day_id.in_(poll_day_ids),
-            Availability.member_id != member.id,
-            Availability.value.in_([Answer.YES, Answer.MAYBE]),
+            Response.poll_id == sheet.poll.id,
+            Response.member_id != sheet.member.id,
             Member.active.is_(True),
         )
     )
     yes: dict[tuple[int, int], list[str]] = defaultdict(list)
     maybe: dict[tuple[int, int], list[str]] = defaultdict(list)
-    for day_id, venue_id, value, name in rows:
-        (yes if value == Answer.YES else maybe)[(day_id, venue_id)].append(name)
-    return {
+    for answers, name in rows:
+        for day, by_venue in answers.items():
+            day_id = day_ids.get(day)
+            if day_id is None:
+                continue
+            for venue, value in by_venue.items():
+                if value != Answer.NO and venue in venue_ids:
+                    (yes if value == Answer.YES else maybe)[(day_id, venue_ids[venue])].append(name)
+    sheet.others = {
         cell: Tally(
             tuple(sorted(yes.get(cell, ()), key=str.casefold)),
             tuple(sorted(maybe.get(cell, ()), key=str.casefold)),
@@ -465,40 +464,38 @@ def _insert(model):
 
 
 def save(sheet: Sheet, submission: Submission) -> SaveResult:
-    """Write the changed cells and the Response row (its existence = 'has answered'), then
-    commit: all of it or, on any error, none of it."""
+    """Write the changed cells, comment and opt-outs into the member's Response (its existence =
+    'has answered'), then commit: all of it or, on any error, none of it.
+
+    The row is made sure of first, then read locked and rewritten with only the changed cells
+    set, so two saves at the same moment (two tabs) each keep the other's cells."""
     member_id, poll_id = sheet.member.id, sheet.poll.id
-    changed = [
-        {"member_id": member_id, "day_id": day_id, "venue_id": venue_id, "value": value}
+    dates = {d.id: d.day for d in sheet.days}
+    venues = {v.id: v.key for v in sheet.venues}
+    changed = {
+        (dates[day_id], venues[venue_id]): value
         for (day_id, venue_id), value in submission.answers.items()
         if sheet.answers.get((day_id, venue_id)) != value
-    ]
+    }
     now = utcnow()
     try:
-        if changed:
-            stmt = _insert(Availability)
-            stmt = stmt.on_conflict_do_update(
-                index_elements=["member_id", "day_id", "venue_id"],
-                set_={"value": stmt.excluded.value},
-            )
-            db.session.execute(stmt, changed)
-        written = {"updated_at": now}
+        db.session.execute(
+            _insert(Response)
+            .values(poll_id=poll_id, member_id=member_id, answers={}, updated_at=now)
+            .on_conflict_do_nothing(index_elements=["poll_id", "member_id"])
+        )
+        response = db.session.scalars(
+            select(Response)
+            .where(Response.poll_id == poll_id, Response.member_id == member_id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        ).one()
+        response.record(changed)
+        response.updated_at = now
         if submission.comment is not None:
-            written["comment"] = submission.comment
+            response.comment = submission.comment
         if submission.cannot_roles is not None:
-            written["cannot_roles"] = submission.cannot_roles
-        stmt = _insert(Response).values(
-            poll_id=poll_id,
-            member_id=member_id,
-            comment=written.get("comment", ""),
-            cannot_roles=written.get("cannot_roles", []),
-            updated_at=now,
-        )
-        stmt = stmt.on_conflict_do_update(
-            index_elements=["poll_id", "member_id"],
-            set_={column: getattr(stmt.excluded, column) for column in written},
-        )
-        db.session.execute(stmt)
+            response.cannot_roles = submission.cannot_roles
         db.session.commit()
     except Exception:
         db.session.rollback()

@@ -18,7 +18,7 @@ from .demo import init_demo
 from .exports import answers_csv, plan_csv
 from .i18n import long_date, week_label
 from .jobs import run_job, start_job
-from .models import Member, Network, Plan, Poll
+from .models import Member, Network, Plan, Poll, SolveJob
 from .notifications import (
     NotSent,
     Outcome,
@@ -143,10 +143,11 @@ def plan_year_command(
     """Plan the year's meetings and roles for NETWORK (its slug) and YEAR."""
     with force_locale(lang):
         poll = find_poll(network, year)
-        job, started = start_job(poll, time_limit)
+        job_id, started = start_job(poll, time_limit)
         if not started:
             raise click.ClickException(_("A planning of this year is already running."))
-        job = run_job(job.id, language=lang, progress=progress_bar)
+        run_job(job_id, language=lang, progress=progress_bar)
+        job = db.session.get(SolveJob, job_id)
         if job.status != "done":
             raise click.ClickException(job.message)
         if job.plan_id is None:

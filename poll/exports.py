@@ -20,7 +20,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from .db import db
-from .models import Answer, Availability, CandidateDay, Plan, Poll, Response
+from .models import Answer, Plan, Poll, Response
 from .plan_view import meeting_views
 
 BOM = "\ufeff"
@@ -58,18 +58,10 @@ def answers_csv(poll: Poll) -> bytes:
         for r in db.session.scalars(select(Response).where(Response.poll_id == poll.id))
     }
     members = [m for m in network.members if m.active or m.id in responses]
-    answers: dict[tuple[int, int, int], Answer] = {
-        (member_id, day_id, venue_id): value
-        for member_id, day_id, venue_id, value in db.session.execute(
-            select(
-                Availability.member_id,
-                Availability.day_id,
-                Availability.venue_id,
-                Availability.value,
-            )
-            .join(CandidateDay, CandidateDay.id == Availability.day_id)
-            .where(CandidateDay.poll_id == poll.id)
-        )
+    answers: dict[tuple[int, str, str], Answer] = {
+        (member_id, day, venue): value
+        for member_id, response in responses.items()
+        for day, venue, value in response.cells()
     }
     labels = _answer_labels()
     header = [
@@ -93,7 +85,7 @@ def answers_csv(poll: Poll) -> bytes:
         comment = response.comment if response else ""
         for day in poll.days:
             for venue in network.venues:
-                value = answers.get((member.id, day.id, venue.id))
+                value = answers.get((member.id, day.day.isoformat(), venue.key))
                 rows.append(
                     [
                         member.name,

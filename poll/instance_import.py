@@ -6,13 +6,10 @@ exactly as the instance lists them.
 
 from datetime import date, datetime
 
-from sqlalchemy import insert
-
 from .db import db
 from .members import add_member
 from .models import (
     Answer,
-    Availability,
     CandidateDay,
     CoordinatorAccount,
     Meeting,
@@ -113,21 +110,16 @@ def import_instance(
             days[day.isoformat()] = CandidateDay(poll=poll, meeting=meeting, day=day)
     db.session.add_all(days.values())
     db.session.flush()
-    rows = [
-        {
-            "member_id": members[key].id,
-            "day_id": days[iso].id,
-            "venue_id": venues[venue_key].id,
-            "value": Answer(value),
-        }
-        for key, by_day in instance["availability"].items()
-        for iso, by_venue in by_day.items()
-        for venue_key, value in by_venue.items()
-    ]
-    if rows:
-        db.session.execute(insert(Availability), rows)
     db.session.add_all(
-        Response(poll_id=poll.id, member_id=members[key].id) for key in instance["availability"]
+        Response(
+            poll_id=poll.id,
+            member_id=members[key].id,
+            answers={
+                iso: {venue: Answer(value).value for venue, value in by_venue.items()}
+                for iso, by_venue in by_day.items()
+            },
+        )
+        for key, by_day in instance["availability"].items()
     )
     db.session.flush()
     return poll

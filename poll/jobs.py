@@ -1,5 +1,9 @@
 """Solve jobs: run the solver outside the request, with state and progress in the database so
-that every app process can show them, and a crashed solve is reported rather than left running."""
+that every app process can show them, and a crashed solve is reported rather than left running.
+
+A job's state is written with plain statements on connections of their own, committed at once
+so that other processes see it, and leaving the caller's session as it was: the app's part of
+a solve must stay small beside the solver's (issue #4)."""
 
 import logging
 import threading
@@ -9,7 +13,7 @@ from datetime import timedelta
 
 from flask import Flask, current_app
 from flask_babel import gettext as _
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from solver import InstanceError, SolveOptions, solve
@@ -27,9 +31,12 @@ PLANNED = ("optimal", "feasible")
 
 Progress = Callable[[int, int, str], None]
 
-
-def active_job(poll: Poll) -> SolveJob | None:
-    return db.session.scalar(select(SolveJob).where(SolveJob.active_poll_id == poll.id))
+_ACTIVE = select(SolveJob.id, SolveJob.heartbeat_at).where(
+    SolveJob.active_poll_id == bindparam("poll")
+)
+_NEW = insert(SolveJob).returning(SolveJob.id)
+_JOB = select(SolveJob.poll_id, SolveJob.time_limit).where(SolveJob.id == bindparam("job"))
+_SET = update(SolveJob).where(SolveJob.id == bindparam("job"))  # the columns come as values
 
 
 def latest_job(poll: Poll) -> SolveJob | None:
@@ -38,41 +45,47 @@ def latest_job(poll: Poll) -> SolveJob | None:
     )
 
 
-def reap_stale(poll: Poll) -> None:
-    """A job whose heartbeat stopped belongs to a process that died: mark it failed."""
-    job = active_job(poll)
-    if job and job.heartbeat_at and utcnow() - job.heartbeat_at > STALE_AFTER:
-        _finish(job, JobStatus.FAILED, _("The solver stopped without an answer. Try again."))
-        db.session.commit()
+def reap_stale(poll: Poll) -> int | None:
+    """The id of the poll's running job, if any. One whose heartbeat stopped belongs to a
+    process that died: it is marked failed, and None returned."""
+    active = db.session.connection().execute(_ACTIVE, {"poll": poll.id}).first()
+    if active is None:
+        return None
+    if active.heartbeat_at is not None and utcnow() - active.heartbeat_at > STALE_AFTER:
+        _write(active.id, **_ended(_("The solver stopped without an answer. Try again.")))
+        return None
+    return active.id
 
 
-def start_job(poll: Poll, time_limit: float | None) -> tuple[SolveJob, bool]:
-    """The poll's running job, or a new queued one; the flag says whether it is new."""
-    reap_stale(poll)
-    if running := active_job(poll):
+def start_job(poll: Poll, time_limit: float | None) -> tuple[int | None, bool]:
+    """The id of a new queued job for the poll, with True; or, with False, the id of the one
+    already running (None if it ended just now). The database's unique `active_poll_id` keeps
+    it to one running job per poll, whichever process asks."""
+    if (running := reap_stale(poll)) is not None:
         return running, False
-    job = SolveJob(
-        poll_id=poll.id,
-        active_poll_id=poll.id,
-        time_limit=time_limit,
-        status=JobStatus.QUEUED,
-        heartbeat_at=utcnow(),
-    )
-    db.session.add(job)
     try:
-        db.session.commit()
+        with db.engine.begin() as conn:
+            job_id = conn.scalar(
+                _NEW,
+                {
+                    "poll_id": poll.id,
+                    "active_poll_id": poll.id,
+                    "time_limit": time_limit,
+                    "status": JobStatus.QUEUED,
+                    "heartbeat_at": utcnow(),
+                },
+            )
     except IntegrityError:  # another process started one between our check and insert
-        db.session.rollback()
-        return active_job(poll), False
-    return job, True
+        return reap_stale(poll), False
+    return job_id, True
 
 
-def run_job(job_id: int, *, language: str = "da", progress: Progress | None = None) -> SolveJob:
-    """Solve in this thread; used directly by the CLI and by the web app's worker thread."""
-    job = db.session.get(SolveJob, job_id)
-    poll = db.session.get(Poll, job.poll_id)
-    job.status = JobStatus.RUNNING
-    db.session.commit()
+def run_job(job_id: int, *, language: str = "da", progress: Progress | None = None) -> None:
+    """Solve in this thread (the CLI's, or the web app's worker); the outcome is in the job's
+    row: a plan version stored in the same commit that ends the job, or why there is none."""
+    poll_id, time_limit = db.session.connection().execute(_JOB, {"job": job_id}).one()
+    poll = db.session.get(Poll, poll_id)
+    _write(job_id, status=JobStatus.RUNNING)
     stop = threading.Event()
     beat = threading.Thread(
         target=_heartbeat, args=(current_app._get_current_object(), job_id, stop), daemon=True
@@ -80,36 +93,34 @@ def run_job(job_id: int, *, language: str = "da", progress: Progress | None = No
     beat.start()
     try:
         instance = build_instance(poll)
-        last_write = 0.0
+        last_write = time.monotonic()  # a solve shorter than the interval writes no progress
 
         def on_progress(done: int, total: int, label: str) -> None:
             nonlocal last_write
             if time.monotonic() - last_write >= PROGRESS_INTERVAL:
-                _record_progress(job_id, done, total, label)
+                _write(job_id, stages_done=done, stages_total=total, stage=label[:100])
                 last_write = time.monotonic()
             if progress:
                 progress(done, total, label)
 
-        options = SolveOptions(time_limit=job.time_limit, language=language, progress=on_progress)
+        options = SolveOptions(time_limit=time_limit, language=language, progress=on_progress)
         result = solve(instance, options)
         if result["status"] in PLANNED:
-            plan = store_plan(poll, result)
-            job.plan_id = plan.id
+            end = _ended("", JobStatus.DONE, plan_id=store_plan(poll, result))
         else:
-            job.result = result
-        _finish(job, JobStatus.DONE, "")
+            end = _ended("", JobStatus.DONE, result=result)
     except (PlanningError, InstanceError) as error:
         db.session.rollback()
-        _finish(job, JobStatus.FAILED, str(error))
+        end = _ended(str(error))
     except Exception:
         log.exception("solve job %s failed", job_id)
         db.session.rollback()
-        _finish(job, JobStatus.FAILED, _("Planning failed unexpectedly. Try again."))
+        end = _ended(_("Planning failed unexpectedly. Try again."))
     finally:
         stop.set()
         beat.join()
+    db.session.connection().execute(_SET, {"job": job_id, **end})
     db.session.commit()
-    return job
 
 
 def start_in_thread(app: Flask, job_id: int, language: str) -> threading.Thread:
@@ -122,26 +133,19 @@ def start_in_thread(app: Flask, job_id: int, language: str) -> threading.Thread:
     return thread
 
 
-def _finish(job: SolveJob, status: JobStatus, message: str) -> None:
-    job.status = status
-    job.message = message
-    job.active_poll_id = None
-    job.finished_at = utcnow()
+def _ended(message: str, status: JobStatus = JobStatus.FAILED, **outcome) -> dict:
+    """The columns that end a job; freeing `active_poll_id` lets the next one start."""
+    return dict(
+        status=status, message=message, active_poll_id=None, finished_at=utcnow(), **outcome
+    )
 
 
-def _record_progress(job_id: int, done: int, total: int, label: str) -> None:
+def _write(job_id: int, **values) -> None:
     with db.engine.begin() as conn:
-        conn.execute(
-            update(SolveJob)
-            .where(SolveJob.id == job_id)
-            .values(stages_done=done, stages_total=total, stage=label[:100], heartbeat_at=utcnow())
-        )
+        conn.execute(_SET, {"job": job_id, "heartbeat_at": utcnow(), **values})
 
 
 def _heartbeat(app: Flask, job_id: int, stop: threading.Event) -> None:
     with app.app_context():
         while not stop.wait(HEARTBEAT_SECONDS):
-            with db.engine.begin() as conn:
-                conn.execute(
-                    update(SolveJob).where(SolveJob.id == job_id).values(heartbeat_at=utcnow())
-                )
+            _write(job_id)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import UTC, date, datetime, time
 
 from sqlalchemy import (
@@ -262,23 +263,15 @@ class CandidateDay(db.Model):
     meeting: Mapped[Meeting] = relationship(back_populates="days")
 
 
-class Availability(db.Model):
-    """One member's answer for one candidate day at one venue."""
-
-    __tablename__ = "availability"
-    __table_args__ = (UniqueConstraint("member_id", "day_id", "venue_id"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
-    day_id: Mapped[int] = mapped_column(
-        ForeignKey("candidate_days.id", ondelete="CASCADE"), index=True
-    )
-    venue_id: Mapped[int] = mapped_column(ForeignKey("venues.id", ondelete="CASCADE"))
-    value: Mapped[Answer] = mapped_column(stored_enum(Answer, "answer", 8))
-
-
 class Response(db.Model):
-    """A member's comment and this year's role opt-outs; its existence means 'has answered'."""
+    """A member's answers to a year poll, their comment and this year's role opt-outs; its
+    existence means 'has answered'.
+
+    `answers` is the member's part of a plan instance's availability (docs/spec/plan-format.md):
+    {ISO date: {venue key: "yes" | "maybe" | "no"}}, a cell never marked left out. A whole poll
+    is then one row per member (150 for a national network, where a row per cell made 90 000)
+    and planning reads it as it stands. Removing a candidate day removes its date here
+    (`forget`); changing a venue's key renames it here (`rename_venue`)."""
 
     __tablename__ = "responses"
     __table_args__ = (UniqueConstraint("poll_id", "member_id"),)
@@ -286,11 +279,46 @@ class Response(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     poll_id: Mapped[int] = mapped_column(ForeignKey("polls.id", ondelete="CASCADE"))
     member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
+    answers: Mapped[dict[str, dict[str, str]]] = mapped_column(JSON, default=dict)
     comment: Mapped[str] = mapped_column(Text, default="")
     cannot_roles: Mapped[list[str]] = mapped_column(JSON, default=list)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     member: Mapped[Member] = relationship()
+
+    def __init__(self, **fields):
+        fields.setdefault("answers", {})
+        super().__init__(**fields)
+
+    def cells(self) -> Iterator[tuple[str, str, Answer]]:
+        """(ISO date, venue key, answer) for every marked cell."""
+        for day, by_venue in self.answers.items():
+            for venue, value in by_venue.items():
+                yield day, venue, Answer(value)
+
+    def answer(self, day: date, venue: str) -> Answer | None:
+        value = self.answers.get(day.isoformat(), {}).get(venue)
+        return None if value is None else Answer(value)
+
+    def record(self, changes: Mapping[tuple[date, str], Answer]) -> None:
+        """Set these cells, (day, venue key) -> answer, keeping every other one."""
+        answers = {day: dict(by_venue) for day, by_venue in self.answers.items()}
+        for (day, venue), value in changes.items():
+            answers.setdefault(day.isoformat(), {})[venue] = Answer(value).value
+        self.answers = answers
+
+    def forget(self, days: Iterable[date]) -> None:
+        """Drop every cell of these days (the candidate days are being removed)."""
+        gone = {d.isoformat() for d in days}
+        if gone & self.answers.keys():
+            self.answers = {d: v for d, v in self.answers.items() if d not in gone}
+
+    def rename_venue(self, old: str, new: str) -> None:
+        if any(old in by_venue for by_venue in self.answers.values()):
+            self.answers = {
+                day: {new if v == old else v: a for v, a in by_venue.items()}
+                for day, by_venue in self.answers.items()
+            }
 
 
 class PlanStatus(enum.StrEnum):

@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 
 from .db import db
 from .members import add_member, replace_token
-from .models import Availability, Member, Network, Plan, Poll, Role, Venue
+from .models import Member, Network, Plan, Poll, Response, Role, Venue
 
 KEY_PATTERN = re.compile(r"^[a-z0-9_-]+$")
 # Deliberately plain: one @, something on each side, a dot in the domain, no spaces.
@@ -91,12 +91,27 @@ def add_venue(network: Network, *, key: str, name: str, address: str = "") -> Ve
 def update_venue(venue: Venue, *, key: str, name: str, address: str = "") -> None:
     _check_venue_key(venue.network, key, venue)
     _check_key_change(venue.network, venue.key, key)
+    if key != venue.key:
+        for response in _network_responses(venue.network_id):
+            response.rename_venue(venue.key, key)
     venue.key, venue.name, venue.address = key, name, address
 
 
+def _network_responses(network_id: int) -> list[Response]:
+    return list(
+        db.session.scalars(
+            select(Response)
+            .join(Poll, Poll.id == Response.poll_id)
+            .where(Poll.network_id == network_id)
+        )
+    )
+
+
 def venue_answer_count(venue: Venue) -> int:
-    return db.session.scalar(
-        select(func.count(Availability.id)).where(Availability.venue_id == venue.id)
+    return sum(
+        venue.key in by_venue
+        for response in _network_responses(venue.network_id)
+        for by_venue in response.answers.values()
     )
 
 

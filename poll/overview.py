@@ -1,11 +1,12 @@
 """What the coordinator sees of a poll: who answered, who is missing, and a day × venue heat map.
 
-Everything comes from a handful of queries whatever the size of the poll: the answers are
-counted by the database (one GROUP BY over day, venue and value), never per cell.
+Everything comes from a handful of queries whatever the size of the poll: the answers are one
+row per member (Response.answers), counted here.
 """
 
 from __future__ import annotations
 
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from math import ceil
 
@@ -13,7 +14,7 @@ from sqlalchemy import func, select
 
 from .days import iso_week
 from .db import db
-from .models import Answer, Availability, CandidateDay, Meeting, Member, Poll, Response, Venue
+from .models import Answer, CandidateDay, Meeting, Member, Poll, Response, Venue
 
 # Danish alphabetical order: æ, ø, å come after z (Python puts å before æ).
 _DANISH = str.maketrans({"æ": "{", "ø": "|", "å": "}", "ä": "{", "ö": "|"})
@@ -112,16 +113,11 @@ def poll_overview(poll: Poll) -> Overview:
         if (responses[m.id].comment or "").strip()
     ]
 
-    counts: dict[tuple[int, int], dict[str, int]] = {}
-    rows = db.session.execute(
-        select(Availability.day_id, Availability.venue_id, Availability.value, func.count())
-        .join(CandidateDay, CandidateDay.id == Availability.day_id)
-        .join(Member, Member.id == Availability.member_id)
-        .where(CandidateDay.poll_id == poll.id, Member.active.is_(True))
-        .group_by(Availability.day_id, Availability.venue_id, Availability.value)
-    )
-    for day_id, venue_id, value, count in rows:
-        counts.setdefault((day_id, venue_id), {})[Answer(value).value] = count
+    counts: dict[tuple[str, str], Counter[str]] = defaultdict(Counter)
+    for m in answered:
+        for day, by_venue in responses[m.id].answers.items():
+            for venue, value in by_venue.items():
+                counts[(day, venue)][value] += 1
 
     meetings = list(
         db.session.scalars(
@@ -136,8 +132,8 @@ def poll_overview(poll: Poll) -> Overview:
     for day in days:
         cells = []
         for venue in venues:
-            c = counts.get((day.id, venue.id), {})
-            cell = Cell(venue, c.get("yes", 0), c.get("maybe", 0))
+            c = counts.get((day.day.isoformat(), venue.key), Counter())
+            cell = Cell(venue, c[Answer.YES], c[Answer.MAYBE])
             cell.level = _level(cell.can_come, total)
             cells.append(cell)
         block = blocks[day.meeting_id]

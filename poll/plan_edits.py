@@ -6,7 +6,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from .db import db
-from .models import Answer, Availability, CandidateDay, Meeting, Member, Pin, Plan, Poll, Response
+from .models import Answer, Meeting, Member, Pin, Plan, Poll, Response
 
 
 class EditError(Exception):
@@ -73,7 +73,7 @@ def replacement_pin(
     if new.key == old_key:
         raise EditError(_("Replacement: choose another member."))
     venue = next(v for v in poll.network.venues if v.key == entry["venue"])
-    answer = _answer(new, poll, date.fromisoformat(entry["date"]), venue.id)
+    answer = _answer(new, poll, date.fromisoformat(entry["date"]), venue.key)
     if answer not in (Answer.YES, Answer.MAYBE):
         raise EditError(
             _(
@@ -115,14 +115,8 @@ def _pins(meeting: Meeting) -> list[Pin]:
     return list(db.session.scalars(select(Pin).where(Pin.meeting_id == meeting.id)))
 
 
-def _answer(member: Member, poll: Poll, day: date, venue_id: int) -> Answer | None:
-    return db.session.scalar(
-        select(Availability.value)
-        .join(CandidateDay, CandidateDay.id == Availability.day_id)
-        .where(
-            CandidateDay.poll_id == poll.id,
-            CandidateDay.day == day,
-            Availability.member_id == member.id,
-            Availability.venue_id == venue_id,
-        )
+def _answer(member: Member, poll: Poll, day: date, venue: str) -> Answer | None:
+    response = db.session.scalar(
+        select(Response).where(Response.poll_id == poll.id, Response.member_id == member.id)
     )
+    return response.answer(day, venue) if response else None

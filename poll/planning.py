@@ -1,21 +1,26 @@
 """Database <-> plan-instance/1 and plan-result/1 (docs/spec/plan-format.md)."""
 
-from collections import defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass
 
 from flask_babel import gettext as _
-from sqlalchemy import func, or_, select
+from sqlalchemy import Row, bindparam, func, insert, or_, select
+from sqlalchemy.orm import aliased
 
 from .db import db
 from .models import (
-    Availability,
     CandidateDay,
+    Meeting,
     Member,
+    Network,
     Pin,
     Plan,
     PlanStatus,
     Poll,
     Response,
+    Role,
     RoleHistory,
+    Venue,
 )
 
 INSTANCE_FORMAT = "plan-instance/1"
@@ -30,44 +35,162 @@ def active_members(poll: Poll) -> list[Member]:
     return sorted((m for m in poll.network.members if m.active), key=lambda m: m.id)
 
 
-def check_plannable(poll: Poll) -> dict[int, list[str]]:
-    """Refuse, with the reason, a poll that cannot become an instance; else its candidate
-    dates per meeting id. Cheap: the answers are not read."""
-    network = poll.network
-    coordinator = network.coordinator
-    if coordinator is None or not coordinator.active:
+# The instance is read, and a plan stored, with these statements, built once and run on the
+# session's connection: a solve job starts from a fresh session, where making statements and
+# loading ORM objects would cost more than the queries (the app's part of a solve must stay
+# small beside the solver's, issue #4).
+_venue, _role, _member = aliased(Venue), aliased(Role), aliased(Member)
+_network_id = bindparam("network")
+_poll_id = bindparam("poll")
+_MEMBERS = (
+    select(
+        Member.id,
+        Member.key,
+        Member.name,
+        Member.organisation,
+        Member.cannot,
+        Member.is_coordinator,
+    )
+    .where(Member.network_id == _network_id, Member.active.is_(True))
+    .order_by(Member.id)
+)
+_VENUES = (
+    select(Venue.id, Venue.key, Venue.name)
+    .where(Venue.network_id == _network_id)
+    .order_by(Venue.position, Venue.id)
+)
+_MEETING_DAYS = (
+    select(Meeting.id, Meeting.key, Meeting.name, CandidateDay.day)
+    .outerjoin(CandidateDay, CandidateDay.meeting_id == Meeting.id)
+    .where(Meeting.poll_id == _poll_id)
+    .order_by(Meeting.position, Meeting.id, CandidateDay.day)
+)
+_NETWORK = select(Network.timezone, Network.meeting_start, Network.meeting_end).where(
+    Network.id == _network_id
+)
+_ROLES = (
+    select(
+        Role.key,
+        Role.name,
+        Role.per_meeting,
+        Role.within,
+        Role.conflicts,
+        Role.includes_coordinator,
+    )
+    .where(Role.network_id == _network_id)
+    .order_by(Role.position, Role.id)
+)
+_RESPONSES = select(Response.member_id, Response.cannot_roles, Response.answers).where(
+    Response.poll_id == _poll_id
+)
+_HISTORY = (
+    select(RoleHistory.member_id, Role.key, func.sum(RoleHistory.count))
+    .join(Role, Role.id == RoleHistory.role_id)
+    .where(Role.network_id == _network_id)
+    .where(or_(RoleHistory.year.is_(None), RoleHistory.year < bindparam("year")))
+    .group_by(RoleHistory.member_id, Role.key)
+)
+_PINS = (
+    select(
+        Meeting.key.label("meeting"),
+        Pin.day,
+        _venue.key.label("venue"),
+        _role.key.label("role"),
+        _member.key.label("participant"),
+    )
+    .join(Meeting, Meeting.id == Pin.meeting_id)
+    .outerjoin(_venue, _venue.id == Pin.venue_id)
+    .outerjoin(_role, _role.id == Pin.role_id)
+    .outerjoin(_member, _member.id == Pin.member_id)
+    .where(Meeting.poll_id == _poll_id)
+    .order_by(Pin.meeting_id, Pin.id)
+)
+_LATEST_RESULT = (
+    select(Plan.result).where(Plan.poll_id == _poll_id).order_by(Plan.version.desc()).limit(1)
+)
+_STORE_PLAN = (
+    insert(Plan)
+    .values(
+        version=select(func.coalesce(func.max(Plan.version), 0) + 1)
+        .where(Plan.poll_id == _poll_id)
+        .scalar_subquery()
+    )
+    .returning(Plan.id)
+)
+
+
+def _rows(statement, **params) -> list[Row]:
+    return db.session.connection().execute(statement, params).all()
+
+
+def check_plannable(poll: Poll) -> None:
+    """Refuse, with the reason, a poll that cannot become an instance. Cheap: the answers are
+    not read."""
+    _parts(poll)
+
+
+@dataclass(frozen=True)
+class _Parts:
+    """The rows of an instance that can refuse a plan."""
+
+    members: list[Row]
+    coordinator: str
+    venues: list[Row]
+    meetings: list[tuple[str, str, list[str]]]  # key, name, candidate dates
+
+
+def _parts(poll: Poll) -> _Parts:
+    members = _rows(_MEMBERS, network=poll.network_id)
+    coordinator = next((m.key for m in members if m.is_coordinator), None)
+    if coordinator is None:
         raise PlanningError(_("The network has no active coordinator among its members."))
-    if not network.venues:
+    venues = _rows(_VENUES, network=poll.network_id)
+    if not venues:
         raise PlanningError(_("The network has no venues."))
-    candidates: dict[int, list[str]] = defaultdict(list)
-    for day in poll.days:  # one query for every meeting's days, in date order
-        candidates[day.meeting_id].append(day.day.isoformat())
-    empty = [m.name for m in poll.meetings if not candidates[m.id]]
+    meetings: dict[int, tuple[str, str, list[str]]] = {}
+    for meeting_id, key, name, day in _rows(_MEETING_DAYS, poll=poll.id):
+        dates = meetings.setdefault(meeting_id, (key, name, []))[2]
+        if day is not None:
+            dates.append(day.isoformat())
+    empty = [name for _key, name, dates in meetings.values() if not dates]
     if empty:
         raise PlanningError(
             _("These meetings have no candidate days: %(names)s", names=", ".join(empty))
         )
-    return candidates
+    return _Parts(members, coordinator, venues, list(meetings.values()))
 
 
 def build_instance(poll: Poll, *, with_previous: bool = True) -> dict:
-    network = poll.network
-    members = active_members(poll)
-    coordinator = network.coordinator
-    candidates = check_plannable(poll)
-    role_keys = {r.key for r in network.roles}
-    opt_outs = _year_opt_outs(poll)
+    """The poll as plan-instance/1, from ten queries whatever its size."""
+    parts = _parts(poll)
+    network = _rows(_NETWORK, network=poll.network_id)[0]
+    roles = _rows(_ROLES, network=poll.network_id)
+    role_keys = {r.key for r in roles}
+    keys = {m.id: m.key for m in parts.members}
+    candidates = {day for _key, _name, dates in parts.meetings for day in dates}
+    availability: dict[str, dict[str, dict[str, str]]] = {}
+    opt_outs: dict[int, list[str]] = {}
+    for member_id, cannot_roles, answers in _rows(_RESPONSES, poll=poll.id):
+        key = keys.get(member_id)
+        if key is None:
+            continue
+        opt_outs[member_id] = cannot_roles or []
+        by_day = {day: cells for day, cells in answers.items() if day in candidates}
+        if by_day:
+            availability[key] = by_day
+
     participants = []
-    for member in members:
+    for member in parts.members:
         participant = {"id": member.key, "name": member.name}
         if member.organisation:
             participant["organisation"] = member.organisation
-        cannot = sorted((set(member.cannot) | opt_outs.get(member.id, set())) & role_keys)
+        cannot = sorted({*member.cannot, *opt_outs.get(member.id, ())} & role_keys)
         if cannot:
             participant["cannot"] = cannot
         participants.append(participant)
 
-    instance = {
+    meeting_keys = [key for key, _name, _dates in parts.meetings]
+    return {
         "format": INSTANCE_FORMAT,
         "year": poll.year,
         "timezone": network.timezone,
@@ -75,33 +198,25 @@ def build_instance(poll: Poll, *, with_previous: bool = True) -> dict:
             network.meeting_start.strftime("%H:%M"),
             network.meeting_end.strftime("%H:%M"),
         ],
-        "coordinator": coordinator.key,
+        "coordinator": parts.coordinator,
         "participants": participants,
-        "venues": [{"id": v.key, "name": v.name} for v in network.venues],
+        "venues": [{"id": v.key, "name": v.name} for v in parts.venues],
         "meetings": [
-            {
-                "id": m.key,
-                "name": m.name,
-                "candidates": candidates[m.id],
-            }
-            for m in poll.meetings
+            {"id": key, "name": name, "candidates": dates} for key, name, dates in parts.meetings
         ],
-        "roles": [_role(role, coordinator.key) for role in network.roles],
-        "availability": _availability(poll, members),
-        "history": history_before(poll, members),
+        "roles": [_role_entry(role, parts.coordinator) for role in roles],
+        "availability": availability,
+        "history": history_before(poll, keys),
         "pins": pins_of(poll),
-        "previous": None,
+        "previous": _previous_result(poll, meeting_keys) if with_previous else None,
         "rules": {
             "min_days_between": poll.min_days_between,
             "min_attendance": poll.min_attendance,
         },
     }
-    if with_previous:
-        instance["previous"] = _previous_result(poll)
-    return instance
 
 
-def _role(role, coordinator_key: str) -> dict:
+def _role_entry(role: Row, coordinator_key: str) -> dict:
     entry = {"id": role.key, "name": role.name, "per_meeting": role.per_meeting}
     if role.includes_coordinator:
         entry["always"] = [coordinator_key]
@@ -112,83 +227,27 @@ def _role(role, coordinator_key: str) -> dict:
     return entry
 
 
-def _year_opt_outs(poll: Poll) -> dict[int, set[str]]:
-    rows = db.session.execute(
-        select(Response.member_id, Response.cannot_roles).where(Response.poll_id == poll.id)
-    )
-    return {member_id: set(roles or []) for member_id, roles in rows}
-
-
-def _availability(poll: Poll, members: list[Member]) -> dict:
-    """member -> date -> venue -> answer. A national network has 100 000 answers and more, so
-    they are read as plain DBAPI tuples (see `_plain_rows`)."""
-    keys = {m.id: m.key for m in members}
-    venues = {v.id: v.key for v in poll.network.venues}
-    days = {d.id: d.day.isoformat() for d in poll.days}
-    table = Availability.__table__
-    rows = _plain_rows(
-        select(table.c.member_id, table.c.day_id, table.c.venue_id, table.c.value).where(
-            table.c.day_id.in_(select(CandidateDay.id).where(CandidateDay.poll_id == poll.id))
-        )
-    )
-    found: dict[str, dict[str, dict[str, str]]] = {key: {} for key in keys.values()}
-    for member_id, day_id, venue_id, value in rows:
-        key = keys.get(member_id)
-        if key is not None and venue_id in venues:
-            by_day = found[key]
-            day = days[day_id]
-            cells = by_day.get(day)
-            if cells is None:
-                cells = by_day[day] = {}
-            cells[venues[venue_id]] = value
-    return {key: by_day for key, by_day in found.items() if by_day}
-
-
-def _plain_rows(statement) -> list[tuple]:
-    """Run a SELECT on the DBAPI cursor, skipping SQLAlchemy's per-row objects (which cost more
-    than the query itself at this size). Its parameters are integers, inlined at compile time."""
-    connection = db.session.connection()
-    sql = str(statement.compile(dialect=connection.dialect, compile_kwargs={"literal_binds": True}))
-    cursor = connection.connection.dbapi_connection.cursor()
-    try:
-        cursor.execute(sql)
-        return cursor.fetchall()
-    finally:
-        cursor.close()
-
-
-def history_before(poll: Poll, members: list[Member]) -> dict[str, dict[str, int]]:
-    """Role counts from imported history and from plans published for earlier years."""
-    keys = {m.id: m.key for m in members}
-    rows = db.session.execute(
-        select(RoleHistory.member_id, RoleHistory.role_id, func.sum(RoleHistory.count))
-        .where(or_(RoleHistory.year.is_(None), RoleHistory.year < poll.year))
-        .where(RoleHistory.member_id.in_(keys))
-        .group_by(RoleHistory.member_id, RoleHistory.role_id)
-    )
-    roles = {r.id: r.key for r in poll.network.roles}
+def history_before(poll: Poll, keys: Mapping[int, str]) -> dict[str, dict[str, int]]:
+    """Role counts from imported history and from plans published for earlier years, for the
+    members in `keys` (member id -> key)."""
     history: dict[str, dict[str, int]] = {}
-    for member_id, role_id, count in rows:
-        if count:
-            history.setdefault(keys[member_id], {})[roles[role_id]] = int(count)
+    for member_id, role_key, count in _rows(_HISTORY, network=poll.network_id, year=poll.year):
+        if count and member_id in keys:
+            history.setdefault(keys[member_id], {})[role_key] = int(count)
     return {key: dict(sorted(counts.items())) for key, counts in sorted(history.items())}
 
 
 def pins_of(poll: Poll) -> list[dict]:
-    meeting_ids = [m.id for m in poll.meetings]
-    pins = db.session.scalars(
-        select(Pin).where(Pin.meeting_id.in_(meeting_ids)).order_by(Pin.meeting_id, Pin.id)
-    )
     result = []
-    for pin in pins:
-        entry: dict = {"meeting": pin.meeting.key}
+    for pin in _rows(_PINS, poll=poll.id):
+        entry: dict = {"meeting": pin.meeting}
         if pin.role is not None:
-            entry.update(role=pin.role.key, participant=pin.member.key)
+            entry.update(role=pin.role, participant=pin.participant)
         else:
             if pin.day is not None:
                 entry["date"] = pin.day.isoformat()
             if pin.venue is not None:
-                entry["venue"] = pin.venue.key
+                entry["venue"] = pin.venue
         result.append(entry)
     return result
 
@@ -211,25 +270,23 @@ def plan_versions(poll: Poll) -> list[Plan]:
     )
 
 
-def _previous_result(poll: Poll) -> dict | None:
-    """The latest stored plan, when it covers exactly this poll's meetings."""
-    plan = latest_plan(poll)
-    if plan is None:
+def _previous_result(poll: Poll, meeting_keys: list[str]) -> dict | None:
+    """The latest stored plan, when it covers exactly these meetings."""
+    latest = _rows(_LATEST_RESULT, poll=poll.id)
+    if not latest or [m["id"] for m in latest[0].result["meetings"]] != meeting_keys:
         return None
-    if [m["id"] for m in plan.result["meetings"]] != [m.key for m in poll.meetings]:
-        return None
-    return plan.result
+    return latest[0].result
 
 
-def store_plan(poll: Poll, result: dict, note: str = "") -> Plan:
-    latest = latest_plan(poll)
-    plan = Plan(
-        poll_id=poll.id,
-        version=(latest.version + 1) if latest else 1,
-        status=PlanStatus.DRAFT,
-        result=result,
-        note=note,
+def store_plan(poll: Poll, result: dict, note: str = "") -> int:
+    """The id of a new draft version holding the result, numbered after the latest."""
+    return db.session.connection().scalar(
+        _STORE_PLAN,
+        {
+            "poll": poll.id,
+            "poll_id": poll.id,
+            "status": PlanStatus.DRAFT,
+            "result": result,
+            "note": note,
+        },
     )
-    db.session.add(plan)
-    db.session.flush()
-    return plan

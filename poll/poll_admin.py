@@ -10,15 +10,16 @@ so a day that the new rules give to another meeting moves there with its answers
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from .days import SkippedDay, Window, candidate_days, holiday_name, iso_week, weeks_in_year
 from .db import db
-from .models import Availability, CandidateDay, Meeting, Network, Poll
+from .models import CandidateDay, Meeting, Network, Poll, Response
 from .network_admin import Refused
 
 WEEKS = re.compile(r"^(?:uge|week|w\.?)?\s*(\d{1,2})\s*(?:(?:-|–|—|til|to)\s*(\d{1,2}))?$", re.I)
@@ -142,13 +143,21 @@ class Preview:
 
 def answer_counts(poll: Poll) -> dict[int, int]:
     """How many members answered each of the poll's days (one query)."""
-    rows = db.session.execute(
-        select(Availability.day_id, func.count(func.distinct(Availability.member_id)))
-        .join(CandidateDay, CandidateDay.id == Availability.day_id)
-        .where(CandidateDay.poll_id == poll.id)
-        .group_by(Availability.day_id)
+    per_day = Counter(
+        day
+        for answers in db.session.scalars(
+            select(Response.answers).where(Response.poll_id == poll.id)
+        )
+        for day in answers
     )
-    return dict(rows.all())
+    return {d.id: per_day[d.day.isoformat()] for d in poll.days if per_day[d.day.isoformat()]}
+
+
+def _forget_days(poll: Poll, days: list[date]) -> None:
+    """Remove the days' answers with them (Response.answers is not a foreign key)."""
+    if days:
+        for response in db.session.scalars(select(Response).where(Response.poll_id == poll.id)):
+            response.forget(days)
 
 
 def _assign_keys(poll: Poll | None, drafts: list[MeetingDraft]) -> list[str]:
@@ -256,6 +265,7 @@ def apply_rules(poll: Poll, rules: PollRules, plan: Preview) -> None:
         meeting.name = draft.name
         meeting.position = position
         meeting.window_start, meeting.window_end = draft.window.start, draft.window.end
+    _forget_days(poll, [removal.day.day for removal in plan.to_remove])
     for removal in plan.to_remove:
         db.session.delete(removal.day)
     db.session.flush()
@@ -326,6 +336,7 @@ def remove_day(poll: Poll, row: CandidateDay) -> None:
     iso = row.day.isoformat()
     if iso not in poll.excluded_days:
         poll.excluded_days = sorted([*poll.excluded_days, iso])
+    _forget_days(poll, [row.day])
     db.session.delete(row)
     db.session.flush()
     db.session.expire(poll, ["days"])

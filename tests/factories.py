@@ -1,16 +1,17 @@
 """Small builders for test data, through the same services the app uses."""
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import date
 
-from sqlalchemy import event, insert
+from sqlalchemy import event, insert, select
 
 from poll.auth import set_password
 from poll.days import week_window
 from poll.db import db
 from poll.members import add_member
-from poll.models import Answer, Availability, CoordinatorAccount, Network, Response
+from poll.models import Answer, CoordinatorAccount, Network, Response
 from poll.network_admin import default_roles, default_venues
 from poll.poll_admin import MeetingDraft, PollRules, create_poll
 
@@ -67,6 +68,23 @@ def make_network(
     )
 
 
+def record_answers(
+    poll_id: int, member_id: int, cells: Iterable[tuple[date, str, Answer]], **fields
+) -> Response:
+    """Give a member these answers, (day, venue key, answer), as a save would: their Response is
+    made if missing, other cells are kept; `fields` sets its comment or opt-outs. No commit."""
+    response = db.session.scalar(
+        select(Response).where(Response.poll_id == poll_id, Response.member_id == member_id)
+    )
+    if response is None:
+        response = Response(poll_id=poll_id, member_id=member_id, answers={})
+        db.session.add(response)
+    response.record({(day, venue): value for day, venue, value in cells})
+    for name, value in fields.items():
+        setattr(response, name, value)
+    return response
+
+
 def log_in(client, fixture: Fixture) -> None:
     response = client.post(
         "/tovholder/login",
@@ -113,21 +131,25 @@ def make_full_network(members: int = 60) -> FullNetwork:
             ]
         ),
     )
-    day_ids = [d.id for d in poll.days]
-    venue_ids = [v.id for v in network.venues]
+    days = [d.day.isoformat() for d in poll.days]
+    venue_keys = [v.key for v in network.venues]
     db.session.execute(
-        insert(Availability),
+        insert(Response),
         [
-            {"member_id": m.id, "day_id": d, "venue_id": v, "value": CYCLE[(i + j + k) % 3]}
+            {
+                "poll_id": poll.id,
+                "member_id": m.id,
+                "comment": "ok",
+                "answers": {
+                    day: {v: CYCLE[(i + j + k) % 3].value for k, v in enumerate(venue_keys)}
+                    for j, day in enumerate(days)
+                },
+            }
             for i, m in enumerate(people)
-            for j, d in enumerate(day_ids)
-            for k, v in enumerate(venue_ids)
         ],
     )
-    db.session.execute(
-        insert(Response), [{"poll_id": poll.id, "member_id": m.id, "comment": "ok"} for m in people]
-    )
     db.session.commit()
+    day_ids, venue_ids = [d.id for d in poll.days], [v.id for v in network.venues]
     return FullNetwork(network.id, poll.id, account.email, day_ids, venue_ids)
 
 

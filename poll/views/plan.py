@@ -21,7 +21,7 @@ from sqlalchemy import select
 
 from ..auth import login_required
 from ..db import db
-from ..jobs import active_job, latest_job, reap_stale, start_in_thread, start_job
+from ..jobs import latest_job, reap_stale, start_in_thread, start_job
 from ..models import Meeting, Pin, Plan, PlanStatus, Poll
 from ..plan_edits import EditError, pin_date_venue, pin_role, replacement_pin, unpin
 from ..plan_view import fairness_rows, meeting_views
@@ -65,7 +65,7 @@ def _version(poll: Poll, versions: list[Plan]) -> Plan | None:
 @bp.get("/<int:year>")
 def show(year: int):
     poll = coordinator_poll(year)
-    reap_stale(poll)
+    running = reap_stale(poll) is not None
     versions = plan_versions(poll)
     plan = _version(poll, versions)
     previous = next((p for p in reversed(versions) if plan and p.version < plan.version), None)
@@ -73,7 +73,9 @@ def show(year: int):
     views, fairness, spread = [], [], {}
     if plan:
         views = meeting_views(poll, plan, previous)
-        fairness, spread = fairness_rows(poll, plan, history_before(poll, active_members(poll)))
+        fairness, spread = fairness_rows(
+            poll, plan, history_before(poll, {m.id: m.key for m in active_members(poll)})
+        )
     pins = db.session.scalars(
         select(Pin).where(Pin.meeting_id.in_([m.id for m in poll.meetings])).order_by(Pin.id)
     ).all()
@@ -87,7 +89,7 @@ def show(year: int):
         fairness=fairness,
         spread=spread,
         job=job,
-        running=active_job(poll) is not None,
+        running=running,
         pins=pins,
     )
 
@@ -116,9 +118,9 @@ def solve(year: int):
     except PlanningError as error:
         flash(str(error), "error")
         return redirect(url_for(".show", year=year)), 303
-    job, started = start_job(poll, current_app.config.get("SOLVE_TIME_LIMIT"))
+    job_id, started = start_job(poll, current_app.config.get("SOLVE_TIME_LIMIT"))
     if started:
-        start_in_thread(current_app._get_current_object(), job.id, str(get_locale()))
+        start_in_thread(current_app._get_current_object(), job_id, str(get_locale()))
     else:
         flash(_("A planning of this year is already running."))
     return redirect(url_for(".show", year=year)), 303

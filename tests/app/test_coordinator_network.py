@@ -11,8 +11,9 @@ from sqlalchemy import select
 
 from poll.db import db
 from poll.members import member_by_token
-from poll.models import Answer, Availability, CandidateDay, Member, Network, Plan, Role, Venue
-from tests.factories import log_in, make_network
+from poll.models import Answer, CandidateDay, Member, Network, Plan, Poll, Response, Role, Venue
+from poll.planning import build_instance
+from tests.factories import log_in, make_network, record_answers
 
 LINK = re.compile(r'value="https?://[^"]*/m/([A-Za-z0-9_-]{20,64})"')
 
@@ -156,14 +157,7 @@ def test_a_venue_with_answers_is_not_deleted(app, client, fx):
     odense = venue(app, fx, "odense")
     with app.app_context():
         day = db.session.scalar(select(CandidateDay).where(CandidateDay.poll_id == fx.poll_id))
-        db.session.add(
-            Availability(
-                member_id=fx.member_ids["henrik"],
-                day_id=day.id,
-                venue_id=odense.id,
-                value=Answer.YES,
-            )
-        )
+        record_answers(fx.poll_id, fx.member_ids["henrik"], [(day.day, "odense", Answer.YES)])
         db.session.commit()
     edit = text(client.get(f"/tovholder/moedesteder/{odense.id}"))
     assert "kan ikke slettes: 1 svar" in edit
@@ -177,6 +171,32 @@ def test_a_venue_with_answers_is_not_deleted(app, client, fx):
     deleted = client.post(f"/tovholder/moedesteder/{vejle.id}/slet")
     assert deleted.status_code in (302, 303)
     assert venue(app, fx, "vejle") is None
+
+
+def test_a_new_venue_key_keeps_the_answers_given_for_the_venue(app, client, fx):
+    odense = venue(app, fx, "odense")
+    with app.app_context():
+        day = db.session.scalar(select(CandidateDay).where(CandidateDay.poll_id == fx.poll_id))
+        record_answers(
+            fx.poll_id,
+            fx.member_ids["henrik"],
+            [(day.day, "odense", Answer.YES), (day.day, "vejle", Answer.NO)],
+        )
+        db.session.commit()
+        iso = day.day.isoformat()
+    renamed = client.post(
+        f"/tovholder/moedesteder/{odense.id}",
+        data={"key": "odense-c", "name": "Odense Centralbibliotek", "address": ""},
+    )
+    assert renamed.status_code in (302, 303)
+    with app.app_context():
+        response = db.session.scalar(
+            select(Response).where(Response.member_id == fx.member_ids["henrik"])
+        )
+        assert response.answers == {iso: {"odense-c": "yes", "vejle": "no"}}
+        poll = db.session.get(Poll, fx.poll_id)
+        availability = build_instance(poll)["availability"]
+    assert availability == {"henrik": {iso: {"odense-c": "yes", "vejle": "no"}}}
 
 
 # -- members ---------------------------------------------------------------------------------

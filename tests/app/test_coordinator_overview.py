@@ -8,18 +8,21 @@ import re
 from datetime import date
 
 import pytest
-from sqlalchemy import select
 
 from poll.db import db
 from poll.members import add_member
 from poll.models import (
     Answer,
-    Availability,
-    CandidateDay,
     Network,
-    Response,
 )
-from tests.factories import PASSWORD, counting_queries, log_in, make_full_network, make_network
+from tests.factories import (
+    PASSWORD,
+    counting_queries,
+    log_in,
+    make_full_network,
+    make_network,
+    record_answers,
+)
 
 ROW = re.compile(
     r'<tr>\s*<th scope="row">([^<]+?)(?: <span[^>]*>[^<]*</span>)?</th>(.*?)</tr>', re.S
@@ -55,13 +58,6 @@ def fx(app, client):
         )
         db.session.flush()
         fixture.member_ids["ole"] = ole.id
-        days = {
-            d.day: d.id
-            for d in db.session.scalars(
-                select(CandidateDay).where(CandidateDay.poll_id == fixture.poll_id)
-            )
-        }
-        venues = {v.key: v.id for v in network.venues}
         given = [
             ("henrik", date(2027, 3, 1), "odense", Answer.YES),
             ("henrik", date(2027, 3, 1), "vejle", Answer.MAYBE),
@@ -72,20 +68,12 @@ def fx(app, client):
             ("maria", date(2027, 6, 8), "vejle", Answer.YES),
             ("ole", date(2027, 3, 2), "odense", Answer.YES),
         ]
-        for who, day, venue, value in given:
-            db.session.add(
-                Availability(
-                    member_id=fixture.member_ids[who],
-                    day_id=days[day],
-                    venue_id=venues[venue],
-                    value=value,
-                )
-            )
         for who, comment in [("henrik", "Kan ikke om fredagen."), ("maria", ""), ("ole", "x")]:
-            db.session.add(
-                Response(
-                    poll_id=fixture.poll_id, member_id=fixture.member_ids[who], comment=comment
-                )
+            record_answers(
+                fixture.poll_id,
+                fixture.member_ids[who],
+                [(day, venue, value) for w, day, venue, value in given if w == who],
+                comment=comment,
             )
         db.session.commit()
     log_in(client, fixture)

@@ -11,8 +11,8 @@ import pytest
 from sqlalchemy import func, select
 
 from poll.db import db
-from poll.models import Answer, Availability, CandidateDay, Meeting, Poll, Response, Venue
-from tests.factories import log_in, make_network
+from poll.models import Answer, CandidateDay, Meeting, Poll, Response
+from tests.factories import log_in, make_network, record_answers
 
 NEW = "/tovholder/afstemninger/ny"
 
@@ -98,32 +98,18 @@ def days_of(app, poll_id) -> dict[date, str]:
 
 def answer(app, fx, who: str, day: date, venue="odense", value=Answer.YES) -> None:
     with app.app_context():
-        row = db.session.scalar(
-            select(CandidateDay).where(CandidateDay.poll_id == fx.poll_id, CandidateDay.day == day)
-        )
-        venue_id = db.session.scalar(
-            select(Venue.id).where(Venue.network_id == fx.network_id, Venue.key == venue)
-        )
-        member_id = fx.member_ids[who]
-        db.session.add(
-            Availability(member_id=member_id, day_id=row.id, venue_id=venue_id, value=value)
-        )
-        if not db.session.scalar(
-            select(Response).where(Response.poll_id == fx.poll_id, Response.member_id == member_id)
-        ):
-            db.session.add(Response(poll_id=fx.poll_id, member_id=member_id))
+        record_answers(fx.poll_id, fx.member_ids[who], [(day, venue, value)])
         db.session.commit()
 
 
 def answers(app, fx) -> set[tuple[str, date]]:
     keys = {v: k for k, v in fx.member_ids.items()}
     with app.app_context():
-        rows = db.session.execute(
-            select(Availability.member_id, CandidateDay.day).join(
-                CandidateDay, CandidateDay.id == Availability.day_id
-            )
-        )
-        return {(keys[m], d) for m, d in rows}
+        return {
+            (keys[r.member_id], date.fromisoformat(day))
+            for r in db.session.scalars(select(Response))
+            for day in r.answers
+        }
 
 
 FIXTURE_MEETINGS = [("Møde 1", "9–10", "", "", "m1"), ("Møde 2", "23", "", "", "m2")]

@@ -18,7 +18,7 @@ from sqlalchemy import select
 from poll.calendar import clean_text
 from poll.db import db
 from poll.feeds import feed_token
-from poll.models import Answer, EventState, Meeting, Member, Network, Poll, Venue
+from poll.models import Answer, EventState, Meeting, Member, Network, Plan, Poll, Venue
 from poll.plan_calendar import (
     event_description,
     event_summary,
@@ -221,7 +221,7 @@ def test_dropped_meeting_is_cancelled_and_comes_back_with_a_higher_sequence(app,
     client = app.test_client()
     with app.app_context():
         poll = db.session.get(Poll, fx.poll_id)
-        publish(store_plan(poll, result_for(poll, only=("m1", "m2", "m3"))))
+        publish(db.session.get(Plan, store_plan(poll, result_for(poll, only=("m1", "m2", "m3")))))
         db.session.commit()
     feed = client.get(paths["network feed"]).data
     check_ics(feed)

@@ -17,10 +17,10 @@ import vobject
 from sqlalchemy import select
 
 from poll.db import db
-from poll.models import Answer, Availability, Meeting, Plan, Poll, Response
+from poll.models import Answer, Meeting, Plan, Poll
 from poll.planning import store_plan
 from poll.publishing import publish
-from tests.factories import Fixture, make_network
+from tests.factories import Fixture, make_network, record_answers
 
 CPH = ZoneInfo("Europe/Copenhagen")
 MEMBERS = ("sara", "henrik", "maria", "berit", "kis")
@@ -97,7 +97,7 @@ def result_for(
 def publish_result(poll_id: int, **changes) -> int:
     """Store a plan version with `result_for(**changes)`, publish it, commit; its version."""
     poll = db.session.get(Poll, poll_id)
-    plan = store_plan(poll, result_for(poll, **changes))
+    plan = db.session.get(Plan, store_plan(poll, result_for(poll, **changes)))
     publish(plan)
     db.session.commit()
     return plan.version
@@ -106,12 +106,8 @@ def publish_result(poll_id: int, **changes) -> int:
 def answer(poll_id: int, member_ids: list[int], value: Answer = Answer.YES, comment="") -> None:
     poll = db.session.get(Poll, poll_id)
     for member_id in member_ids:
-        for day in poll.days:
-            for venue in poll.network.venues:
-                db.session.add(
-                    Availability(member_id=member_id, day_id=day.id, venue_id=venue.id, value=value)
-                )
-        db.session.add(Response(poll_id=poll.id, member_id=member_id, comment=comment))
+        cells = [(d.day, v.key, value) for d in poll.days for v in poll.network.venues]
+        record_answers(poll.id, member_id, cells, comment=comment)
     db.session.commit()
 
 

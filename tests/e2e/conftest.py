@@ -27,9 +27,9 @@ from werkzeug.serving import make_server
 
 from poll.db import db
 from poll.members import add_member
-from poll.models import Answer, Availability, CandidateDay, Network, Response, Venue
+from poll.models import Answer, CandidateDay, Network, Venue
 from tests.conftest import make_app
-from tests.factories import Fixture, make_network
+from tests.factories import Fixture, make_network, record_answers
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
@@ -53,27 +53,10 @@ class LiveServer:
 def _seed_answers(fx: Fixture) -> None:
     days = db.session.scalars(select_days(fx.poll_id)).all()
     venues = db.session.scalars(db.select(Venue).where(Venue.network_id == fx.network_id)).all()
-    for day in days:
-        for venue in venues:
-            db.session.add(
-                Availability(
-                    member_id=fx.member_ids["sara"],
-                    day_id=day.id,
-                    venue_id=venue.id,
-                    value=Answer.YES,
-                )
-            )
-            if day.day.isocalendar().week == 9:
-                db.session.add(
-                    Availability(
-                        member_id=fx.member_ids["maria"],
-                        day_id=day.id,
-                        venue_id=venue.id,
-                        value=Answer.MAYBE,
-                    )
-                )
-    for key in ("sara", "maria"):
-        db.session.add(Response(poll_id=fx.poll_id, member_id=fx.member_ids[key]))
+    cells = [(day.day, venue.key) for day in days for venue in venues]
+    record_answers(fx.poll_id, fx.member_ids["sara"], [(*c, Answer.YES) for c in cells])
+    week_9 = [(d, v, Answer.MAYBE) for d, v in cells if d.isocalendar().week == 9]
+    record_answers(fx.poll_id, fx.member_ids["maria"], week_9)
     db.session.commit()
 
 

@@ -13,10 +13,9 @@ from sqlalchemy import select
 from poll.auth import set_password
 from poll.db import db
 from poll.members import add_member
-from poll.models import Answer, Availability, CandidateDay, CoordinatorAccount, Network, Plan
-from poll.models import Response as Answered
+from poll.models import Answer, CoordinatorAccount, Network, Plan
 from poll.network_admin import default_roles, default_venues
-from tests.factories import PASSWORD
+from tests.factories import PASSWORD, record_answers
 
 pytestmark = pytest.mark.e2e
 
@@ -60,17 +59,8 @@ def answer_everything_yes(live_server, keys: tuple[str, ...]) -> None:
         network = db.session.scalar(select(Network).where(Network.slug == "flow"))
         poll = network.polls[0]
         for member in (m for m in network.members if m.key in keys):
-            for day in poll.days:
-                for venue in network.venues:
-                    db.session.add(
-                        Availability(
-                            member_id=member.id,
-                            day_id=day.id,
-                            venue_id=venue.id,
-                            value=Answer.YES,
-                        )
-                    )
-            db.session.add(Answered(poll_id=poll.id, member_id=member.id))
+            cells = [(d.day, v.key, Answer.YES) for d in poll.days for v in network.venues]
+            record_answers(poll.id, member.id, cells)
         db.session.commit()
 
 
@@ -128,15 +118,10 @@ def test_the_whole_year_in_the_browser(page: Page, live_server, fresh_network, a
     with live_server.app.app_context():
         network = db.session.scalar(select(Network).where(Network.slug == "flow"))
         kis = next(m for m in network.members if m.key == "kis")
-        for row in db.session.scalars(
-            select(Availability)
-            .join(CandidateDay, CandidateDay.id == Availability.day_id)
-            .where(
-                Availability.member_id == kis.id,
-                CandidateDay.day == date.fromisoformat(pinned["date"]),
-            )
-        ):
-            row.value = Answer.NO
+        day = date.fromisoformat(pinned["date"])
+        record_answers(
+            network.polls[0].id, kis.id, [(day, v.key, Answer.NO) for v in network.venues]
+        )
         db.session.commit()
 
     # Re-plan: the pin holds.

@@ -4,10 +4,10 @@ from sqlalchemy import select
 
 from poll.db import db
 from poll.demo import SEED, init_demo
-from poll.models import Answer, Availability, Member, Pin, Plan, Poll, Response, Role, RoleHistory
+from poll.models import Answer, Member, Pin, Plan, Poll, Role, RoleHistory
 from poll.planning import active_members, build_instance, history_before, store_plan
 from poll.publishing import publish
-from tests.factories import make_network
+from tests.factories import make_network, record_answers
 
 
 def _demo_poll() -> Poll:
@@ -30,16 +30,13 @@ def test_pins_history_opt_outs_and_inactive_members(app):
         members = {m.key: m for m in poll.network.members}
         m1 = poll.meetings[0]
         day = m1.days[0]
+        iso = day.day.isoformat()
         venue = poll.network.venues[1]
-        db.session.add(
-            Availability(
-                member_id=members["henrik"].id, day_id=day.id, venue_id=venue.id, value=Answer.MAYBE
-            )
-        )
-        db.session.add(
-            Response(
-                poll_id=poll.id, member_id=members["henrik"].id, cannot_roles=["notes", "unknown"]
-            )
+        record_answers(
+            poll.id,
+            members["henrik"].id,
+            [(day.day, venue.key, Answer.MAYBE)],
+            cannot_roles=["notes", "unknown"],
         )
         db.session.add(Pin(meeting_id=m1.id, day=day.day, venue_id=venue.id))
         db.session.add(
@@ -72,10 +69,10 @@ def test_pins_history_opt_outs_and_inactive_members(app):
         "per_meeting": 3,
         "always": ["sara"],
     }
-    assert instance["availability"] == {"henrik": {day.day.isoformat(): {"vejle": "maybe"}}}
+    assert instance["availability"] == {"henrik": {iso: {"vejle": "maybe"}}}
     assert instance["history"] == {"maria": {"notes": 3}}
     assert instance["pins"] == [
-        {"meeting": "m1", "date": day.day.isoformat(), "venue": "vejle"},
+        {"meeting": "m1", "date": iso, "venue": "vejle"},
         {"meeting": "m1", "role": "notes", "participant": "maria"},
     ]
     assert instance["meetings"][0]["candidates"][0] == "2027-03-01"
@@ -114,8 +111,8 @@ def test_previous_is_the_latest_version_and_publish_records_history_once(app):
             "notes": [],
             "presenter": ["maria"],
         }
-        first = store_plan(poll, _result(poll, "2027-03-01", holders))
-        second = store_plan(poll, _result(poll, "2027-03-02", holders))
+        first = db.session.get(Plan, store_plan(poll, _result(poll, "2027-03-01", holders)))
+        second = db.session.get(Plan, store_plan(poll, _result(poll, "2027-03-02", holders)))
         db.session.commit()
         assert (first.version, second.version) == (1, 2)
         assert build_instance(poll)["previous"]["meetings"][0]["date"] == "2027-03-02"
@@ -138,4 +135,9 @@ def test_previous_is_the_latest_version_and_publish_records_history_once(app):
         next_poll = Poll(network_id=poll.network_id, year=2028)
         db.session.add(next_poll)
         db.session.flush()
-        assert history_before(next_poll, active_members(next_poll))["henrik"]["leader"] == 2
+        assert (
+            history_before(next_poll, {m.id: m.key for m in active_members(next_poll)})["henrik"][
+                "leader"
+            ]
+            == 2
+        )
