@@ -8,15 +8,13 @@ Target (issue #2): median ≤ 50 ms each. Runs on SQLite, and on PostgreSQL when
 """
 
 import argparse
-import os
 import random
 import statistics
-import tempfile
 import time
-import uuid
 from datetime import date
 
 import sqlalchemy as sa
+from engines import postgres_url, sqlite_url
 from flask_migrate import upgrade
 
 from poll import create_app
@@ -25,13 +23,12 @@ from poll.auth import set_password
 from poll.days import Window
 from poll.db import db
 from poll.members import add_member
-from poll.models import Answer, Availability, CoordinatorAccount, Network, Response
+from poll.models import Answer, CoordinatorAccount, Network, Response
 from poll.network_admin import default_roles, default_venues
 from poll.poll_admin import MeetingDraft, PollRules, create_poll
 
 TARGET_MS = 50.0
 MEMBERS, DAYS, VENUES = 60, 46, 2
-PG_ADMIN = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
 
 def seed() -> tuple[str, int]:
@@ -68,20 +65,16 @@ def seed() -> tuple[str, int]:
     )
     assert len(poll.days) == DAYS, len(poll.days)
     venues = network.venues
-    rows = []
     for member in network.members:
-        for day in poll.days:
-            for venue in venues:
-                rows.append(
-                    {
-                        "member_id": member.id,
-                        "day_id": day.id,
-                        "venue_id": venue.id,
-                        "value": rng.choice([Answer.YES, Answer.MAYBE, Answer.NO]),
-                    }
-                )
-        db.session.add(Response(poll_id=poll.id, member_id=member.id, comment="Bench"))
-    db.session.execute(sa.insert(Availability), rows)
+        response = Response(poll_id=poll.id, member_id=member.id, comment="Bench", answers={})
+        response.record(
+            {
+                (day.day, venue.key): rng.choice([Answer.YES, Answer.MAYBE, Answer.NO])
+                for day in poll.days
+                for venue in venues
+            }
+        )
+        db.session.add(response)
     db.session.commit()
     return tokens[7], poll.id
 
@@ -135,36 +128,16 @@ def measure(url: str, runs: int) -> dict[str, float]:
     return figures
 
 
-def postgres_url() -> str | None:
-    try:
-        admin = sa.create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
-        name = f"modeplan_bench_{uuid.uuid4().hex[:8]}"
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-        return PG_ADMIN.rsplit("/", 1)[0] + f"/{name}"
-    except Exception as error:
-        print(f"PostgreSQL skipped: {error.__class__.__name__}")
-        return None
-
-
-def drop(url: str) -> None:
-    admin = sa.create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)'))
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=40)
     args = parser.parse_args()
     results = {}
-    with tempfile.TemporaryDirectory() as tmp:
-        results["SQLite"] = measure(f"sqlite:///{tmp}/bench.sqlite3", args.runs)
-    if url := postgres_url():
-        try:
+    with sqlite_url() as url:
+        results["SQLite"] = measure(url, args.runs)
+    with postgres_url() as url:
+        if url:
             results["PostgreSQL"] = measure(url, args.runs)
-        finally:
-            drop(url)
     print(f"\n{MEMBERS} members, {DAYS} days, {VENUES} venues; median of {args.runs} runs, ms")
     print(f"{'':32}" + "".join(f"{engine:>12}" for engine in results) + f"{'target':>10}")
     for name in next(iter(results.values())):
