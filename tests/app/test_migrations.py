@@ -1,5 +1,4 @@
 import json
-import uuid
 from datetime import UTC, date, datetime, time
 
 import pytest
@@ -7,7 +6,7 @@ import sqlalchemy as sa
 from flask_migrate import check, downgrade, upgrade
 
 from poll.db import db
-from tests.conftest import POSTGRES_ADMIN_URL, make_app
+from tests.conftest import fresh_postgres_database, make_app
 
 BEFORE_DOCUMENTS = "4cd8477b2207"  # answers were one availability row per day and venue
 
@@ -25,14 +24,8 @@ def empty_url(request, tmp_path):
         yield f"sqlite:///{tmp_path / 'migrate.sqlite3'}"
         return
     request.getfixturevalue("postgres_url")  # skips (or fails under CI) without a server
-    name = f"modeplan_migrate_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    yield POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    with fresh_postgres_database("modeplan_migrate") as url:
+        yield url
 
 
 def _seed_rows(conn) -> None:
