@@ -30,9 +30,9 @@ class PlanningError(Exception):
     """The poll cannot be turned into a plan instance; the message says why, for the coordinator."""
 
 
-def active_members(poll: Poll) -> list[Member]:
-    """In the order they joined, which keeps the solver's input stable when names change."""
-    return sorted((m for m in poll.network.members if m.active), key=lambda m: m.id)
+def active_member_keys(poll: Poll) -> dict[int, str]:
+    """The network's active members: id -> key."""
+    return {m.id: m.key for m in poll.network.members if m.active}
 
 
 # The instance is read, and a plan stored, with these statements, built once and run on the

@@ -27,7 +27,7 @@ from ..plan_edits import EditError, pin_date_venue, pin_role, replacement_pin, u
 from ..plan_view import fairness_rows, meeting_views
 from ..planning import (
     PlanningError,
-    active_members,
+    active_member_keys,
     build_instance,
     check_plannable,
     history_before,
@@ -73,9 +73,7 @@ def show(year: int):
     views, fairness, spread = [], [], {}
     if plan:
         views = meeting_views(poll, plan, previous)
-        fairness, spread = fairness_rows(
-            poll, plan, history_before(poll, {m.id: m.key for m in active_members(poll)})
-        )
+        fairness, spread = fairness_rows(poll, plan, history_before(poll, active_member_keys(poll)))
     pins = db.session.scalars(
         select(Pin).where(Pin.meeting_id.in_([m.id for m in poll.meetings])).order_by(Pin.id)
     ).all()
