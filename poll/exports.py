@@ -58,11 +58,6 @@ def answers_csv(poll: Poll) -> bytes:
         for r in db.session.scalars(select(Response).where(Response.poll_id == poll.id))
     }
     members = [m for m in network.members if m.active or m.id in responses]
-    answers: dict[tuple[int, str, str], Answer] = {
-        (member_id, day, venue): value
-        for member_id, response in responses.items()
-        for day, venue, value in response.cells()
-    }
     labels = _answer_labels()
     header = [
         _("Member"),
@@ -85,7 +80,7 @@ def answers_csv(poll: Poll) -> bytes:
         comment = response.comment if response else ""
         for day in poll.days:
             for venue in network.venues:
-                value = answers.get((member.id, day.day.isoformat(), venue.key))
+                value = response.answer(day.day, venue.key) if response else None
                 rows.append(
                     [
                         member.name,
