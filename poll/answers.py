@@ -9,12 +9,19 @@ stored; a cell never answered has no row), `comment`, `cannot_roles` (role keys;
 `cannot_roles_shown` is posted, so a partial post cannot wipe them) and `shortcut`:
 `all:<answer>`, `venue:<venue id>:<answer>` or `week:<Monday, ISO date>:<answer>`, which sets
 those cells before saving (the no-JavaScript path of the page's shortcut buttons).
+
+What the page showed comes back with the post (`was_cells`, `was_comment`, `was_roles`), so a
+save applies only what the member changed on that page: a second tab's newer answers survive a
+stale tab's save, and where both changed the same thing the stored value stays and the member
+is told (`SaveResult.conflicts`). A post without them (an old page) changes every posted value
+that differs from what is stored.
 """
 
 from __future__ import annotations
 
 import re
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
@@ -25,7 +32,7 @@ from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from werkzeug.datastructures import MultiDict
 
-from .db import db
+from .db import db, lock_for_write
 from .i18n import long_date
 from .models import (
     Answer,
@@ -289,12 +296,56 @@ class Shortcut:
     value: Answer
 
 
+Cell = tuple[int, int]  # (day id, venue id)
+
+
+@dataclass(frozen=True)
+class Shown:
+    """What the page showed when it was rendered: the member's changes are measured from it."""
+
+    cells: dict[Cell, Answer]  # a cell left out was blank
+    comment: str | None = None  # None: not known, compare with what is stored
+    cannot_roles: tuple[str, ...] | None = None
+
+
 @dataclass
 class Submission:
-    answers: dict[tuple[int, int], Answer]  # posted cells, with any shortcut applied
+    answers: dict[Cell, Answer]  # posted cells, with any shortcut applied
     comment: str | None  # None: not posted, keep the stored one
     cannot_roles: list[str] | None  # None: not posted, keep the stored ones
     shortcut: Shortcut | None = None
+    shown: Shown | None = None  # None: an old page; compare with what is stored
+
+
+SHOWN_CELL = re.compile(r"([0-9]{1,12})\.([0-9]{1,12})=(yes|maybe|no)")
+
+
+def encode_shown_cells(cells: Mapping[Cell, Answer | str]) -> str:
+    """The hidden `was_cells` value: "<day id>.<venue id>=<answer>" for every marked cell."""
+    return ",".join(f"{d}.{v}={Answer(a).value}" for (d, v), a in sorted(cells.items()))
+
+
+def _parse_shown(form: MultiDict) -> Shown | None:
+    """What the page showed, or None for a post without it; ValueError if it is malformed."""
+    if "was_cells" not in form:
+        return None
+    cells: dict[Cell, Answer] = {}
+    for part in filter(None, form.get("was_cells", "").split(",")):
+        match = SHOWN_CELL.fullmatch(part)
+        if match is None:
+            raise ValueError(part)
+        cells[(int(match[1]), int(match[2]))] = Answer(match[3])
+    comment = form.get("was_comment")
+    roles = form.get("was_roles")
+    return Shown(
+        cells,
+        None if comment is None else _normalise_comment(comment),
+        None if roles is None else tuple(sorted(filter(None, roles.split(",")))),
+    )
+
+
+def _normalise_comment(text: str) -> str:
+    return text.replace("\r\n", "\n").replace("\r", "\n").strip()
 
 
 def parse_submission(sheet: Sheet, form: MultiDict) -> Submission:
@@ -347,7 +398,7 @@ def parse_submission(sheet: Sheet, form: MultiDict) -> Submission:
 
     comment = form.get("comment")
     if comment is not None:
-        comment = comment.replace("\r\n", "\n").replace("\r", "\n").strip()
+        comment = _normalise_comment(comment)
         limit = current_app.config["COMMENT_MAX_LENGTH"]
         if len(comment) > limit:
             errors.append(
@@ -389,6 +440,12 @@ def parse_submission(sheet: Sheet, form: MultiDict) -> Submission:
         if shortcut is None:
             errors.append(FieldError("shortcut", _("Shortcut: unknown action.")))
 
+    shown = None
+    try:
+        shown = _parse_shown(form)
+    except ValueError:
+        errors.append(FieldError("", _("The page is out of date. Reload it and answer again.")))
+
     if len(errors) > MAX_ERRORS:
         more = len(errors) - MAX_ERRORS
         errors = [
@@ -400,7 +457,7 @@ def parse_submission(sheet: Sheet, form: MultiDict) -> Submission:
     if shortcut is not None:
         for cell in shortcut_cells(sheet, shortcut):
             answers[cell] = shortcut.value
-    return Submission(answers, comment, cannot_roles, shortcut)
+    return Submission(answers, comment, cannot_roles, shortcut, shown)
 
 
 def _shorten(text: str, limit: int = 60) -> str:
@@ -452,6 +509,28 @@ def shortcut_message(sheet: Sheet, shortcut: Shortcut) -> str:
 class SaveResult:
     changed: int  # answer cells inserted or updated
     saved_at: datetime
+    conflicts: list[Cell]  # changed here and, differently, in another tab meanwhile: kept theirs
+    comment_conflict: bool  # likewise the comment (theirs kept)
+    roles_conflict: bool  # likewise the roles I cannot take (theirs kept)
+    stored: dict[Cell, Answer]  # the conflicting cells as stored now (blank: left out)
+    comment: str  # as stored now
+    cannot_roles: list[str]  # as stored now
+
+    @property
+    def has_conflicts(self) -> bool:
+        return bool(self.conflicts) or self.comment_conflict or self.roles_conflict
+
+
+def _merge(posted: object, shown: object, stored: object) -> tuple[bool, bool]:
+    """(write the posted value?, is it a conflict?) for one value of a save.
+
+    The member changed it when it differs from what their page showed; it is written unless
+    someone else changed it too, to something else, since that page was rendered."""
+    if posted in (shown, stored):
+        return False, False
+    if stored == shown:
+        return True, False
+    return False, True
 
 
 def _insert(model):
@@ -464,19 +543,16 @@ def _insert(model):
 
 
 def save(sheet: Sheet, submission: Submission) -> SaveResult:
-    """Write the changed cells, comment and opt-outs into the member's Response (its existence =
-    'has answered'), then commit: all of it or, on any error, none of it.
+    """Write the member's changes into their Response (its existence = 'has answered'), then
+    commit: all of it or, on any error, none of it.
 
-    The row is made sure of first, then read locked and rewritten with only the changed cells
-    set, so two saves at the same moment (two tabs) each keep the other's cells."""
+    The row is made sure of first, then read under a write lock, and every change is measured
+    against that row, never against the sheet read before it: two saves at the same moment
+    (two tabs), a day's removal or a venue's new key cannot undo one another."""
     member_id, poll_id = sheet.member.id, sheet.poll.id
     dates = {d.id: d.day for d in sheet.days}
     venues = {v.id: v.key for v in sheet.venues}
-    changed = {
-        (dates[day_id], venues[venue_id]): value
-        for (day_id, venue_id), value in submission.answers.items()
-        if sheet.answers.get((day_id, venue_id)) != value
-    }
+    shown = submission.shown
     now = utcnow()
     try:
         db.session.execute(
@@ -485,19 +561,116 @@ def save(sheet: Sheet, submission: Submission) -> SaveResult:
             .on_conflict_do_nothing(index_elements=["poll_id", "member_id"])
         )
         response = db.session.scalars(
-            select(Response)
-            .where(Response.poll_id == poll_id, Response.member_id == member_id)
-            .with_for_update()
-            .execution_options(populate_existing=True)
+            lock_for_write(
+                select(Response).where(Response.poll_id == poll_id, Response.member_id == member_id)
+            )
         ).one()
+        # A day the coordinator removed meanwhile takes no answer (PostgreSQL: the removal's
+        # row lock makes this wait for it; SQLite: the write lock is held already).
+        live_days = (
+            set(
+                db.session.scalars(
+                    select(CandidateDay.id)
+                    .where(
+                        CandidateDay.poll_id == poll_id,
+                        CandidateDay.id.in_({day_id for day_id, _venue in submission.answers}),
+                    )
+                    .with_for_update(read=True)
+                )
+            )
+            if submission.answers
+            else set()
+        )
+        changed: dict[tuple[date, str], Answer] = {}
+        conflicts: list[Cell] = []
+        stored: dict[Cell, Answer] = {}
+        for cell, value in submission.answers.items():
+            if cell[0] not in live_days:
+                continue
+            day, venue = dates[cell[0]], venues[cell[1]]
+            current = response.answer(day, venue)
+            before = current if shown is None else shown.cells.get(cell)
+            write, conflict = _merge(value, before, current)
+            if write:
+                changed[(day, venue)] = value
+            elif conflict:
+                conflicts.append(cell)
+                if current is not None:
+                    stored[cell] = current
         response.record(changed)
         response.updated_at = now
+        comment_conflict = roles_conflict = False
         if submission.comment is not None:
-            response.comment = submission.comment
+            before = response.comment if shown is None else shown.comment
+            write, comment_conflict = _merge(
+                submission.comment, response.comment if before is None else before, response.comment
+            )
+            if write:
+                response.comment = submission.comment
         if submission.cannot_roles is not None:
-            response.cannot_roles = submission.cannot_roles
+            mine, theirs = (
+                tuple(sorted(submission.cannot_roles)),
+                tuple(sorted(response.cannot_roles)),
+            )
+            before_roles = (
+                theirs if shown is None or shown.cannot_roles is None else shown.cannot_roles
+            )
+            write, roles_conflict = _merge(mine, before_roles, theirs)
+            if write:
+                response.cannot_roles = submission.cannot_roles
+        result = SaveResult(
+            changed=len(changed),
+            saved_at=now,
+            conflicts=conflicts,
+            comment_conflict=comment_conflict,
+            roles_conflict=roles_conflict,
+            stored=stored,
+            comment=response.comment,
+            cannot_roles=list(response.cannot_roles),
+        )
         db.session.commit()
     except Exception:
         db.session.rollback()
         raise
-    return SaveResult(len(changed), now)
+    return result
+
+
+def shown_after(submission: Submission, result: SaveResult) -> dict[Cell, Answer]:
+    """What the page shows after a save by script: what it posted, but the conflicting cells as
+    they are stored now (the script sets those). The next save is measured from this."""
+    cells = dict(submission.answers)
+    for cell in result.conflicts:
+        if cell in result.stored:
+            cells[cell] = result.stored[cell]
+        else:
+            cells.pop(cell, None)
+    if submission.shown is not None:
+        for cell, value in submission.shown.cells.items():
+            cells.setdefault(cell, value)
+    return cells
+
+
+def conflict_message(sheet: Sheet, result: SaveResult) -> str:
+    """What was not saved because another window changed it meanwhile, naming each thing."""
+    labels = answer_labels()
+    venues = {v.id: v.name for v in sheet.venues}
+    parts = [
+        _(
+            "%(day)s at %(venue)s (now %(answer)s)",
+            day=sheet.day_labels[day_id],
+            venue=venues[venue_id],
+            answer=labels[result.stored[(day_id, venue_id)]]
+            if (day_id, venue_id) in result.stored
+            else _("no answer"),
+        )
+        for day_id, venue_id in sorted(result.conflicts)
+    ]
+    if result.comment_conflict:
+        parts.append(_("the comment"))
+    if result.roles_conflict:
+        parts.append(_("the roles you cannot take"))
+    return _(
+        "Changed in another window meanwhile, so your change was not saved: %(what)s. The page "
+        "now shows what is saved; change it again if you want.",
+        what="; ".join(parts),
+    )

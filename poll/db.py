@@ -33,3 +33,19 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.execute("PRAGMA busy_timeout=5000")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+
+
+def lock_for_write(statement, of=None):
+    """`statement` (a SELECT of rows about to be changed) made safe to read-modify-write.
+
+    PostgreSQL locks the rows it returns (FOR UPDATE, of the table `of` if given) and the
+    session takes their newest committed state. SQLite has no row locks: the transaction takes
+    the database's write lock before reading (BEGIN IMMEDIATE, unless a write of this
+    transaction already holds it), so no other writer can commit between the read and the
+    write."""
+    connection = db.session.connection()
+    if connection.dialect.name == "sqlite":
+        raw = connection.connection.dbapi_connection
+        if not raw.in_transaction:
+            raw.execute("BEGIN IMMEDIATE")
+    return statement.with_for_update(of=of).execution_options(populate_existing=True)

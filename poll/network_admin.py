@@ -14,7 +14,7 @@ from datetime import time
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
-from .db import db
+from .db import db, lock_for_write
 from .members import add_member, replace_token
 from .models import Member, Network, Plan, Poll, Response, Role, Venue
 
@@ -92,32 +92,35 @@ def update_venue(venue: Venue, *, key: str, name: str, address: str = "") -> Non
     _check_venue_key(venue.network, key, venue)
     _check_key_change(venue.network, venue.key, key)
     if key != venue.key:
-        for response in _network_responses(venue.network_id):
+        for response in _network_responses(venue.network_id, locked=True):
             response.rename_venue(venue.key, key)
     venue.key, venue.name, venue.address = key, name, address
 
 
-def _network_responses(network_id: int) -> list[Response]:
-    return list(
-        db.session.scalars(
-            select(Response)
-            .join(Poll, Poll.id == Response.poll_id)
-            .where(Poll.network_id == network_id)
-        )
+def _network_responses(network_id: int, *, locked: bool = False) -> list[Response]:
+    """The network's answer documents; `locked` to change them (saves meanwhile are kept)."""
+    statement = (
+        select(Response)
+        .join(Poll, Poll.id == Response.poll_id)
+        .where(Poll.network_id == network_id)
     )
+    if locked:
+        statement = lock_for_write(statement, of=Response)
+    return list(db.session.scalars(statement))
 
 
-def venue_answer_count(venue: Venue) -> int:
+def venue_answer_count(venue: Venue, *, locked: bool = False) -> int:
     return sum(
         venue.key in by_venue
-        for response in _network_responses(venue.network_id)
+        for response in _network_responses(venue.network_id, locked=locked)
         for by_venue in response.answers.values()
     )
 
 
 def delete_venue(venue: Venue) -> None:
-    """Delete a venue nobody has answered for; refuse when answers would be lost."""
-    answers = venue_answer_count(venue)
+    """Delete a venue nobody has answered for; refuse when answers would be lost (counted under
+    the lock, so an answer saved meanwhile is not lost either)."""
+    answers = venue_answer_count(venue, locked=True)
     if answers:
         raise Refused(
             _(

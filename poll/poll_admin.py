@@ -18,7 +18,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from .days import SkippedDay, Window, candidate_days, holiday_name, iso_week, weeks_in_year
-from .db import db
+from .db import db, lock_for_write
 from .models import CandidateDay, Meeting, Network, Poll, Response
 from .network_admin import Refused
 
@@ -154,9 +154,12 @@ def answer_counts(poll: Poll) -> dict[int, int]:
 
 
 def _forget_days(poll: Poll, days: list[date]) -> None:
-    """Remove the days' answers with them (Response.answers is not a foreign key)."""
+    """Remove the days' answers with them (Response.answers is not a foreign key), reading the
+    answers under a write lock so that a member's save committed meanwhile is kept."""
     if days:
-        for response in db.session.scalars(select(Response).where(Response.poll_id == poll.id)):
+        for response in db.session.scalars(
+            lock_for_write(select(Response).where(Response.poll_id == poll.id))
+        ):
             response.forget(days)
 
 

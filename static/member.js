@@ -56,6 +56,30 @@
     if (dirty) { event.preventDefault(); event.returnValue = ""; }
   });
 
+  function setHidden(name, value) {
+    var input = form.querySelector('input[type="hidden"][name="' + name + '"]');
+    if (input && typeof value === "string") input.value = value;
+  }
+
+  // After a save: where another window changed the same thing meanwhile, show what is stored;
+  // then remember what the page now shows, from which the next save measures the changes.
+  function applyStored(data) {
+    Object.keys(data.stored || {}).forEach(function (name) {
+      form.querySelectorAll('input[type="radio"][name="' + CSS.escape(name) + '"]').forEach(function (radio) {
+        radio.checked = radio.value === data.stored[name];
+      });
+    });
+    if (typeof data.comment === "string" && form.elements.comment) form.elements.comment.value = data.comment;
+    if (Array.isArray(data.cannot_roles)) {
+      form.querySelectorAll('input[name="cannot_roles"]').forEach(function (box) {
+        box.checked = data.cannot_roles.indexOf(box.value) !== -1;
+      });
+    }
+    setHidden("was_cells", data.was_cells);
+    setHidden("was_comment", data.was_comment);
+    setHidden("was_roles", data.was_roles);
+  }
+
   var saving = false;
   form.addEventListener("submit", function (event) {
     var submitter = event.submitter;
@@ -86,7 +110,8 @@
       .then(function (data) {
         if (data.ok) {
           dirty = false;
-          showErrors([]);
+          applyStored(data);
+          showErrors((data.warnings || []).map(function (text) { return { message: text }; }));
           announce(data.message);
           var answered = document.getElementById("answered-state");
           if (answered && data.answered) answered.textContent = data.answered;

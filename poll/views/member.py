@@ -17,12 +17,15 @@ from ..answers import (
     add_others,
     answer_labels,
     cell_field,
+    conflict_message,
     current_poll,
+    encode_shown_cells,
     load_sheet,
     network_polls,
     parse_submission,
     save,
     shortcut_message,
+    shown_after,
 )
 from ..feeds import member_calendar_links
 from ..members import member_by_token
@@ -32,6 +35,7 @@ from ..planning import published_plan
 bp = Blueprint("member", __name__)
 
 SAVED_KEY = "member_saved"
+CONFLICT_KEY = "member_conflict"
 
 
 @bp.after_request
@@ -68,7 +72,12 @@ def answer_year(token: str, year: int):
     if poll is None:
         abort(404, _("There is no poll for %(year)d in this network.", year=year))
     if request.method == "GET":
-        return _render(token, load_sheet(member, poll, polls), saved=session.pop(SAVED_KEY, None))
+        return _render(
+            token,
+            load_sheet(member, poll, polls),
+            saved=session.pop(SAVED_KEY, None),
+            conflict=session.pop(CONFLICT_KEY, None),
+        )
     sheet = load_sheet(member, poll, polls, with_others=False)
 
     wants_json = request.accept_mimetypes.best_match(["text/html", "application/json"]) == (
@@ -86,18 +95,44 @@ def answer_year(token: str, year: int):
     message = _("Saved at %(time)s.", time=format_time(result.saved_at, "short"))
     if submission.shortcut is not None:
         message = f"{shortcut_message(sheet, submission.shortcut)} {message}"
+    conflict = conflict_message(sheet, result) if result.has_conflicts else None
     if wants_json:
         answered = _("You have answered; last saved %(when)s.", when=_saved_when(result.saved_at))
-        return jsonify(ok=True, message=message, answered=answered)
+        stored = {
+            cell_field(*cell): result.stored[cell].value if cell in result.stored else ""
+            for cell in result.conflicts
+        }
+        comment = result.comment if result.comment_conflict else submission.comment
+        roles = result.cannot_roles if result.roles_conflict else submission.cannot_roles
+        return jsonify(
+            ok=True,
+            message=message,
+            answered=answered,
+            warnings=[conflict] if conflict else [],
+            stored=stored,
+            comment=result.comment if result.comment_conflict else None,
+            cannot_roles=result.cannot_roles if result.roles_conflict else None,
+            was_cells=encode_shown_cells(shown_after(submission, result)),
+            was_comment=comment if comment is not None else result.comment,
+            was_roles=",".join(roles if roles is not None else result.cannot_roles),
+        )
     session[SAVED_KEY] = message
+    if conflict:
+        session[CONFLICT_KEY] = conflict
     return redirect(url_for(".answer_year", token=token, year=year), code=303)
 
 
-def _render(token, sheet, *, saved=None, errors=(), form=None):
-    """The page; after a rejected post it shows what was posted (nothing of it was saved)."""
+def _render(token, sheet, *, saved=None, conflict=None, errors=(), form=None):
+    """The page; after a rejected post it shows what was posted (nothing of it was saved), and
+    keeps what the page first showed, from which the next save measures the member's changes."""
     shown = {cell: value.value for cell, value in sheet.answers.items()}
     comment = sheet.response.comment if sheet.response else ""
     cannot_roles = set(sheet.response.cannot_roles) if sheet.response else set()
+    was = {
+        "cells": encode_shown_cells(sheet.answers),
+        "comment": comment,
+        "roles": ",".join(sorted(cannot_roles)),
+    }
     if form is not None and sheet.editable:
         for day in sheet.days:
             for venue in sheet.venues:
@@ -107,6 +142,8 @@ def _render(token, sheet, *, saved=None, errors=(), form=None):
         comment = form.get("comment", comment)
         if "cannot_roles_shown" in form:
             cannot_roles = set(form.getlist("cannot_roles"))
+        for key in was:
+            was[key] = form.get(f"was_{key}", was[key])
     last_saved = _saved_when(sheet.response.updated_at) if sheet.response is not None else None
     calendar_links = member_calendar_links(sheet.member, sheet.poll, published_plan(sheet.poll))
     return render_template(
@@ -123,6 +160,8 @@ def _render(token, sheet, *, saved=None, errors=(), form=None):
         errors=list(errors),
         error_fields={e.field for e in errors},
         saved=saved,
+        conflict=conflict,
+        was=was,
         last_saved=last_saved,
         plan_views=calendar_links["views"],
         calendar_links=calendar_links,
