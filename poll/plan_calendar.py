@@ -18,7 +18,7 @@ from typing import Literal, TypeVar
 
 from flask_babel import gettext as _
 from icalendar import Calendar
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.exc import IntegrityError
 
 from .calendar import (
@@ -138,16 +138,26 @@ def committed(build: Callable[[], T]) -> T:
     """Run `build` (which may sync event states or make a feed token) and commit what it changed.
 
     Nothing changed, nothing committed: a commit would expire every object the page has loaded.
-    Two first exports racing to create the same rows is harmless: the loser rolls back and
-    builds again from what the winner wrote."""
+    A change that a query inside `build` flushed early (autoflush) counts too: a feed token made
+    on a GET and then lost would show a dead link. Two first exports racing to create the same
+    rows is harmless: the loser rolls back and builds again from what the winner wrote."""
+    session = db.session()
+    flushed: list[bool] = []
+
+    def note_flush(_session, _context) -> None:
+        flushed.append(True)
+
+    event.listen(session, "after_flush", note_flush)
     try:
         result = build()
-        if _has_changes():
+        if flushed or _has_changes():
             db.session.commit()
     except IntegrityError:
         db.session.rollback()
         result = build()
         db.session.commit()
+    finally:
+        event.remove(session, "after_flush", note_flush)
     return result
 
 
