@@ -1,40 +1,114 @@
-"""Coordinator accounts: passwords, sessions, login throttling."""
+"""Coordinator accounts: passwords, sessions, login throttling.
 
+Throttling follows OWASP's advice to slow guessing down without an account lockout that an
+attacker can trigger (Authentication Cheat Sheet, "Account Lockout"): two counters over the
+recorded failures, each a separate rule.
+
+- Per address, a hard limit: `LOGIN_ADDRESS_MAX_FAILURES` failures within
+  `LOGIN_WINDOW_SECONDS` refuse every further attempt from that address, whatever the account,
+  until the oldest of them leaves the window.
+- Per account (the normalised e-mail, known account or not), exponential back-off: from
+  `LOGIN_MAX_FAILURES` failures within `LOGIN_ACCOUNT_WINDOW_SECONDS` on, the next attempt
+  waits `LOGIN_BACKOFF_SECONDS` after the latest failure, doubling with every further failure
+  up to `LOGIN_BACKOFF_MAX_SECONDS`. It applies only to addresses that have failures of their
+  own within `LOGIN_WINDOW_SECONDS`: an address without any may still try, so whoever guesses
+  from elsewhere cannot lock the real coordinator out. Each such address gets at most one
+  wrong guess before the back-off applies to it too.
+
+Only attempts that check a password count; refused ones do not. A successful login clears that
+address's failures for the account. Rows older than the longest window are purged whenever a
+failure is written. Behind a reverse proxy set `MODEPLAN_PROXY_FIX`, or every request has the
+proxy's address and the per-address limit holds everyone back at once.
+"""
+
+import math
+import secrets
 from collections.abc import Callable
 from datetime import timedelta
-from functools import wraps
+from functools import cache, wraps
 
 from flask import current_app, g, redirect, request, session, url_for
-from sqlalchemy import func, or_, select
+from sqlalchemy import delete, func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from .db import db
 from .models import CoordinatorAccount, LoginFailure, utcnow
 
 
+def normalise_email(email: str) -> str:
+    """The one form of an e-mail that the login looks up, counts and stores."""
+    return email.strip().lower()
+
+
 def set_password(account: CoordinatorAccount, password: str) -> None:
     account.password_hash = generate_password_hash(password)
+    end_all_sessions(account)
 
 
-def too_many_failures(email: str, remote_addr: str) -> bool:
-    window = timedelta(seconds=current_app.config["LOGIN_WINDOW_SECONDS"])
-    count = db.session.scalar(
-        select(func.count(LoginFailure.id)).where(
-            or_(LoginFailure.email == email, LoginFailure.remote_addr == remote_addr),
-            LoginFailure.at > utcnow() - window,
+def end_all_sessions(account: CoordinatorAccount) -> None:
+    """Every login session of this account ends at its next request (the caller commits)."""
+    account.session_version = (account.session_version or 0) + 1
+
+
+def login_wait_seconds(email: str, remote_addr: str) -> int:
+    """How long this address must wait before it may try this e-mail again; 0 = go ahead."""
+    config = current_app.config
+    now = utcnow()
+    window = timedelta(seconds=config["LOGIN_WINDOW_SECONDS"])
+    address_count, address_oldest = db.session.execute(
+        select(func.count(LoginFailure.id), func.min(LoginFailure.at)).where(
+            LoginFailure.remote_addr == remote_addr, LoginFailure.at > now - window
         )
+    ).one()
+    if address_count == 0:
+        return 0
+    if address_count >= config["LOGIN_ADDRESS_MAX_FAILURES"]:
+        return _seconds_until(address_oldest + window, now)
+    account_window = timedelta(seconds=config["LOGIN_ACCOUNT_WINDOW_SECONDS"])
+    account_count, account_latest = db.session.execute(
+        select(func.count(LoginFailure.id), func.max(LoginFailure.at)).where(
+            LoginFailure.email == email, LoginFailure.at > now - account_window
+        )
+    ).one()
+    if account_count < config["LOGIN_MAX_FAILURES"]:
+        return 0
+    steps = account_count - config["LOGIN_MAX_FAILURES"]
+    backoff = min(
+        config["LOGIN_BACKOFF_SECONDS"] * 2 ** min(steps, 32), config["LOGIN_BACKOFF_MAX_SECONDS"]
     )
-    return count >= current_app.config["LOGIN_MAX_FAILURES"]
+    return _seconds_until(account_latest + timedelta(seconds=backoff), now)
+
+
+def _seconds_until(moment, now) -> int:
+    return max(0, math.ceil((moment - now).total_seconds()))
+
+
+@cache
+def _dummy_hash() -> str:
+    """A hash made like real ones, so an unknown e-mail costs as much as a wrong password."""
+    return generate_password_hash(secrets.token_urlsafe(16))
 
 
 def authenticate(email: str, password: str, remote_addr: str) -> CoordinatorAccount | None:
-    """The account for these credentials, or None (and the failure is recorded)."""
+    """The account for these credentials (`email` normalised), or None, recording the failure."""
     account = db.session.scalar(
-        select(CoordinatorAccount).where(func.lower(CoordinatorAccount.email) == email.lower())
+        select(CoordinatorAccount).where(func.lower(CoordinatorAccount.email) == email)
     )
-    if account and check_password_hash(account.password_hash, password):
+    password_hash = account.password_hash if account is not None else _dummy_hash()
+    if check_password_hash(password_hash, password) and account is not None:
+        db.session.execute(
+            delete(LoginFailure).where(
+                LoginFailure.email == email, LoginFailure.remote_addr == remote_addr
+            )
+        )
+        db.session.commit()
         return account
-    db.session.add(LoginFailure(email=email.lower(), remote_addr=remote_addr))
+    config = current_app.config
+    longest = max(config["LOGIN_WINDOW_SECONDS"], config["LOGIN_ACCOUNT_WINDOW_SECONDS"])
+    db.session.execute(
+        delete(LoginFailure).where(LoginFailure.at < utcnow() - timedelta(seconds=longest))
+    )
+    db.session.add(LoginFailure(email=email, remote_addr=remote_addr))
     db.session.commit()
     return None
 
@@ -42,16 +116,27 @@ def authenticate(email: str, password: str, remote_addr: str) -> CoordinatorAcco
 def log_in(account: CoordinatorAccount) -> None:
     session.clear()
     session["account_id"] = account.id
+    session["session_version"] = account.session_version
     session.permanent = True
 
 
 def log_out() -> None:
+    """End this session and every other session of the same account."""
+    account = g.get("account")
+    if account is not None:
+        end_all_sessions(account)
+        db.session.commit()
     session.clear()
 
 
 def load_account() -> None:
     account_id = session.get("account_id")
-    g.account = db.session.get(CoordinatorAccount, account_id) if account_id else None
+    account = db.session.get(CoordinatorAccount, account_id) if account_id else None
+    if account is not None and session.get("session_version") != account.session_version:
+        account = None
+    if account is None and account_id:
+        session.clear()
+    g.account = account
 
 
 def login_required(view: Callable) -> Callable:
@@ -62,3 +147,16 @@ def login_required(view: Callable) -> Callable:
         return view(*args, **kwargs)
 
     return wrapped
+
+
+def safe_next(target: str | None) -> str | None:
+    """`target` if it is a path of this site, as a browser would read it, else None.
+
+    Browsers drop tabs and line breaks from URLs and read a backslash as a slash, so
+    "/\\evil", "/\\t/evil" and "//evil" all lead off-site; anything but a plain path is refused.
+    """
+    if not target or not target.startswith("/") or target.startswith("//"):
+        return None
+    if any(ch == "\\" or ch.isspace() or not ch.isprintable() for ch in target):
+        return None
+    return target

@@ -1,6 +1,7 @@
 """Configuration: defaults, then the environment, then test overrides."""
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 DEV_SECRET_KEY = "dev-only-not-secret"
@@ -18,8 +19,17 @@ def defaults(instance_path: str) -> dict:
         "SESSION_COOKIE_HTTPONLY": True,
         "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
         "WTF_CSRF_TIME_LIMIT": None,
+        # A login lasts 12 hours from the last request (Flask's default is 31 days).
+        "PERMANENT_SESSION_LIFETIME": timedelta(hours=12),
+        # Login throttling; poll/auth.py explains the scheme.
         "LOGIN_MAX_FAILURES": 5,
+        "LOGIN_ACCOUNT_WINDOW_SECONDS": 24 * 3600,
+        "LOGIN_BACKOFF_SECONDS": 60,
+        "LOGIN_BACKOFF_MAX_SECONDS": 15 * 60,
+        "LOGIN_ADDRESS_MAX_FAILURES": 20,
         "LOGIN_WINDOW_SECONDS": 15 * 60,
+        # How many reverse proxies in front of the app set X-Forwarded-For/-Proto (true = 1).
+        "PROXY_FIX": 0,
         "COMMENT_MAX_LENGTH": 2000,
     }
 

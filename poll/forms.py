@@ -48,6 +48,10 @@ class LoginForm(FlaskForm):
         validators=[
             DataRequired(_l("E-mail: fill in your e-mail address.")),
             Length(max=254, message=_l("E-mail: at most 254 characters.")),
+            Regexp(
+                r"[^\x00-\x1f\x7f-\x9f]*\Z",
+                message=_l("E-mail: remove the invisible control characters."),
+            ),
         ],
     )
     password = PasswordField(

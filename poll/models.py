@@ -106,13 +106,16 @@ class CoordinatorAccount(db.Model):
     email: Mapped[str] = mapped_column(String(254), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     password_hash: Mapped[str] = mapped_column(String(256))
+    # Every login session carries this number; raising it ends all of them (logout, new password).
+    session_version: Mapped[int] = mapped_column(default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     network: Mapped[Network] = relationship()
 
 
 class LoginFailure(db.Model):
-    """One failed login; recent rows per e-mail or address throttle further attempts."""
+    """One failed login; recent rows per e-mail and per address throttle further attempts
+    (poll.auth explains the scheme). The e-mail is stored normalised, known account or not."""
 
     __tablename__ = "login_failures"
 

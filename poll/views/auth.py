@@ -1,9 +1,10 @@
 """Coordinator login and logout."""
 
-from urllib.parse import urlsplit
+import math
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 
 from .. import auth
 from ..forms import LoginForm
@@ -11,31 +12,33 @@ from ..forms import LoginForm
 bp = Blueprint("auth", __name__, url_prefix="/tovholder")
 
 
-def _safe_next(target: str | None) -> str:
-    if target and target.startswith("/") and not urlsplit(target).netloc and "\\" not in target:
-        return target
-    return url_for("coordinator.dashboard")
-
-
 @bp.route("/login", methods=["GET", "POST"])
 def login():
     form = LoginForm()
-    status = 200
+    status, headers = 200, {}
     if form.validate_on_submit():
-        email = form.email.data.strip()
+        email = auth.normalise_email(form.email.data)
         remote = request.remote_addr or "?"
-        if auth.too_many_failures(email, remote):
-            form.email.errors.append(_("Too many failed attempts. Wait 15 minutes and try again."))
-            status = 429
+        if wait := auth.login_wait_seconds(email, remote):
+            minutes = math.ceil(wait / 60)
+            form.email.errors.append(
+                ngettext(
+                    "Too many failed attempts. Try again in %(num)d minute.",
+                    "Too many failed attempts. Try again in %(num)d minutes.",
+                    minutes,
+                )
+            )
+            status, headers = 429, {"Retry-After": str(wait)}
         elif account := auth.authenticate(email, form.password.data, remote):
             auth.log_in(account)
-            return redirect(_safe_next(request.args.get("next")))
+            next_path = auth.safe_next(request.args.get("next"))
+            return redirect(next_path or url_for("coordinator.dashboard"))
         else:
             form.password.errors.append(_("Wrong e-mail or password."))
             status = 401
     elif form.is_submitted():
         status = 400
-    return render_template("auth/login.html", form=form), status
+    return render_template("auth/login.html", form=form), status, headers
 
 
 @bp.post("/logout")
