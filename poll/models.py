@@ -15,6 +15,7 @@ from sqlalchemy import (
     Enum,
     Float,
     ForeignKey,
+    Index,
     Integer,
     LargeBinary,
     String,
@@ -22,6 +23,7 @@ from sqlalchemy import (
     Time,
     TypeDecorator,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -334,7 +336,17 @@ class Plan(db.Model):
     """One version of a year's plan: the solver's plan-result/1, kept unchanged once stored."""
 
     __tablename__ = "plans"
-    __table_args__ = (UniqueConstraint("poll_id", "version"),)
+    __table_args__ = (
+        UniqueConstraint("poll_id", "version"),
+        # At most one published version per poll, whatever two publishers do at once.
+        Index(
+            "uq_plans_one_published",
+            "poll_id",
+            unique=True,
+            sqlite_where=text("status = 'published'"),
+            postgresql_where=text("status = 'published'"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     poll_id: Mapped[int] = mapped_column(ForeignKey("polls.id", ondelete="CASCADE"))

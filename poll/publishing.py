@@ -4,23 +4,35 @@ from collections import defaultdict
 
 from sqlalchemy import select
 
-from .db import db
+from .db import db, lock_for_write
 from .models import Plan, PlanStatus, Poll, RoleHistory, utcnow
 from .plan_calendar import sync_events
-from .planning import plan_versions
 
 
-def publish(plan: Plan) -> None:
-    """Publish this version and record its roles as the year's history for next year's fairness."""
-    poll = plan.poll
-    for other in plan_versions(poll):
-        if other.status == PlanStatus.PUBLISHED and other.id != plan.id:
+def publish(plan: Plan) -> bool:
+    """Publish this version and record its roles as the year's history for next year's fairness;
+    False if it was published already (perhaps by a click a moment ago).
+
+    Publications of one poll are serialised by a lock on its row, and the database refuses a
+    second published version (a partial unique index), so two clicks at once leave one."""
+    poll = db.session.scalars(lock_for_write(select(Poll).where(Poll.id == plan.poll_id))).one()
+    versions = list(
+        db.session.scalars(
+            select(Plan).where(Plan.poll_id == poll.id).execution_options(populate_existing=True)
+        )
+    )
+    if plan.status == PlanStatus.PUBLISHED:
+        return False
+    for other in versions:
+        if other.status == PlanStatus.PUBLISHED:
             other.status = PlanStatus.SUPERSEDED
+    db.session.flush()  # the old one first, or the index would see two published for a moment
     plan.status = PlanStatus.PUBLISHED
     plan.published_at = utcnow()
     _record_history(poll, plan.result)
     # Calendars must see a higher SEQUENCE for every meeting this publication moves or drops.
     sync_events(poll, plan)
+    return True
 
 
 def _record_history(poll: Poll, result: dict) -> None:

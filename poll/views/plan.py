@@ -22,7 +22,7 @@ from sqlalchemy import select
 from ..auth import login_required
 from ..db import db
 from ..jobs import latest_job, reap_stale, start_in_thread, start_job
-from ..models import Meeting, Pin, Plan, PlanStatus, Poll
+from ..models import Meeting, Pin, Plan, Poll
 from ..plan_edits import EditError, pin_date_venue, pin_role, replacement_pin, unpin
 from ..plan_view import fairness_rows, meeting_views
 from ..planning import (
@@ -200,10 +200,10 @@ def publish_version(year: int):
     plan = next((p for p in plan_versions(poll) if p.version == version), None)
     if plan is None:
         abort(400, _("Version: choose a plan version to publish."))
-    if plan.status == PlanStatus.PUBLISHED:
+    if not publish(plan):
+        db.session.rollback()
         flash(_("Version %(version)d is already published.", version=plan.version))
         return redirect(url_for(".show", year=year)), 303
-    publish(plan)
     db.session.commit()
     flash(_("Version %(version)d is published.", version=plan.version))
     return redirect(url_for(".show", year=year)), 303
