@@ -401,7 +401,7 @@ def retry_mail_command(network: str | None, lang: str) -> None:
             )
         still = 0
         for found in networks:
-            for log in retry_failed(found.id):
+            for log in retry_failed(found.id).logs:
                 ok = log.status != "failed"
                 still += not ok
                 click.echo(f"  {log.recipient}: {log.status.value if ok else log.error}")

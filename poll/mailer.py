@@ -1,8 +1,9 @@
 """Building and delivering e-mail: SMTP when configured, otherwise an .eml file in an outbox.
 
-Pure module: no Flask. The app builds `MailSettings.from_env(...)` once and calls `deliver`;
-a `DeliveryError` carries a readable reason that the app logs and shows to the coordinator,
-who can retry.
+Pure module: no Flask. The app builds `MailSettings.from_env(...)` once per batch and hands
+every message of the batch to one `Postman` (one SMTP connection); `deliver` sends a single
+message. A `DeliveryError` carries a readable reason that the app logs and shows to the
+coordinator, who can retry.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import socket
 import ssl
 import uuid
 from collections.abc import Mapping, Sequence
+from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.headerregistry import Address
@@ -22,11 +24,19 @@ from email.utils import make_msgid
 from pathlib import Path
 from typing import Literal, cast
 
-__all__ = ["DEFAULT_SENDER", "DeliveryError", "MailSettings", "build_message", "deliver"]
+__all__ = [
+    "DEFAULT_SENDER",
+    "DeliveryError",
+    "MailSettings",
+    "Postman",
+    "build_message",
+    "deliver",
+]
 
 Security = Literal["starttls", "tls", "none"]
 DEFAULT_SENDER = "Mødeplan <noreply@localhost>"
 _DEFAULT_PORTS: dict[str, int] = {"starttls": 587, "tls": 465, "none": 25}
+DEFAULT_TIMEOUT = 30.0
 
 
 def N_(message: str) -> str:
@@ -54,13 +64,15 @@ class MailSettings:
     password: str | None = field(default=None, repr=False)
     sender: str = DEFAULT_SENDER
     outbox_dir: Path | None = None
-    timeout: float = 10.0
+    timeout: float = DEFAULT_TIMEOUT
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str], outbox_dir: Path) -> MailSettings:
         """Read MAIL_* variables. Without MAIL_HOST, mail goes to `outbox_dir` as .eml files.
 
-        MAIL_PORT defaults to the usual port for MAIL_SECURITY (587, 465 or 25).
+        MAIL_PORT defaults to the usual port for MAIL_SECURITY (587, 465 or 25). MAIL_TIMEOUT
+        is how many seconds to wait for the server's every answer (default 30), so a relay that
+        stalls ends the batch with a reason instead of holding it.
         """
         host = environ.get("MAIL_HOST", "").strip() or None
 
@@ -85,6 +97,17 @@ class MailSettings:
         if username and not password:
             raise ValueError("MAIL_PASSWORD must be set when MAIL_USERNAME is")
 
+        timeout_text = environ.get("MAIL_TIMEOUT", "").strip()
+        try:
+            timeout = float(timeout_text) if timeout_text else DEFAULT_TIMEOUT
+        except ValueError:
+            timeout = 0.0
+        if not 0 < timeout <= 3600:
+            raise ValueError(
+                f"MAIL_TIMEOUT must be a number of seconds above 0 and at most 3600,"
+                f" not {timeout_text!r}"
+            )
+
         sender = environ.get("MAIL_SENDER", "").strip() or DEFAULT_SENDER
         if _address_domain(sender) is None:
             raise ValueError(
@@ -100,6 +123,7 @@ class MailSettings:
             password=password,
             sender=sender,
             outbox_dir=outbox_dir,
+            timeout=timeout,
         )
 
 
@@ -155,10 +179,8 @@ def build_message(
 
 def deliver(message: EmailMessage, settings: MailSettings) -> str:
     """Send `message`; return "smtp", or the path of the .eml written when no host is set."""
-    if settings.host is None:
-        return str(_write_outbox(message, settings.outbox_dir))
-    _send_smtp(message, settings, settings.host)
-    return "smtp"
+    with Postman(settings) as postman:
+        return postman.deliver(message)
 
 
 def _write_outbox(message: EmailMessage, outbox_dir: Path | None) -> Path:
@@ -179,34 +201,113 @@ def _write_outbox(message: EmailMessage, outbox_dir: Path | None) -> Path:
     return path
 
 
-def _send_smtp(message: EmailMessage, settings: MailSettings, host: str) -> None:
-    context = ssl.create_default_context()
-    try:
+# The server refused this one message and reset the transaction; the connection is still good.
+_MESSAGE_REFUSED = (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused, smtplib.SMTPDataError)
+
+
+class Postman:
+    """Delivers the messages of one batch over one SMTP connection.
+
+    The connection opens with the first message and closes with `close()`. When the server
+    has dropped it between messages, it is opened again once for that message. When the
+    connection itself fails (no answer within the timeout, refused, login refused), every
+    further message of the batch fails at once with the same reason: waiting for a stalled
+    relay once per message would hold the batch for minutes, and the messages are kept to be
+    sent again anyway.
+    """
+
+    def __init__(self, settings: MailSettings) -> None:
+        self.settings = settings
+        self._client: smtplib.SMTP | None = None
+        self._broken: DeliveryError | None = None
+
+    def __enter__(self) -> Postman:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    def deliver(self, message: EmailMessage) -> str:
+        """Send `message`; return "smtp", or the path of the .eml written without a host."""
+        if self.settings.host is None:
+            return str(_write_outbox(message, self.settings.outbox_dir))
+        if self._broken is not None:
+            raise self._broken
+        host = self.settings.host
+        try:
+            refused = self._send(message)
+        except (smtplib.SMTPException, OSError) as exc:
+            error = _failure(exc, self.settings, host)
+            if not isinstance(exc, _MESSAGE_REFUSED):
+                self._drop()
+                self._broken = error
+            elif getattr(exc, "smtp_code", None) == 421:  # closing: the next message reconnects
+                self._drop()
+            raise error from exc
+        if refused:
+            address, (code, text) = next(iter(refused.items()))
+            raise DeliveryError(
+                N_(
+                    "The SMTP server %(server)s refused the recipient %(address)s (%(reply)s);"
+                    " the other recipients got the message"
+                ),
+                server=f"{host}:{self.settings.port}",
+                address=address,
+                reply=f"{code} {_text(text)}",
+            )
+        return "smtp"
+
+    def close(self) -> None:
+        if self._client is None:
+            return
+        with suppress(smtplib.SMTPException, OSError):  # the messages went out already
+            self._client.quit()
+        self._drop()
+
+    def _send(self, message: EmailMessage) -> dict:
+        if self._client is None:
+            self._client = self._connect()
+            return self._client.send_message(message)
+        try:
+            return self._client.send_message(message)
+        except smtplib.SMTPServerDisconnected as exc:
+            if _timed_out(exc):
+                raise
+        # The server closed the connection since the last message (an idle limit, a limit of
+        # messages per connection): open a new one, once.
+        self._drop()
+        self._client = self._connect()
+        return self._client.send_message(message)
+
+    def _connect(self) -> smtplib.SMTP:
+        settings, host = self.settings, cast(str, self.settings.host)
+        context = ssl.create_default_context()
         if settings.security == "tls":
             client: smtplib.SMTP = smtplib.SMTP_SSL(
                 host, settings.port, timeout=settings.timeout, context=context
             )
         else:
             client = smtplib.SMTP(host, settings.port, timeout=settings.timeout)
-        with client:
+        try:
             if settings.security == "starttls":
                 client.starttls(context=context)
             if settings.username is not None:
                 _login(client, settings.username, settings.password or "")
-            refused = client.send_message(message)
-    except (smtplib.SMTPException, OSError) as exc:
-        raise _failure(exc, settings, host) from exc
-    if refused:
-        address, (code, text) = next(iter(refused.items()))
-        raise DeliveryError(
-            N_(
-                "The SMTP server %(server)s refused the recipient %(address)s (%(reply)s);"
-                " the other recipients got the message"
-            ),
-            server=f"{host}:{settings.port}",
-            address=address,
-            reply=f"{code} {_text(text)}",
-        )
+        except BaseException:
+            client.close()
+            raise
+        return client
+
+    def _drop(self) -> None:
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+
+
+def _timed_out(exc: BaseException) -> bool:
+    """smtplib reports a read timeout as SMTPServerDisconnected with the TimeoutError as
+    its context."""
+    return isinstance(exc, TimeoutError) or isinstance(exc.__context__, TimeoutError)
 
 
 def _login(client: smtplib.SMTP, username: str, password: str) -> None:
@@ -234,7 +335,7 @@ def _failure(exc: Exception, settings: MailSettings, host: str) -> DeliveryError
     server = f"{host}:{settings.port}"
     # Order matters: every smtplib and ssl exception is also an OSError, and smtplib reports a
     # read timeout as SMTPServerDisconnected with the TimeoutError as its context.
-    if isinstance(exc, TimeoutError) or isinstance(exc.__context__, TimeoutError):
+    if _timed_out(exc):
         return DeliveryError(
             N_("The SMTP server %(server)s did not answer within %(seconds)s seconds"),
             server=server,

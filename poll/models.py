@@ -461,3 +461,40 @@ class MessageLog(db.Model):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
     member: Mapped[Member | None] = relationship()
+
+
+class MailJob(db.Model):
+    """A batch of mails being sent, or sent: what the coordinator clicked, progress and the
+    outcome. `active_network_id` is set only while it runs, and is unique, so the database
+    itself keeps it to one batch per network at a time, whichever process asks."""
+
+    __tablename__ = "mail_jobs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    network_id: Mapped[int] = mapped_column(
+        ForeignKey("networks.id", ondelete="CASCADE"), index=True
+    )
+    poll_id: Mapped[int | None] = mapped_column(
+        ForeignKey("polls.id", ondelete="CASCADE"), nullable=True
+    )
+    message_id: Mapped[int | None] = mapped_column(
+        ForeignKey("messages.id", ondelete="SET NULL"), nullable=True
+    )
+    active_network_id: Mapped[int | None] = mapped_column(Integer, nullable=True, unique=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    language: Mapped[str] = mapped_column(String(10), default="da")
+    status: Mapped[JobStatus] = mapped_column(
+        stored_enum(JobStatus, "job_status", 12),
+        default=JobStatus.QUEUED,
+    )
+    total: Mapped[int] = mapped_column(Integer, default=0)
+    sent: Mapped[int] = mapped_column(Integer, default=0)
+    written: Mapped[int] = mapped_column(Integer, default=0)
+    failed: Mapped[int] = mapped_column(Integer, default=0)
+    skipped: Mapped[list[list[str]]] = mapped_column(JSON, default=list)
+    message: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+    poll: Mapped[Poll | None] = relationship()

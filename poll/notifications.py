@@ -12,7 +12,15 @@ catalog like every other text of the app.
 
 Every message is written to the MessageLog, with its raw bytes, before it is handed to the
 server, and its status is updated after: a send that fails (or a process that dies while sending)
-leaves a FAILED row that `retry` can send again. Nothing composed is ever lost.
+leaves a FAILED row that `retry` can send again. Nothing composed is ever lost. The stored copy
+holds no working link: the member's personal and calendar tokens are replaced by markers
+(PERSONAL_MARK, FEED_MARK) before it is stored, and the member's current tokens are put back
+into the copy that goes to the server, at the first send as at a retry (`_with_links`). A copy
+of the database alone still reveals no working link (poll/tokens.py).
+
+A batch (`send_invitations`, `send_reminders`, `send_plan`, `retry_failed`) reads the mail
+settings once and sends over one SMTP connection (`Delivery`); poll/mail_jobs.py runs it
+outside the request and reports its progress.
 
 Transport: poll.mailer with MailSettings.from_env(os.environ, outbox_dir=<instance>/outbox);
 without MAIL_HOST the messages are written to that folder (status WRITTEN), so the demo works
@@ -22,7 +30,8 @@ offline. Links use config BASE_URL (env MODEPLAN_BASE_URL), never the current re
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from email import message_from_bytes
 from email.message import EmailMessage
@@ -43,7 +52,7 @@ from sqlalchemy import func, select
 from .calendar import webcal_url
 from .db import db
 from .feeds import absolute_url, feed_token
-from .mailer import DEFAULT_SENDER, DeliveryError, MailSettings, build_message, deliver
+from .mailer import DEFAULT_SENDER, DeliveryError, MailSettings, Postman, build_message
 from .members import personal_token
 from .models import (
     Member,
@@ -68,6 +77,9 @@ from .planning import plan_versions, published_plan
 
 KINDS = ("invitation", "reminder", "reminder-auto", "plan", "change")
 DEFAULT_REMINDER_DAYS = 3
+# What the stored copy of a mail holds where the member's working tokens were.
+PERSONAL_MARK = "[personal-link]"
+FEED_MARK = "[calendar-link]"
 
 
 class NotSent(Exception):
@@ -403,21 +415,107 @@ def _sender() -> str:
         return DEFAULT_SENDER
 
 
-def _attempt(log: MessageLog, message: EmailMessage) -> None:
+class MissingLink(Exception):
+    """The member's link cannot be put into the message; says why."""
+
+
+def _tokens(member: Member) -> dict[str, str]:
+    """The member's working tokens as they stand, by the marker that stands in for them."""
+    tokens = {}
+    if (token := personal_token(member)) is not None:
+        tokens[PERSONAL_MARK] = token
+    if member.feed_salt and member.feed_token_hash:
+        tokens[FEED_MARK] = feed_token(member)
+    return tokens
+
+
+def _redact(composed: Composed, member: Member) -> Composed:
+    """`composed` with the member's tokens replaced by markers, for the stored copy."""
+    text, html, attachments = composed.text, composed.html, composed.attachments
+    for mark, token in _tokens(member).items():
+        text, html = text.replace(token, mark), html.replace(token, mark)
+        attachments = [
+            (name, mime, data.replace(token.encode(), mark.encode()))
+            for name, mime, data in attachments
+        ]
+    return replace(composed, text=text, html=html, attachments=attachments)
+
+
+def _with_links(message: EmailMessage, member: Member | None) -> EmailMessage:
+    """A copy of the stored `message` with the member's current tokens where the markers are;
+    `message` itself stays as it is. A link made since the message was composed is the one
+    that goes out, since the old one no longer works."""
+    parts = [p for p in message.walk() if p.get_content_maintype() == "text"]
+    needed = {m for m in (PERSONAL_MARK, FEED_MARK) for p in parts if m in p.get_content()}
+    if not needed:
+        return message
+    if member is None:
+        raise MissingLink(_("the member no longer exists"))
+    tokens = {}
+    if PERSONAL_MARK in needed:
+        token = personal_token(member)
+        if token is None:
+            raise MissingLink(_("no personal link; make a new one"))
+        tokens[PERSONAL_MARK] = token
+    if FEED_MARK in needed:
+        tokens[FEED_MARK] = feed_token(member)
+        db.session.commit()  # a calendar link the mail shows must work
+    copy = message_from_bytes(message.as_bytes(policy=SMTP), policy=default)
+    assert isinstance(copy, EmailMessage)
+    for part in copy.walk():
+        if part.get_content_maintype() != "text":
+            continue
+        content = original = part.get_content()
+        for mark, token in tokens.items():
+            content = content.replace(mark, token)
+        if content != original:
+            params = {k: v for k, v in part.get_params()[1:] if k != "charset"}
+            part.set_content(
+                content,
+                subtype=part.get_content_subtype(),
+                cte="quoted-printable",
+                disposition=part.get_content_disposition(),
+                filename=part.get_filename(),
+                params=params,
+            )
+    return copy
+
+
+class Delivery:
+    """One batch's way to the server: the settings read once, one SMTP connection."""
+
+    def __init__(self) -> None:
+        self.problem = ""
+        try:
+            self.settings: MailSettings | None = mail_settings()
+        except ValueError as error:
+            self.settings = None
+            self.problem = _("Mail settings: %(error)s", error=str(error))
+        self.postman = Postman(self.settings) if self.settings is not None else None
+
+    def __enter__(self) -> Delivery:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        if self.postman is not None:
+            self.postman.close()
+
+
+def _attempt(log: MessageLog, message: EmailMessage, delivery: Delivery) -> None:
     """One delivery attempt; the log row says how it went (the caller commits)."""
+    if delivery.settings is None or delivery.postman is None:
+        log.status, log.error = MessageStatus.FAILED, delivery.problem
+        return
     try:
-        settings = mail_settings()
-        if message["From"] != settings.sender:
+        if message["From"] != delivery.settings.sender:
             # A sender the server refused can be fixed in the environment and then retried.
             del message["From"]
-            message["From"] = settings.sender
+            message["From"] = delivery.settings.sender
             log.raw = message.as_bytes(policy=SMTP)
-        where = deliver(message, settings)
-    except ValueError as error:
-        log.status, log.error = (
-            MessageStatus.FAILED,
-            _("Mail settings: %(error)s", error=str(error)),
-        )
+        where = delivery.postman.deliver(_with_links(message, log.member))
+    except MissingLink as reason:
+        log.status = MessageStatus.FAILED
+        log.error = _("The link could not be put into the message: %(reason)s", reason=reason)
     except DeliveryError as error:
         log.status, log.error = MessageStatus.FAILED, delivery_reason(error)
     except Exception as error:  # never lose the message over an unexpected error
@@ -429,7 +527,9 @@ def _attempt(log: MessageLog, message: EmailMessage) -> None:
         log.sent_at = utcnow()
 
 
-def send(network: Network, member: Member, kind: str, composed: Composed) -> MessageLog:
+def send(
+    network: Network, member: Member, kind: str, composed: Composed, delivery: Delivery
+) -> MessageLog:
     """Log the message, then deliver it; commits twice so a crash in between loses nothing."""
     log = MessageLog(
         network_id=network.id,
@@ -442,14 +542,15 @@ def send(network: Network, member: Member, kind: str, composed: Composed) -> Mes
         error=_("Not sent yet: sending was interrupted."),
         attempts=1,
     )
+    stored = _redact(composed, member)
     try:
         message = build_message(
             sender=_sender(),
             to=(member.name, member.email),
-            subject=composed.subject,
-            text=composed.text,
-            html=composed.html,
-            attachments=composed.attachments,
+            subject=stored.subject,
+            text=stored.text,
+            html=stored.html,
+            attachments=stored.attachments,
         )
     except (ValueError, TypeError) as error:
         log.error = _(
@@ -462,13 +563,13 @@ def send(network: Network, member: Member, kind: str, composed: Composed) -> Mes
     log.raw = message.as_bytes(policy=SMTP)
     db.session.add(log)
     db.session.commit()
-    _attempt(log, message)
+    _attempt(log, message, delivery)
     db.session.commit()
     return log
 
 
-def retry(log: MessageLog) -> MessageLog:
-    """Send a failed message again, exactly as it was composed."""
+def retry(log: MessageLog, delivery: Delivery | None = None) -> MessageLog:
+    """Send a failed message again, as it was composed, with the member's current links."""
     if log.status != MessageStatus.FAILED:
         return log
     log.attempts += 1
@@ -478,7 +579,11 @@ def retry(log: MessageLog) -> MessageLog:
         return log
     message = message_from_bytes(log.raw, policy=default)
     assert isinstance(message, EmailMessage)
-    _attempt(log, message)
+    if delivery is None:
+        with Delivery() as delivery:
+            _attempt(log, message, delivery)
+    else:
+        _attempt(log, message, delivery)
     db.session.commit()
     return log
 
@@ -504,8 +609,17 @@ def failed_count(network_id: int) -> int:
     )
 
 
-def retry_failed(network_id: int) -> list[MessageLog]:
-    return [retry(log) for log in failed_messages(network_id)]
+def retry_failed(network_id: int, progress: Progress | None = None) -> Outcome:
+    outcome = Outcome()
+    failed = failed_messages(network_id)
+    if progress:
+        progress(outcome, len(failed))
+    with Delivery() as delivery:
+        for log in failed:
+            outcome.logs.append(retry(log, delivery))
+            if progress:
+                progress(outcome, len(failed))
+    return outcome
 
 
 # -- batches ---------------------------------------------------------------------------------
@@ -529,14 +643,17 @@ class Outcome:
         return sum(1 for log in self.logs if log.status == MessageStatus.WRITTEN)
 
 
+# Called after each member of a batch with the outcome so far and the number of recipients.
+Progress = Callable[[Outcome, int], None]
+
+
 def kind_of(kind: str, poll: Poll) -> str:
     return f"{kind}/{poll.year}"
 
 
-def _recipients(poll: Poll, members: list[Member] | None, outcome: Outcome) -> list[Member]:
-    chosen = members if members is not None else [m for m in poll.network.members if m.active]
+def _recipients(poll: Poll, members: list[Member], outcome: Outcome) -> list[Member]:
     result = []
-    for member in chosen:
+    for member in members:
         if not member.email or "@" not in parseaddr(member.email)[1]:
             outcome.skipped.append((member.name, _("no e-mail address")))
         else:
@@ -544,22 +661,38 @@ def _recipients(poll: Poll, members: list[Member] | None, outcome: Outcome) -> l
     return result
 
 
-def _require_open(poll: Poll) -> None:
+def require_open(poll: Poll) -> None:
+    """Raises NotSent unless invitations and reminders may go out for `poll`."""
     if not poll.is_open:
         raise NotSent(_("The poll for %(year)d is closed.", year=poll.year))
 
 
-def send_invitations(poll: Poll, members: list[Member] | None = None) -> Outcome:
-    _require_open(poll)
+def _ask(poll: Poll, kind: str, members: list[Member], progress: Progress | None) -> Outcome:
+    """Invitations or reminders (`kind`, as logged) to `members`."""
+    compose = compose_reminder if kind.startswith("reminder") else compose_invitation
     outcome = Outcome()
-    for member in _recipients(poll, members, outcome):
-        link = answer_link(member, poll)
-        if link is None:
-            outcome.skipped.append((member.name, _("no personal link; make a new one")))
-            continue
-        composed = compose_invitation(member, poll, link)
-        outcome.logs.append(send(poll.network, member, kind_of("invitation", poll), composed))
+    recipients = _recipients(poll, members, outcome)
+    if progress:
+        progress(outcome, len(recipients))
+    with Delivery() as delivery:
+        for member in recipients:
+            link = answer_link(member, poll)
+            if link is None:
+                outcome.skipped.append((member.name, _("no personal link; make a new one")))
+            else:
+                composed = compose(member, poll, link)
+                outcome.logs.append(send(poll.network, member, kind, composed, delivery))
+            if progress:
+                progress(outcome, len(recipients))
     return outcome
+
+
+def send_invitations(
+    poll: Poll, members: list[Member] | None = None, progress: Progress | None = None
+) -> Outcome:
+    require_open(poll)
+    chosen = members if members is not None else [m for m in poll.network.members if m.active]
+    return _ask(poll, kind_of("invitation", poll), chosen, progress)
 
 
 def non_respondents(poll: Poll) -> list[Member]:
@@ -570,20 +703,14 @@ def non_respondents(poll: Poll) -> list[Member]:
     return [m for m in poll.network.members if m.active and m.id not in answered]
 
 
-def send_reminders(poll: Poll, *, auto_day: date | None = None) -> Outcome:
+def send_reminders(
+    poll: Poll, *, auto_day: date | None = None, progress: Progress | None = None
+) -> Outcome:
     """Remind the active members who have not answered; `auto_day` marks the automatic
     reminder of that day (see `auto_reminder_due`)."""
-    _require_open(poll)
+    require_open(poll)
     kind = kind_of("reminder", poll) if auto_day is None else auto_kind(poll, auto_day)
-    outcome = Outcome()
-    for member in _recipients(poll, non_respondents(poll), outcome):
-        link = answer_link(member, poll)
-        if link is None:
-            outcome.skipped.append((member.name, _("no personal link; make a new one")))
-            continue
-        composed = compose_reminder(member, poll, link)
-        outcome.logs.append(send(poll.network, member, kind, composed))
-    return outcome
+    return _ask(poll, kind, non_respondents(poll), progress)
 
 
 def reminder_days() -> int:
@@ -656,10 +783,9 @@ def previous_published(poll: Poll, plan: Plan) -> Plan | None:
     return max(earlier, key=lambda p: p.published_at) if earlier else None
 
 
-def send_plan(poll: Poll, *, as_changes: bool | None = None) -> Outcome:
-    """Mail the published plan. After an earlier published version (or with as_changes=True)
-    each member gets a change notice saying what changed for them, and members for whom
-    nothing changed get nothing; otherwise everyone gets the whole plan."""
+def plan_to_send(poll: Poll, as_changes: bool | None) -> tuple[Plan, Plan | None]:
+    """The published plan and, when change notices are to go out, the version before it;
+    raises NotSent with the reason when there is nothing to send."""
     plan = published_plan(poll)
     if plan is None:
         raise NotSent(_("The plan for %(year)d is not published yet.", year=poll.year))
@@ -668,22 +794,41 @@ def send_plan(poll: Poll, *, as_changes: bool | None = None) -> Outcome:
         raise NotSent(
             _("There is no earlier published plan for %(year)d to compare with.", year=poll.year)
         )
-    changes_mode = previous is not None if as_changes is None else as_changes
+    return plan, previous if as_changes is not False else None
+
+
+def send_plan(
+    poll: Poll, *, as_changes: bool | None = None, progress: Progress | None = None
+) -> Outcome:
+    """Mail the published plan. After an earlier published version (or with as_changes=True)
+    each member gets a change notice saying what changed for them, and members for whom
+    nothing changed get nothing; otherwise everyone gets the whole plan."""
+    plan, previous = plan_to_send(poll, as_changes)
     events = published_events(poll)
     db.session.commit()  # the EventState rows the attachments' SEQUENCE comes from
     organizer = organizer_of(poll.network, parseaddr(_sender())[1])
     outcome = Outcome()
-    for member in _recipients(poll, None, outcome):
-        if changes_mode:
-            changes = member_changes(poll, previous, plan, member)
-            if not changes:
+    recipients = _recipients(poll, [m for m in poll.network.members if m.active], outcome)
+    if progress:
+        progress(outcome, len(recipients))
+    with Delivery() as delivery:
+        for member in recipients:
+            if previous is not None:
+                changes = member_changes(poll, previous, plan, member)
+                composed = (
+                    compose_change(member, poll, events, changes, organizer) if changes else None
+                )
+                kind = "change"
+            else:
+                composed = compose_plan(member, poll, events, organizer)
+                kind = "plan"
+            if composed is None:
                 outcome.skipped.append((member.name, _("nothing changed for this member")))
-                continue
-            composed = compose_change(member, poll, events, changes, organizer)
-            kind = "change"
-        else:
-            composed = compose_plan(member, poll, events, organizer)
-            kind = "plan"
-        db.session.commit()  # a feed token made while composing
-        outcome.logs.append(send(poll.network, member, kind_of(kind, poll), composed))
+            else:
+                db.session.commit()  # a feed token made while composing
+                outcome.logs.append(
+                    send(poll.network, member, kind_of(kind, poll), composed, delivery)
+                )
+            if progress:
+                progress(outcome, len(recipients))
     return outcome

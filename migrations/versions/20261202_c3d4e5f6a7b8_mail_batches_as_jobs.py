@@ -17,8 +17,36 @@ depends_on = None
 
 
 def upgrade():
-    pass
+    op.create_table('mail_jobs',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('network_id', sa.Integer(), nullable=False),
+    sa.Column('poll_id', sa.Integer(), nullable=True),
+    sa.Column('message_id', sa.Integer(), nullable=True),
+    sa.Column('active_network_id', sa.Integer(), nullable=True),
+    sa.Column('kind', sa.String(length=20), nullable=False),
+    sa.Column('language', sa.String(length=10), nullable=False),
+    sa.Column('status', sa.Enum('queued', 'running', 'done', 'failed', name='job_status', native_enum=False, length=12), nullable=False),
+    sa.Column('total', sa.Integer(), nullable=False),
+    sa.Column('sent', sa.Integer(), nullable=False),
+    sa.Column('written', sa.Integer(), nullable=False),
+    sa.Column('failed', sa.Integer(), nullable=False),
+    sa.Column('skipped', sa.JSON(), nullable=False),
+    sa.Column('message', sa.Text(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('heartbeat_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('finished_at', sa.DateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['message_id'], ['messages.id'], name=op.f('fk_mail_jobs_message_id_messages'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['network_id'], ['networks.id'], name=op.f('fk_mail_jobs_network_id_networks'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['poll_id'], ['polls.id'], name=op.f('fk_mail_jobs_poll_id_polls'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_mail_jobs')),
+    sa.UniqueConstraint('active_network_id', name=op.f('uq_mail_jobs_active_network_id'))
+    )
+    with op.batch_alter_table('mail_jobs', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_mail_jobs_network_id'), ['network_id'], unique=False)
 
 
 def downgrade():
-    pass
+    with op.batch_alter_table('mail_jobs', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_mail_jobs_network_id'))
+
+    op.drop_table('mail_jobs')

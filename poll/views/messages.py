@@ -8,6 +8,10 @@ POST /tovholder/beskeder/<year>/paamindelser      remind those who have not answ
 POST /tovholder/beskeder/<year>/plan              mail the published plan (mode=auto|plan|changes)
 POST /tovholder/beskeder/<id>/igen                retry one failed message
 POST /tovholder/beskeder/igen                     retry every failed message
+GET  /tovholder/beskeder/udsendelse/<id>          a batch's progress and outcome
+
+Every POST that sends queues a batch (poll/mail_jobs.py) and redirects at once to its page,
+which reloads itself while the batch runs.
 """
 
 from __future__ import annotations
@@ -16,26 +20,34 @@ from datetime import timedelta
 from email import message_from_bytes
 from email.policy import default
 
-from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, url_for
-from flask_babel import format_datetime
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import format_datetime, get_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
 
 from ..auth import login_required
 from ..db import db
-from ..models import MessageLog, MessageStatus, Poll, utcnow
+from ..mail_jobs import check, job_of, running_job, start_batch, start_in_thread
+from ..models import JobStatus, MailJob, MessageLog, MessageStatus, Poll, utcnow
 from ..notifications import (
+    FEED_MARK,
+    PERSONAL_MARK,
     NotSent,
-    Outcome,
     failed_count,
     kind_of,
     non_respondents,
     previous_published,
-    retry,
-    retry_failed,
-    send_invitations,
-    send_plan,
-    send_reminders,
 )
 from ..planning import published_plan
 from .scope import coordinator_poll
@@ -43,7 +55,8 @@ from .scope import coordinator_poll
 bp = Blueprint("messages", __name__, url_prefix="/tovholder/beskeder")
 
 LOG_LIMIT = 300
-PLAN_MODES = {"auto": None, "plan": False, "changes": True}
+PLAN_MODES = {"auto": "plan-auto", "plan": "plan", "changes": "changes"}  # mode -> batch kind
+REFRESH_SECONDS = 2
 
 
 @bp.before_request
@@ -90,6 +103,19 @@ def kind_label(kind: str) -> str:
     return f"{label} {year}" if year else label
 
 
+def batch_label(job: MailJob) -> str:
+    year = job.poll.year if job.poll is not None else 0
+    labels = {
+        "invitation": _("Invitations for %(year)d", year=year),
+        "reminder": _("Reminders for %(year)d", year=year),
+        "plan-auto": _("The plan for %(year)d", year=year),
+        "plan": _("The plan for %(year)d", year=year),
+        "changes": _("Change notices for %(year)d", year=year),
+        "retry": _("Failed messages sent again"),
+    }
+    return labels.get(job.kind, job.kind)
+
+
 def status_label(status: MessageStatus) -> str:
     return {
         MessageStatus.SENT: _("sent"),
@@ -118,9 +144,12 @@ def index():
                 "previous": previous_published(poll, plan) if plan else None,
             }
         )
+    running = running_job(network.id)
     return render_template(
         "messages/index.html",
         network=network,
+        running=db.session.get(MailJob, running) if running is not None else None,
+        batch_label=batch_label,
         logs=logs,
         years=years,
         failed=[log for log in logs if log.status == MessageStatus.FAILED],
@@ -138,6 +167,9 @@ def show(message_id: int):
         message = message_from_bytes(log.raw, policy=default)
         body = message.get_body(preferencelist=("plain",))
         text = body.get_content() if body is not None else ""
+        # The stored copy holds markers, never working links (notifications._redact).
+        text = text.replace(PERSONAL_MARK, _("[personal link]"))
+        text = text.replace(FEED_MARK, _("[calendar link]"))
         attachments = [part.get_filename() for part in message.iter_attachments()]
     else:
         attachments = []
@@ -149,34 +181,6 @@ def show(message_id: int):
         kind_label=kind_label,
         status_label=status_label,
     )
-
-
-def _report(outcome: Outcome) -> None:
-    if outcome.logs or not outcome.skipped:
-        flash(
-            _(
-                "%(sent)d of %(total)d messages sent (%(written)d of them written to the outbox"
-                " folder because no mail server is set up).",
-                sent=outcome.sent,
-                total=len(outcome.logs),
-                written=outcome.written,
-            )
-            if outcome.written
-            else _(
-                "%(sent)d of %(total)d messages sent.", sent=outcome.sent, total=len(outcome.logs)
-            )
-        )
-    if outcome.failed:
-        flash(
-            _(
-                "%(count)d messages could not be sent. They are kept below and can be sent again.",
-                count=outcome.failed,
-            ),
-            "error",
-        )
-    if outcome.skipped:
-        names = "; ".join(f"{name} ({reason})" for name, reason in outcome.skipped)
-        flash(_("Not sent to: %(names)s", names=names))
 
 
 RESEND_PAUSE = timedelta(seconds=60)
@@ -199,7 +203,28 @@ def _just_sent(poll: Poll, kinds: tuple[str, ...]) -> bool:
     )
 
 
-def _batch(send, poll: Poll, kinds: tuple[str, ...], **kwargs):
+def _start(kind: str, *, poll: Poll | None = None, message_id: int | None = None):
+    """Queue a batch and show its page; a batch of the network already running is shown
+    instead, since two at once could send the same message twice."""
+    job_id, started = start_batch(
+        g.account.network_id,
+        kind,
+        poll_id=poll.id if poll is not None else None,
+        message_id=message_id,
+        language=str(get_locale()),
+    )
+    if started:
+        start_in_thread(current_app._get_current_object(), job_id)
+    else:
+        flash(
+            _("Other messages are being sent. Wait until they are sent, then try again."), "error"
+        )
+        if job_id is None:  # it ended just now
+            return redirect(url_for(".index"), 303)
+    return redirect(url_for(".batch", job_id=job_id), 303)
+
+
+def _batch(kind: str, poll: Poll, kinds: tuple[str, ...]):
     if _just_sent(poll, kinds):
         flash(
             _("These messages went out less than a minute ago. Wait a minute to send them again."),
@@ -207,22 +232,21 @@ def _batch(send, poll: Poll, kinds: tuple[str, ...], **kwargs):
         )
         return redirect(url_for(".index"), 303)
     try:
-        outcome = send(poll, **kwargs)
+        check(kind, poll)
     except NotSent as reason:
         flash(str(reason), "error")
-    else:
-        _report(outcome)
-    return redirect(url_for(".index"), 303)
+        return redirect(url_for(".index"), 303)
+    return _start(kind, poll=poll)
 
 
 @bp.post("/<int(min=1,max=9999):year>/invitationer")
 def invite(year: int):
-    return _batch(send_invitations, coordinator_poll(year), ("invitation",))
+    return _batch("invitation", coordinator_poll(year), ("invitation",))
 
 
 @bp.post("/<int(min=1,max=9999):year>/paamindelser")
 def remind(year: int):
-    return _batch(send_reminders, coordinator_poll(year), ("reminder",))
+    return _batch("reminder", coordinator_poll(year), ("reminder",))
 
 
 @bp.post("/<int(min=1,max=9999):year>/plan")
@@ -231,7 +255,7 @@ def plan(year: int):
     mode = request.form.get("mode", "auto")
     if mode not in PLAN_MODES:
         abort(400, _("Mode: choose auto, plan or changes."))
-    return _batch(send_plan, poll, ("plan", "change"), as_changes=PLAN_MODES[mode])
+    return _batch(PLAN_MODES[mode], poll, ("plan", "change"))
 
 
 @bp.post("/<int(max=2147483647):message_id>/igen")
@@ -239,18 +263,27 @@ def retry_one(message_id: int):
     log = _log(message_id)
     if log.status != MessageStatus.FAILED:
         flash(_("This message was already sent."))
-    elif retry(log).status == MessageStatus.FAILED:
-        flash(_("Still not sent: %(reason)s", reason=log.error), "error")
-    else:
-        flash(_("The message to %(recipient)s is sent.", recipient=log.recipient))
-    return redirect(url_for(".index"), 303)
+        return redirect(url_for(".index"), 303)
+    return _start("retry", message_id=log.id)
 
 
 @bp.post("/igen")
 def retry_all():
-    logs = retry_failed(g.account.network_id)
-    still = sum(1 for log in logs if log.status == MessageStatus.FAILED)
-    flash(_("%(sent)d of %(total)d messages sent.", sent=len(logs) - still, total=len(logs)))
-    if still:
-        flash(_("%(count)d messages still failed; see the reasons below.", count=still), "error")
-    return redirect(url_for(".index"), 303)
+    return _start("retry")
+
+
+@bp.get("/udsendelse/<int(max=2147483647):job_id>")
+def batch(job_id: int):
+    running_job(g.account.network_id)  # a batch whose process died is reported as failed
+    job = job_of(g.account.network, job_id)
+    if job is None:
+        abort(404, _("This sending does not exist, or belongs to another network."))
+    running = job.status in (JobStatus.QUEUED, JobStatus.RUNNING)
+    return render_template(
+        "messages/batch.html",
+        job=job,
+        running=running,
+        refresh=REFRESH_SECONDS,
+        label=batch_label(job),
+        not_sent="; ".join(f"{name} ({reason})" for name, reason in job.skipped),
+    )

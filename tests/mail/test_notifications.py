@@ -8,15 +8,18 @@ Regenerate the golden files with:  UPDATE_GOLDEN=1 .venv/bin/python -m pytest te
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 import socket
+import threading
 from collections.abc import Iterator
-from datetime import date, time
+from datetime import date, time, timedelta
 from email import message_from_bytes
 from email.message import EmailMessage
 from email.policy import default
 from pathlib import Path
+from time import monotonic, sleep
 from typing import Any
 
 import icalendar
@@ -29,9 +32,13 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from poll.db import db
-from poll.members import member_by_token
-from poll.models import Member, MessageLog, MessageStatus, Poll
+from poll.feeds import feed_token
+from poll.mail_jobs import start_batch
+from poll.members import member_by_token, personal_token
+from poll.models import JobStatus, MailJob, Member, MessageLog, MessageStatus, Poll, utcnow
 from poll.notifications import (
+    FEED_MARK,
+    PERSONAL_MARK,
     TEXT_DIVIDER,
     Change,
     compose_change,
@@ -68,15 +75,22 @@ def free_port() -> int:
 
 
 class Recorder:
-    """Keeps what arrives; `data_reply` makes the server refuse messages."""
+    """Keeps what arrives and the connections (sessions) it came over; `data_reply` makes the
+    server refuse messages, `hang_up` close the connection after each message."""
 
     def __init__(self) -> None:
         self.data_reply = "250 OK"
+        self.hang_up = False
         self.envelopes: list[Envelope] = []
+        self.sessions: list[Session] = []
 
     async def handle_DATA(self, server: Any, session: Session, envelope: Envelope) -> str:
+        if not any(known is session for known in self.sessions):
+            self.sessions.append(session)
         if self.data_reply.startswith("250"):
             self.envelopes.append(envelope)
+        if self.hang_up:  # after the reply has gone out, as a relay with an idle limit does
+            asyncio.get_running_loop().call_soon(server.transport.close)
         return self.data_reply
 
     def messages(self) -> list[EmailMessage]:
@@ -144,6 +158,36 @@ def calendars(message: EmailMessage) -> dict[str, tuple[str, bytes]]:
     }
 
 
+def wait_for_batch(client, location: str) -> str:
+    """The page of a batch once it has ended (it reloads itself while it runs)."""
+    deadline = monotonic() + 30
+    while True:
+        page = client.get(location)
+        assert page.status_code == 200
+        text = page.get_data(as_text=True)
+        if 'http-equiv="refresh"' not in text:
+            return text
+        assert monotonic() < deadline, "the batch did not end within 30 s"
+        sleep(0.05)
+
+
+def page_once(client, location: str, text: str) -> str:
+    """The page at `location` once it shows `text` (a batch's thread writes as it goes)."""
+    deadline = monotonic() + 10
+    while text not in (page := client.get(location).get_data(as_text=True)):
+        assert monotonic() < deadline, f"{text!r} did not appear within 10 s"
+        sleep(0.05)
+    return page
+
+
+def click(client, url: str, data: dict | None = None) -> str:
+    """Click a send button: the POST queues a batch and answers at once with a redirect to
+    its page; return that page once the batch has ended."""
+    response = client.post(url, data=data or {})
+    assert response.status_code == 303
+    return wait_for_batch(client, response.headers["Location"])
+
+
 def logs(app) -> list[tuple[str, str, str, int]]:
     with app.app_context():
         rows = db.session.scalars(select(MessageLog).order_by(MessageLog.id))
@@ -157,8 +201,7 @@ def test_invitation_arrives_with_a_working_personal_link_danish_first(app, netwo
     handler, _controller = smtp
     client = app.test_client()
     log_in(client, network)
-    response = client.post("/tovholder/beskeder/2027/invitationer", follow_redirects=True)
-    assert "5 af 5 beskeder sendt." in response.get_data(as_text=True)
+    assert "5 af 5 beskeder sendt." in click(client, "/tovholder/beskeder/2027/invitationer")
     assert len(handler.envelopes) == 5
     message = handler.to("maria@example.dk")
     assert str(message["To"]) == "Maria <maria@example.dk>"
@@ -188,8 +231,7 @@ def test_reminder_goes_only_to_those_who_have_not_answered(app, network, smtp):
     log_in(client, network)
     page = client.get("/tovholder/beskeder").get_data(as_text=True)
     assert "Har ikke svaret endnu: Berit, Kis, Maria" in page
-    response = client.post("/tovholder/beskeder/2027/paamindelser")
-    assert response.status_code == 303
+    click(client, "/tovholder/beskeder/2027/paamindelser")
     recipients = sorted(e.rcpt_tos[0] for e in handler.envelopes)
     assert recipients == ["berit@example.dk", "kis@example.dk", "maria@example.dk"]
     text = text_of(handler.to("kis@example.dk"))
@@ -203,8 +245,7 @@ def test_published_plan_arrives_with_one_request_per_meeting(app, network, smtp)
     client = app.test_client()
     log_in(client, network)
     assert client.post("/tovholder/plan/2027/publish", data={"version": 1}).status_code == 303
-    response = client.post("/tovholder/beskeder/2027/plan", data={"mode": "auto"})
-    assert response.status_code == 303
+    click(client, "/tovholder/beskeder/2027/plan", {"mode": "auto"})
     assert len(handler.envelopes) == 5
     message = handler.to("maria@example.dk")
     assert message["Subject"].startswith("Testnetværk: mødeplanen for 2027")
@@ -247,7 +288,7 @@ def test_change_notice_says_what_changed_for_each_member(app, network, smtp):
     log_in(client, network)
     page = client.get("/tovholder/beskeder").get_data(as_text=True)
     assert "Send hvad der er ændret siden version 1" in page
-    client.post("/tovholder/beskeder/2027/plan", data={"mode": "changes"})
+    click(client, "/tovholder/beskeder/2027/plan", {"mode": "changes"})
     assert len(handler.envelopes) == 5  # m1 moved and m4 dropped: everyone is affected
     kis = handler.to("kis@example.dk")
     assert kis["Subject"].endswith("The meeting plan for 2027 has changed")
@@ -294,11 +335,10 @@ def test_refused_message_is_logged_shown_and_sent_on_retry(app, network, smtp):
     handler.data_reply = "554 5.7.1 Afvist af politik"
     client = app.test_client()
     log_in(client, network)
-    response = client.post("/tovholder/beskeder/2027/paamindelser", follow_redirects=True)
-    page = response.get_data(as_text=True)
-    assert "3 beskeder kunne ikke sendes" in page
+    outcome = click(client, "/tovholder/beskeder/2027/paamindelser")
+    assert "3 beskeder kunne ikke sendes" in outcome and 'role="alert"' in outcome
+    page = client.get("/tovholder/beskeder").get_data(as_text=True)
     assert "afviste beskeden (554 5.7.1 Afvist af politik)" in page
-    assert 'role="alert"' in page
     assert "3 beskeder kunne ikke sendes." in client.get("/tovholder/plan/2027").get_data(
         as_text=True
     )
@@ -308,10 +348,9 @@ def test_refused_message_is_logged_shown_and_sent_on_retry(app, network, smtp):
         first = db.session.scalar(select(MessageLog.id).order_by(MessageLog.id))
 
     handler.data_reply = "250 OK"
-    response = client.post(f"/tovholder/beskeder/{first}/igen", follow_redirects=True)
-    assert "er sendt" in response.get_data(as_text=True)
+    assert "1 af 1 beskeder sendt." in click(client, f"/tovholder/beskeder/{first}/igen")
     assert len(handler.envelopes) == 1
-    assert client.post("/tovholder/beskeder/igen").status_code == 303
+    assert "2 af 2 beskeder sendt." in click(client, "/tovholder/beskeder/igen")
     assert len(handler.envelopes) == 3
     assert [(row[2], row[3]) for row in logs(app)] == [("sent", 2)] * 3
     with app.app_context():
@@ -321,9 +360,12 @@ def test_refused_message_is_logged_shown_and_sent_on_retry(app, network, smtp):
     stored = message_from_bytes(raw_before[0], policy=default)
     arrived = handler.messages()[0]
     assert arrived["Message-ID"] == stored["Message-ID"]
-    assert text_of(arrived) == text_of(stored) and text_of(arrived, "html") == text_of(
-        stored, "html"
-    )
+    # ... but for the personal link, which is stored as a marker and put in when sent.
+    with app.app_context():
+        token = personal_token(db.session.get(Member, network.member_ids["berit"]))
+    for subtype in ("plain", "html"):
+        assert PERSONAL_MARK in text_of(stored, subtype)
+        assert text_of(arrived, subtype) == text_of(stored, subtype).replace(PERSONAL_MARK, token)
     assert "kunne ikke sendes" not in client.get("/tovholder/beskeder").get_data(as_text=True)
 
 
@@ -336,7 +378,7 @@ def test_server_down_gives_a_clear_retryable_entry(app, network, mail_env, monke
         publish_result(network.poll_id)
     client = app.test_client()
     log_in(client, network)
-    client.post("/tovholder/beskeder/2027/plan", data={"mode": "plan"})
+    click(client, "/tovholder/beskeder/2027/plan", {"mode": "plan"})
     with app.app_context():
         failed = db.session.scalars(select(MessageLog)).all()
         assert len(failed) == 5
@@ -348,7 +390,7 @@ def test_server_down_gives_a_clear_retryable_entry(app, network, mail_env, monke
     handler = Recorder()
     controller = start_server(handler, port)
     try:
-        client.post("/tovholder/beskeder/igen")
+        click(client, "/tovholder/beskeder/igen")
     finally:
         controller.stop()
     assert len(handler.envelopes) == 5
@@ -360,8 +402,7 @@ def test_server_down_gives_a_clear_retryable_entry(app, network, mail_env, monke
 def test_without_a_mail_server_messages_go_to_the_outbox(app, network, mail_env):
     client = app.test_client()
     log_in(client, network)
-    response = client.post("/tovholder/beskeder/2027/paamindelser", follow_redirects=True)
-    assert "gemt i outbox-mappen" in response.get_data(as_text=True)
+    assert "gemt i outbox-mappen" in click(client, "/tovholder/beskeder/2027/paamindelser")
     files = sorted(mail_env.glob("*.eml"))
     assert len(files) == 3
     parsed = [message_from_bytes(f.read_bytes(), policy=default) for f in files]
@@ -375,14 +416,14 @@ def test_bad_mail_settings_are_logged_and_retried_after_the_fix(
     monkeypatch.setenv("MAIL_SECURITY", "carrier-pigeon")
     client = app.test_client()
     log_in(client, network)
-    client.post("/tovholder/beskeder/2027/paamindelser")
+    click(client, "/tovholder/beskeder/2027/paamindelser")
     with app.app_context():
         errors = set(db.session.scalars(select(MessageLog.error)))
     assert errors == {
         "Mailopsætning: MAIL_SECURITY must be starttls, tls or none, not 'carrier-pigeon'"
     }
     monkeypatch.delenv("MAIL_SECURITY")
-    client.post("/tovholder/beskeder/igen")
+    click(client, "/tovholder/beskeder/igen")
     assert {row[2] for row in logs(app)} == {"written"}
 
 
@@ -410,12 +451,12 @@ def test_a_second_click_on_send_does_not_mail_everyone_twice(app, network, smtp)
     handler, _controller = smtp
     client = app.test_client()
     log_in(client, network)
-    client.post("/tovholder/beskeder/2027/invitationer")
+    click(client, "/tovholder/beskeder/2027/invitationer")
     again = client.post("/tovholder/beskeder/2027/invitationer", follow_redirects=True)
     assert "gik ud for mindre end et minut siden" in again.get_data(as_text=True)
     assert len(handler.envelopes) == 5
     # Another kind of message is not held back.
-    client.post("/tovholder/beskeder/2027/paamindelser")
+    click(client, "/tovholder/beskeder/2027/paamindelser")
     assert [kind for kind, *_rest in logs(app)].count("invitation/2027") == 5
 
 
@@ -426,19 +467,221 @@ def test_members_without_address_are_skipped_and_named(app, network, smtp):
         db.session.commit()
     client = app.test_client()
     log_in(client, network)
-    page = client.post("/tovholder/beskeder/2027/invitationer", follow_redirects=True)
-    assert "Ikke sendt til: Kis (ingen e-mailadresse)" in page.get_data(as_text=True)
+    page = click(client, "/tovholder/beskeder/2027/invitationer")
+    assert "Ikke sendt til: Kis (ingen e-mailadresse)" in page
     assert len(handler.envelopes) == 4
 
 
 def test_a_logged_message_can_be_read(app, network, smtp):
     client = app.test_client()
     log_in(client, network)
-    client.post("/tovholder/beskeder/2027/paamindelser")
+    click(client, "/tovholder/beskeder/2027/paamindelser")
     with app.app_context():
         first = db.session.scalar(select(MessageLog.id).order_by(MessageLog.id))
     page = client.get(f"/tovholder/beskeder/{first}").get_data(as_text=True)
     assert "Kære Berit" in page and "Dear Berit" in page
+
+
+# -- batches as jobs: one connection, progress, a stalled relay ------------------------------
+
+
+class Silent:
+    """An SMTP server that accepts connections and never answers, until `hang_up()`."""
+
+    def __init__(self) -> None:
+        self.socket = socket.socket()
+        self.socket.bind(("127.0.0.1", 0))
+        self.socket.listen()
+        self.port = self.socket.getsockname()[1]
+        self.accepted: list[socket.socket] = []
+        self.thread = threading.Thread(target=self._accept, daemon=True)
+        self.thread.start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                connection, _address = self.socket.accept()
+            except OSError:  # closed by hang_up
+                return
+            self.accepted.append(connection)
+
+    def hang_up(self) -> None:
+        self.socket.close()
+        for connection in self.accepted:
+            connection.close()
+        self.thread.join(5)
+
+
+@pytest.fixture
+def silent(monkeypatch, mail_env) -> Iterator[Silent]:
+    server = Silent()
+    monkeypatch.setenv("MAIL_HOST", "127.0.0.1")
+    monkeypatch.setenv("MAIL_PORT", str(server.port))
+    monkeypatch.setenv("MAIL_SECURITY", "none")
+    yield server
+    server.hang_up()
+
+
+def test_a_batch_goes_over_one_smtp_connection(app, network, smtp):
+    handler, _controller = smtp
+    with app.app_context():
+        publish_result(network.poll_id)
+    client = app.test_client()
+    log_in(client, network)
+    click(client, "/tovholder/beskeder/2027/invitationer")
+    assert len(handler.envelopes) == 5 and len(handler.sessions) == 1
+    click(client, "/tovholder/beskeder/2027/plan", {"mode": "plan"})
+    assert len(handler.envelopes) == 10 and len(handler.sessions) == 2
+
+
+def test_a_dropped_connection_is_opened_again_and_nothing_is_lost(app, network, smtp):
+    handler, _controller = smtp
+    handler.hang_up = True  # the relay closes the connection after every message
+    client = app.test_client()
+    log_in(client, network)
+    assert "5 af 5 beskeder sendt." in click(client, "/tovholder/beskeder/2027/invitationer")
+    assert sorted(e.rcpt_tos[0] for e in handler.envelopes) == [
+        f"{key}@example.dk" for key in ("berit", "henrik", "kis", "maria", "sara")
+    ]
+    assert len(handler.sessions) == 5
+    assert {row[2:] for row in logs(app)} == {("sent", 1)}
+
+
+def test_the_click_returns_at_once_and_the_page_shows_the_batch_running(
+    app, network, silent, monkeypatch
+):
+    monkeypatch.setenv("MAIL_TIMEOUT", "60")  # the relay answers only when the test lets it
+    client = app.test_client()
+    log_in(client, network)
+    response = client.post("/tovholder/beskeder/2027/invitationer")
+    assert response.status_code == 303
+    location = response.headers["Location"]
+    assert "/tovholder/beskeder/udsendelse/" in location
+    page = page_once(client, location, "Sender … 0 af 5 beskeder sendt.")
+    assert '<meta http-equiv="refresh" content="2">' in page
+    assert f'href="{location}"' in page  # a link to update without waiting
+    index = client.get("/tovholder/beskeder").get_data(as_text=True)
+    assert "Sendes nu: Invitationer for 2027, 0 af 5 beskeder sendt." in index
+    # One batch per network at a time: a second click shows the running one.
+    again = client.post("/tovholder/beskeder/2027/paamindelser", follow_redirects=True)
+    assert "Der sendes andre beskeder lige nu." in again.get_data(as_text=True)
+    assert again.request.path == location
+    silent.hang_up()
+    outcome = wait_for_batch(client, location)
+    assert "0 af 5 beskeder sendt." in outcome and "5 beskeder kunne ikke sendes." in outcome
+    assert {row[2] for row in logs(app)} == {"failed"}
+    assert {row[0] for row in logs(app)} == {"invitation/2027"}
+
+
+def test_a_stalled_relay_times_out_with_a_retryable_entry(
+    app, network, silent, monkeypatch, smtp_after_stall
+):
+    monkeypatch.setenv("MAIL_TIMEOUT", "0.5")
+    client = app.test_client()
+    log_in(client, network)
+    outcome = click(client, "/tovholder/beskeder/2027/invitationer")
+    assert "5 beskeder kunne ikke sendes." in outcome
+    # The relay was asked once; the other messages failed with the same reason at once.
+    assert len(silent.accepted) == 1
+    with app.app_context():
+        errors = set(db.session.scalars(select(MessageLog.error)))
+    assert errors == {f"SMTP-serveren 127.0.0.1:{silent.port} svarede ikke inden for 0.5 sekunder"}
+    page = client.get("/tovholder/beskeder").get_data(as_text=True)
+    assert "svarede ikke inden for 0.5 sekunder" in page
+    assert "Send alle fejlede beskeder igen" in page
+
+    handler, port = smtp_after_stall
+    monkeypatch.setenv("MAIL_PORT", str(port))  # the relay is fixed
+    assert "5 af 5 beskeder sendt." in click(client, "/tovholder/beskeder/igen")
+    assert len(handler.sessions) == 1
+    assert [row[2:] for row in logs(app)] == [("sent", 2)] * 5
+    # What arrives carries the working link, though the stored copy does not.
+    [link] = set(
+        re.findall(r"http://127\.0\.0\.1:5000(/m/[\w-]+/2027)", text_of(handler.to("kis")))
+    )
+    member = app.test_client()
+    assert member.get(link).status_code == 200
+    assert "Kis" in member.get(link).get_data(as_text=True)
+
+
+@pytest.fixture
+def smtp_after_stall() -> Iterator[tuple[Recorder, int]]:
+    handler = Recorder()
+    controller = start_server(handler)
+    yield handler, controller.port
+    controller.stop()
+
+
+def test_a_batch_whose_process_died_is_reported_failed(app, network):
+    client = app.test_client()
+    log_in(client, network)
+    with app.app_context():
+        job_id, started = start_batch(network.network_id, "invitation", poll_id=network.poll_id)
+        assert started
+        job = db.session.get(MailJob, job_id)
+        job.status, job.heartbeat_at = JobStatus.RUNNING, utcnow() - timedelta(minutes=5)
+        db.session.commit()
+    page = client.get(f"/tovholder/beskeder/udsendelse/{job_id}").get_data(as_text=True)
+    assert "Udsendelsen stoppede, før den var færdig." in page and "http-equiv" not in page
+    assert client.get("/tovholder/beskeder/udsendelse/424242").status_code == 404
+
+
+# -- no working link in the database ---------------------------------------------------------
+
+
+def _every_token(app) -> dict[str, str]:
+    """Every member's working personal and calendar tokens."""
+    with app.app_context():
+        tokens = {}
+        for member in db.session.scalars(select(Member)):
+            tokens[f"{member.key} personal"] = personal_token(member)
+            if member.feed_salt:
+                tokens[f"{member.key} feed"] = feed_token(member)
+        return tokens
+
+
+def _stored_text(row: MessageLog) -> str:
+    """The stored message as raw bytes, subject and every decoded part."""
+    message = message_from_bytes(row.raw, policy=default)
+    parts = [
+        part.get_payload(decode=True).decode("utf-8", "replace")
+        for part in message.walk()
+        if not part.is_multipart()
+    ]
+    return "\n".join([row.raw.decode("ascii", "replace"), row.subject, *parts])
+
+
+def test_stored_mails_hold_no_working_link(app, network, smtp):
+    handler, _controller = smtp
+    with app.app_context():
+        publish_result(network.poll_id)
+    client = app.test_client()
+    log_in(client, network)
+    click(client, "/tovholder/beskeder/2027/invitationer")
+    click(client, "/tovholder/beskeder/2027/plan", {"mode": "plan"})
+    tokens = _every_token(app)
+    assert len(tokens) == 10  # the plan made everyone's calendar link
+    with app.app_context():
+        rows = db.session.scalars(select(MessageLog).order_by(MessageLog.id)).all()
+        assert len(rows) == 10
+        for row in rows:
+            stored = _stored_text(row)
+            assert [name for name, token in tokens.items() if token in stored] == []
+            assert (PERSONAL_MARK if row.kind == "invitation/2027" else FEED_MARK) in stored
+        ids = [row.id for row in rows]
+    # What arrived has the links, and they work.
+    arrived = "\n".join(text_of(m) + text_of(m, "html") for m in handler.messages())
+    assert all(token in arrived for token in tokens.values())
+    plan_mail = text_of(handler.messages()[-1])
+    [feed] = set(re.findall(r"webcal://127\.0\.0\.1:5000(/kalender/[\w-]+\.ics)", plan_mail))
+    assert client.get(feed).status_code == 200
+    # The coordinator reads the stored copy, not the links.
+    for message_id in ids:
+        page = client.get(f"/tovholder/beskeder/{message_id}").get_data(as_text=True)
+        assert [name for name, token in tokens.items() if token in page] == []
+    assert "/m/[personligt link]/2027" in client.get(f"/tovholder/beskeder/{ids[0]}").get_data(
+        as_text=True
+    )
 
 
 # -- golden texts ----------------------------------------------------------------------------
