@@ -7,7 +7,7 @@ from flask import Flask
 from flask_migrate import Migrate
 from flask_wtf.csrf import CSRFProtect
 
-from . import auth, cli, errors, i18n, logs, security
+from . import auth, cli, errors, i18n, jobs, logs, security
 from .config import DEV_SECRET_KEY, database_url_from_env, defaults
 from .db import db
 
@@ -46,6 +46,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     cli.init_app(app)
     security.init_app(app)
     app.before_request(auth.load_account)
+    jobs.stop_solves_on_sigterm()
 
     from .views import auth as auth_views
     from .views import coordinator, feeds, meeting, member, messages, plan

@@ -17,7 +17,7 @@ from .db import db
 from .demo import init_demo
 from .exports import answers_csv, plan_csv
 from .i18n import long_date, week_label
-from .jobs import run_job, start_job
+from .jobs import start_in_thread, start_job
 from .models import Member, Network, Plan, Poll, SolveJob
 from .notifications import (
     NotSent,
@@ -146,7 +146,10 @@ def plan_year_command(
         job_id, started = start_job(poll, time_limit)
         if not started:
             raise click.ClickException(_("A planning of this year is already running."))
-        run_job(job_id, language=lang, progress=progress_bar)
+        # In a thread of its own, so that SIGTERM reaches this (main) thread and can stop it.
+        solving = start_in_thread(current_app._get_current_object(), job_id, lang, progress_bar)
+        while solving.is_alive():
+            solving.join(0.2)
         job = db.session.get(SolveJob, job_id)
         if job.status != "done":
             raise click.ClickException(job.message)

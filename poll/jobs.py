@@ -6,17 +6,19 @@ so that other processes see it, and leaving the caller's session as it was: the 
 a solve must stay small beside the solver's (issue #4)."""
 
 import logging
+import signal
 import threading
 import time
 from collections.abc import Callable
 from datetime import timedelta
+from types import FrameType
 
 from flask import Flask, current_app
 from flask_babel import gettext as _
 from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from solver import InstanceError, SolveOptions, solve
+from solver import InstanceError, SolveOptions, Stop, Stopped, solve
 
 from .db import db
 from .models import JobStatus, Poll, SolveJob, utcnow
@@ -24,9 +26,15 @@ from .planning import PlanningError, build_instance, store_plan
 
 log = logging.getLogger(__name__)
 
-HEARTBEAT_SECONDS = 5
+HEARTBEAT_SECONDS = 3
 PROGRESS_INTERVAL = 0.25  # seconds between progress writes; the page asks every 0.7 s
-STALE_AFTER = timedelta(seconds=60)
+STALE_AFTER = timedelta(seconds=4 * HEARTBEAT_SECONDS)  # a dead solve shows as failed in 12 s
+STOP_WAIT_SECONDS = 20  # how long a shutting-down process lets its solves end their jobs
+
+# This process's running solves, so that a shutdown (SIGTERM) can stop them and end their jobs.
+_running: dict[int, tuple[Stop, threading.Thread]] = {}
+_running_lock = threading.Lock()
+_sigterm_hooked = threading.Event()
 PLANNED = ("optimal", "feasible")
 
 Progress = Callable[[int, int, str], None]
@@ -91,6 +99,9 @@ def run_job(job_id: int, *, language: str = "da", progress: Progress | None = No
         target=_heartbeat, args=(current_app._get_current_object(), job_id, stop), daemon=True
     )
     beat.start()
+    halt = Stop()
+    with _running_lock:
+        _running[job_id] = (halt, threading.current_thread())
     try:
         instance = build_instance(poll)
         last_write = time.monotonic()  # a solve shorter than the interval writes no progress
@@ -103,7 +114,9 @@ def run_job(job_id: int, *, language: str = "da", progress: Progress | None = No
             if progress:
                 progress(done, total, label)
 
-        options = SolveOptions(time_limit=time_limit, language=language, progress=on_progress)
+        options = SolveOptions(
+            time_limit=time_limit, language=language, progress=on_progress, stop=halt
+        )
         result = solve(instance, options)
         if result["status"] in PLANNED:
             end = _ended("", JobStatus.DONE, plan_id=store_plan(poll, result))
@@ -112,6 +125,9 @@ def run_job(job_id: int, *, language: str = "da", progress: Progress | None = No
     except (PlanningError, InstanceError) as error:
         db.session.rollback()
         end = _ended(str(error))
+    except Stopped:
+        db.session.rollback()
+        end = _ended(_("Planning was stopped because the server restarted. Try again."))
     except Exception:
         log.exception("solve job %s failed", job_id)
         db.session.rollback()
@@ -119,18 +135,57 @@ def run_job(job_id: int, *, language: str = "da", progress: Progress | None = No
     finally:
         stop.set()
         beat.join()
-    db.session.connection().execute(_SET, {"job": job_id, **end})
-    db.session.commit()
+    try:
+        db.session.connection().execute(_SET, {"job": job_id, **end})
+        db.session.commit()
+    finally:
+        with _running_lock:
+            _running.pop(job_id, None)
 
 
-def start_in_thread(app: Flask, job_id: int, language: str) -> threading.Thread:
+def start_in_thread(
+    app: Flask, job_id: int, language: str, progress: Progress | None = None
+) -> threading.Thread:
     def main() -> None:
         with app.app_context():
-            run_job(job_id, language=language)
+            run_job(job_id, language=language, progress=progress)
 
     thread = threading.Thread(target=main, name=f"solve-{job_id}", daemon=True)
     thread.start()
     return thread
+
+
+def stop_running_solves(timeout: float = STOP_WAIT_SECONDS) -> int:
+    """Stop this process's solves and wait for each to mark its job failed; how many there were."""
+    with _running_lock:
+        running = list(_running.values())
+    for halt, _thread in running:
+        halt.request()
+    deadline = time.monotonic() + timeout
+    for _halt, thread in running:
+        if thread is not threading.current_thread():
+            thread.join(max(0.0, deadline - time.monotonic()))
+    return len(running)
+
+
+def stop_solves_on_sigterm() -> None:
+    """On SIGTERM (a graceful restart or shutdown), stop the running solves cleanly, then do
+    what SIGTERM did before (gunicorn's own handler, or ending the process). Once per process,
+    and only from the main thread, which alone can set a signal handler."""
+    if threading.current_thread() is not threading.main_thread() or _sigterm_hooked.is_set():
+        return
+    _sigterm_hooked.set()
+    previous = signal.getsignal(signal.SIGTERM)
+
+    def on_sigterm(signum: int, frame: FrameType | None) -> None:
+        if stopped := stop_running_solves():
+            log.warning("SIGTERM: stopped %d running solve(s)", stopped)
+        if callable(previous):
+            previous(signum, frame)
+        elif previous != signal.SIG_IGN:
+            raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, on_sigterm)
 
 
 def _ended(message: str, status: JobStatus = JobStatus.FAILED, **outcome) -> dict:

@@ -4,7 +4,7 @@ Pure Python on OR-Tools CP-SAT; nothing here knows about Flask or the database.
 """
 
 from solver.instance import InstanceError, parse_instance
-from solver.options import SolveOptions
+from solver.options import SolveOptions, Stop, Stopped
 from solver.pipeline import solve
 
-__all__ = ["InstanceError", "SolveOptions", "parse_instance", "solve"]
+__all__ = ["InstanceError", "SolveOptions", "Stop", "Stopped", "parse_instance", "solve"]

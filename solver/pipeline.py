@@ -59,7 +59,17 @@ class _Run:
         ]
         self.done = 0
 
+    def _search(
+        self, solver: cp_model.CpSolver, model: cp_model.CpModel
+    ) -> cp_model.CpSolverStatus:
+        if self.options.stop is None:
+            return solver.solve(model)
+        with self.options.stop.watching(solver):
+            return solver.solve(model)
+
     def _stage(self, work: Callable[[], bool]) -> bool:
+        if self.options.stop is not None:
+            self.options.stop.check()
         label = self.labels[self.done]
         if self.options.progress:
             self.options.progress(self.done, len(self.labels), label)
@@ -128,7 +138,7 @@ class _Run:
             if left <= 0:
                 return None
             solver.parameters.max_time_in_seconds = left
-        status = solver.solve(self.model.model)
+        status = self._search(solver, self.model.model)
         if status == cp_model.UNKNOWN:
             return None
         if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE, cp_model.INFEASIBLE):
@@ -223,7 +233,7 @@ class _Run:
             if left <= 0:
                 return False
             solver.parameters.max_time_in_seconds = left
-        status = solver.solve(model)
+        status = self._search(solver, model)
         if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             return False
         self.plan = self.model.plan(list(solver.response_proto.solution))
