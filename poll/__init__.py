@@ -9,6 +9,7 @@ from flask_wtf.csrf import CSRFProtect
 
 from . import auth, cli, errors, i18n, jobs, logs, security
 from .config import DEV_SECRET_KEY, database_url_from_env, defaults
+from .converters import BoundedIntConverter
 from .db import db
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -25,6 +26,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         template_folder=str(ROOT / "templates"),
         static_folder=str(ROOT / "static"),
     )
+    app.url_map.converters["int"] = BoundedIntConverter  # before any route is added
     app.config.from_mapping(defaults(app.instance_path))
     app.config.from_prefixed_env("MODEPLAN")
     if url := database_url_from_env():

@@ -3,7 +3,10 @@
 from flask import Flask, render_template
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import DataError
 from werkzeug.exceptions import HTTPException
+
+from .db import db
 
 
 def _titles() -> dict[int, str]:
@@ -35,6 +38,17 @@ def init_app(app: Flask) -> None:
     def http_error(error: HTTPException):
         custom = error.description != type(error).description
         return render_error(error.code or 500, error.description if custom else None)
+
+    @app.errorhandler(DataError)
+    @app.errorhandler(OverflowError)
+    def unusable_value(error: Exception):
+        # A value the database cannot hold (a number past its integer range, a NUL byte) that
+        # slipped past the forms and the URL converters: the request's fault, not the server's.
+        db.session.rollback()
+        app.logger.warning("Refused a value the database cannot hold: %s", error)
+        return render_error(
+            400, _("A value in the request cannot be used. Check what you typed and try again.")
+        )
 
     @app.errorhandler(Exception)
     def unexpected(error: Exception):

@@ -28,13 +28,15 @@ from wtforms.validators import (
     NumberRange,
     Optional,
     Regexp,
+    StopValidation,
     ValidationError,
 )
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from .days import Window, week_window
-from .network_admin import EMAIL_PATTERN, KEY_PATTERN
+from .network_admin import KEY_PATTERN
 from .poll_admin import MeetingDraft, PollRules, parse_week_list, parse_weeks
+from .text_checks import has_control, is_email
 
 # Browsers send ISO dates from <input type=date>; people typing by hand write Danish dates.
 DATE_FORMATS = ["%Y-%m-%d", "%d.%m.%Y", "%d-%m-%Y", "%d/%m/%Y"]
@@ -71,6 +73,28 @@ def lower(value):
     return value.lower() if isinstance(value, str) else value
 
 
+class NoControlCharacters:
+    """Refuses invisible control characters (line breaks too: these are one-line fields),
+    naming the field; stops the field's other checks."""
+
+    def __call__(self, form, field) -> None:
+        if isinstance(field.data, str) and has_control(field.data):
+            raise StopValidation(
+                _(
+                    "%(field)s: remove the invisible control characters (such as line breaks).",
+                    field=field.label.text,
+                )
+            )
+
+
+class EmailAddress:
+    """One plain e-mail address, by the same check as the CSV import and the mailer."""
+
+    def __call__(self, form, field) -> None:
+        if field.data and not is_email(field.data):
+            raise ValidationError(_("E-mail: this is not a valid e-mail address."))
+
+
 class MultiCheckboxField(SelectMultipleField):
     """Check boxes for a list of choices (rendered in a fieldset by the templates)."""
 
@@ -84,6 +108,7 @@ def _key_field(label, what):
         filters=[strip, lower],
         validators=[
             InputRequired(_l("Key: fill in a short key, for example %(example)s.", example=what)),
+            NoControlCharacters(),
             Length(max=40, message=_l("Key: at most 40 characters.")),
             Regexp(
                 KEY_PATTERN,
@@ -99,6 +124,7 @@ class NetworkForm(FlaskForm):
         filters=[strip],
         validators=[
             InputRequired(_l("Name of the network: fill in a name.")),
+            NoControlCharacters(),
             Length(max=200, message=_l("Name of the network: at most 200 characters.")),
         ],
     )
@@ -126,13 +152,17 @@ class VenueForm(FlaskForm):
         filters=[strip],
         validators=[
             InputRequired(_l("Name: fill in the name of the venue.")),
+            NoControlCharacters(),
             Length(max=200, message=_l("Name: at most 200 characters.")),
         ],
     )
     address = StringField(
         _l("Address"),
         filters=[strip],
-        validators=[Length(max=300, message=_l("Address: at most 300 characters."))],
+        validators=[
+            NoControlCharacters(),
+            Length(max=300, message=_l("Address: at most 300 characters.")),
+        ],
     )
 
 
@@ -143,6 +173,7 @@ class MemberForm(FlaskForm):
         filters=[strip],
         validators=[
             InputRequired(_l("Name: fill in the member's name.")),
+            NoControlCharacters(),
             Length(max=200, message=_l("Name: at most 200 characters.")),
         ],
     )
@@ -151,14 +182,18 @@ class MemberForm(FlaskForm):
         filters=[strip],
         validators=[
             InputRequired(_l("E-mail: fill in the member's e-mail address.")),
+            NoControlCharacters(),
             Length(max=254, message=_l("E-mail: at most 254 characters.")),
-            Regexp(EMAIL_PATTERN, message=_l("E-mail: this is not a valid e-mail address.")),
+            EmailAddress(),
         ],
     )
     organisation = StringField(
         _l("Organisation"),
         filters=[strip],
-        validators=[Length(max=200, message=_l("Organisation: at most 200 characters."))],
+        validators=[
+            NoControlCharacters(),
+            Length(max=200, message=_l("Organisation: at most 200 characters.")),
+        ],
     )
     is_coordinator = BooleanField(_l("Coordinator of the network"))
     active = BooleanField(_l("Active (takes part in polls and plans)"), default=True)
@@ -179,6 +214,7 @@ class RoleForm(FlaskForm):
         filters=[strip],
         validators=[
             InputRequired(_l("Name: fill in the name of the role.")),
+            NoControlCharacters(),
             Length(max=100, message=_l("Name: at most 100 characters.")),
         ],
     )
@@ -233,9 +269,12 @@ class MeetingRowForm(Form):
     name = StringField(
         _l("Name"),
         filters=[strip],
-        validators=[Length(max=100, message=_l("Name: at most 100 characters."))],
+        validators=[
+            NoControlCharacters(),
+            Length(max=100, message=_l("Name: at most 100 characters.")),
+        ],
     )
-    weeks = StringField(_l("Weeks"), filters=[strip])
+    weeks = StringField(_l("Weeks"), filters=[strip], validators=[NoControlCharacters()])
     start = _date_field(_l("From"), _l("From: write a date like 2027-03-01."))
     end = _date_field(_l("To"), _l("To: write a date like 2027-03-12."))
 
@@ -264,7 +303,9 @@ class PollRulesForm(FlaskForm):
         invalid_value_message=_l("Weekdays: unknown weekday."),
     )
     blackout_weeks = StringField(
-        _l("Blackout weeks (for example school holidays)"), filters=[strip]
+        _l("Blackout weeks (for example school holidays)"),
+        filters=[strip],
+        validators=[NoControlCharacters()],
     )
     deadline = _date_field(_l("Deadline"), _l("Deadline: write a date like 2026-12-15."))
     hide_answers = BooleanField(_l("Hide the others' answers from members"))
@@ -282,7 +323,10 @@ class PollRulesForm(FlaskForm):
         invalid_value_message=_l("Minimum days between meetings: fill in a whole number."),
     )
     min_attendance = StringField(
-        _l("Minimum attendance (share of the members)"), default="0,5", filters=[strip]
+        _l("Minimum attendance (share of the members)"),
+        default="0,5",
+        filters=[strip],
+        validators=[NoControlCharacters()],
     )
 
     def __init__(self, *args, **kwargs):

@@ -24,6 +24,8 @@ from email.utils import make_msgid
 from pathlib import Path
 from typing import Literal, cast
 
+from .text_checks import is_email, one_line
+
 __all__ = [
     "DEFAULT_SENDER",
     "DeliveryError",
@@ -139,6 +141,15 @@ def _address_domain(value: str) -> str | None:
     return addresses[0].domain
 
 
+def recipient(name: str, email: str) -> Address:
+    """The To address. Refuses (ValueError) anything but one plain address, by the same check as
+    the forms and the CSV import; a line break or control character in the name becomes a space,
+    so a name stored with one still gets its mail."""
+    if not is_email(email):
+        raise ValueError(f"not a valid e-mail address: {email!r}")
+    return Address(display_name=one_line(name), addr_spec=email)
+
+
 def build_message(
     *,
     sender: str,
@@ -155,7 +166,7 @@ def build_message(
     """
     message = EmailMessage()
     message["From"] = sender
-    message["To"] = Address(display_name=to[0], addr_spec=to[1])
+    message["To"] = recipient(*to)
     message["Subject"] = subject
     message["Date"] = datetime.now(UTC)
     message["Message-ID"] = make_msgid(domain=_address_domain(sender) or "localhost")

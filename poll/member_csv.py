@@ -16,7 +16,8 @@ from flask_babel import gettext as _
 
 from .members import add_member
 from .models import Member, Network
-from .network_admin import EMAIL_PATTERN, KEY_PATTERN
+from .network_admin import KEY_PATTERN
+from .text_checks import has_control, is_email
 
 MAX_ROWS = 500
 
@@ -29,6 +30,8 @@ COLUMNS = {
     "cannot": {"cannot", "kan ikke", "kan_ikke", "kan-ikke", "kanikke"},
 }
 REQUIRED = ("key", "name", "email")
+# Excel writes a line break typed with Alt+Enter into the cell; in these it becomes a space.
+SPACED = ("name", "organisation")
 SEPARATORS = (";", ",", "\t")
 LIST_SPLIT = re.compile(r"[;,|\s]+")
 
@@ -180,9 +183,28 @@ def _check_row(report, number, record, header, positions, roles, existing, seen)
     def error(name: str, message: str) -> None:
         report.errors.append(RowError(number, _label(name) if name else "", message))
 
-    def value(name: str) -> str:
+    def raw(name: str) -> str:
         index = positions.get(name)
-        return record[index].strip() if index is not None and index < len(record) else ""
+        return record[index] if index is not None and index < len(record) else ""
+
+    def value(name: str) -> str:
+        text = raw(name)
+        return " ".join(text.split()) if name in SPACED else text.strip()
+
+    def unreadable(name: str) -> bool:
+        """A control character is left (NUL, escape; a line break in an id or e-mail): refuse."""
+        if not has_control(value(name)):
+            return False
+        error(
+            name,
+            _(
+                "Row %(row)d: %(column)s holds invisible control characters (such as line "
+                "breaks); remove them.",
+                row=number,
+                column=_label(name),
+            ),
+        )
+        return True
 
     count = len(report.errors)
     if len(record) > len(header) and any(c.strip() for c in record[len(header) :]):
@@ -195,7 +217,9 @@ def _check_row(report, number, record, header, positions, roles, existing, seen)
             ),
         )
     key = value("key").lower()
-    if not key:
+    if unreadable("key"):
+        pass
+    elif not key:
         error("key", _("Row %(row)d: id is empty.", row=number))
     elif len(key) > 40 or not KEY_PATTERN.match(key):
         error(
@@ -231,15 +255,19 @@ def _check_row(report, number, record, header, positions, roles, existing, seen)
         seen.setdefault(key, number)
 
     name = value("name")
-    if not name:
+    if unreadable("name"):
+        pass
+    elif not name:
         error("name", _("Row %(row)d: name is empty.", row=number))
     elif len(name) > 200:
         error("name", _("Row %(row)d: name is longer than 200 characters.", row=number))
 
     email = value("email")
-    if not email:
+    if unreadable("email"):
+        pass
+    elif not email:
         error("email", _("Row %(row)d: e-mail is empty.", row=number))
-    elif len(email) > 254 or not EMAIL_PATTERN.match(email):
+    elif not is_email(email):
         error(
             "email",
             _(
@@ -250,14 +278,17 @@ def _check_row(report, number, record, header, positions, roles, existing, seen)
         )
 
     organisation = value("organisation")
-    if len(organisation) > 200:
+    if unreadable("organisation"):
+        pass
+    elif len(organisation) > 200:
         error(
             "organisation",
             _("Row %(row)d: organisation is longer than 200 characters.", row=number),
         )
 
     cannot: list[str] = []
-    for item in (i for i in LIST_SPLIT.split(value("cannot")) if i):
+    listed = "" if unreadable("cannot") else value("cannot")
+    for item in (i for i in LIST_SPLIT.split(listed) if i):
         role = roles.get(item.lower())
         if role is None:
             error(

@@ -19,8 +19,6 @@ from .members import add_member, replace_token
 from .models import Member, Network, Plan, Poll, Response, Role, Venue
 
 KEY_PATTERN = re.compile(r"^[a-z0-9_-]+$")
-# Deliberately plain: one @, something on each side, a dot in the domain, no spaces.
-EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
 @dataclass

@@ -9,6 +9,7 @@ from ..members import member_by_token
 from ..models import Member, Plan, Poll
 from ..plan_view import MeetingView, meeting_views
 from ..planning import latest_plan, published_plan
+from ..text_checks import has_control
 from .scope import coordinator_poll, network_poll
 
 bp = Blueprint("meeting", __name__)
@@ -30,6 +31,8 @@ def _save_agenda(view: MeetingView) -> str | None:
     text = request.form.get("agenda", "")
     if len(text) > AGENDA_MAX_LENGTH:
         return _("Agenda: at most %(max)d characters.", max=AGENDA_MAX_LENGTH)
+    if has_control(text, multiline=True):
+        return _("Agenda: remove the invisible control characters.")
     view.meeting.agenda = "\n".join(line.strip() for line in text.splitlines() if line.strip())
     db.session.commit()
     return None

@@ -163,3 +163,54 @@ def test_no_file_and_a_huge_file_are_refused_clearly(app, client, fx):
     assert huge.status_code == 413
     assert "Filen er for stor" in text(huge)
     assert member_count(app, fx) == 3
+
+
+def test_line_breaks_in_a_name_become_spaces(app, client, fx):
+    """Excel writes Alt+Enter inside a quoted cell as a line break; a name keeps it as a space,
+    so every mail to the member can still be sent."""
+    csv = (
+        "id;navn;email;organisation\r\n"
+        'berit;"Berit\r\nÆrø";berit@example.dk;"Vejle\nBibliotekerne\t"\r\n'
+    ).encode("utf-8-sig")
+    response = upload(client, csv)
+    assert response.status_code == 201, text(response)
+    with app.app_context():
+        berit = db.session.scalar(select(Member).where(Member.key == "berit"))
+        assert (berit.name, berit.organisation) == ("Berit Ærø", "Vejle Bibliotekerne")
+
+
+def test_control_characters_are_refused_by_row_and_column(app, client, fx):
+    csv = (
+        b"id;navn;email;organisation;kan ikke\n"
+        b"anne;Anne\x00;anne@example.dk;;\n"  # row 2: NUL in the name
+        b'"bo\nbo";Bo;bo@example.dk;;\n'  # row 3: a line break in the id
+        b'cai;Cai;"cai@example.dk\r\n";;\n'  # row 4: fine, an ending line break is trimmed
+        b'dan;Dan;"dan@exa\nmple.dk";Odense\x1b;notes\x00\n'  # row 5: e-mail, organisation, roles
+    )
+    response = upload(client, csv)
+    assert response.status_code == 422
+    page = text(response)
+    cells = re.findall(r"<tr><th scope=\"row\">(\d+)</th><td>([^<]*)</td>", page)
+    assert sorted(cells) == [
+        ("2", "navn"),
+        ("3", "id"),
+        ("5", "e-mail"),
+        ("5", "kan ikke"),
+        ("5", "organisation"),
+    ]
+    assert "Række 2: navn indeholder usynlige kontroltegn (fx linjeskift); fjern dem." in page
+    assert "Række 3: id indeholder usynlige kontroltegn" in page
+    assert "Række 5: e-mail indeholder usynlige kontroltegn" in page
+    assert member_count(app, fx) == 3
+
+
+@pytest.mark.parametrize("email", ["a,b@example.dk", "a b@example.dk", "a@b@example.dk", "a@x"])
+def test_an_email_is_checked_as_the_member_form_checks_it(app, client, fx, email):
+    csv = f'id;navn;email\nbo;Bo;"{email}"\n'.encode()
+    response = upload(client, csv)
+    assert response.status_code == 422
+    assert f"Række 2: e-mail '{email}' er ikke en gyldig e-mailadresse." in text(response)
+    form = client.post("/tovholder/medlemmer/ny", data={"key": "bo", "name": "Bo", "email": email})
+    assert form.status_code == 422
+    assert "E-mail: det er ikke en gyldig e-mailadresse." in text(form)
+    assert member_count(app, fx) == 3

@@ -483,3 +483,75 @@ def test_keys_and_things_that_a_stored_plan_refers_to_are_kept(app, client, fx):
     assert role_delete.status_code == 409
     assert "Sæt i stedet antal pr. møde til 0." in text(role_delete)
     assert role(app, fx, "leader") is not None
+
+
+# -- control characters ----------------------------------------------------------------------
+
+# (page, a valid form, the field, its label as the message names it). Every one-line text field
+# of the network, venue, member and role pages.
+TEXT_FIELDS = [
+    ("/tovholder/netvaerk", {"meeting_start": "10:00", "meeting_end": "15:00"}, "name",
+     "Netværkets navn"),
+    ("/tovholder/moedesteder", {"key": "ny", "name": "Ny", "address": "Vej 1"}, "key", "Nøgle"),
+    ("/tovholder/moedesteder", {"key": "ny", "name": "Ny", "address": "Vej 1"}, "name", "Navn"),
+    ("/tovholder/moedesteder", {"key": "ny", "name": "Ny", "address": "Vej 1"}, "address",
+     "Adresse"),
+    ("/tovholder/medlemmer/ny", {"key": "ny", "name": "Ny", "email": "ny@example.dk"}, "key",
+     "Nøgle"),
+    ("/tovholder/medlemmer/ny", {"key": "ny", "name": "Ny", "email": "ny@example.dk"}, "name",
+     "Navn"),
+    ("/tovholder/medlemmer/ny", {"key": "ny", "name": "Ny", "email": "ny@example.dk"}, "email",
+     "E-mail"),
+    ("/tovholder/medlemmer/ny", {"key": "ny", "name": "Ny", "email": "ny@example.dk"},
+     "organisation", "Organisation"),
+    ("/tovholder/roller/ny", {"key": "ny", "name": "Ny", "per_meeting": "1"}, "key", "Nøgle"),
+    ("/tovholder/roller/ny", {"key": "ny", "name": "Ny", "per_meeting": "1"}, "name", "Navn"),
+]  # fmt: skip
+
+
+def _network_state(app, fx) -> tuple:
+    with app.app_context():
+        network = db.session.get(Network, fx.network_id)
+        return (
+            network.name,
+            sorted((v.key, v.name, v.address) for v in network.venues),
+            sorted((m.key, m.name, m.email, m.organisation) for m in network.members),
+            sorted((r.key, r.name) for r in network.roles),
+        )
+
+
+@pytest.mark.parametrize(("url", "form", "field", "label"), TEXT_FIELDS)
+def test_control_characters_are_refused_in_every_text_field(
+    app, client, fx, url, form, field, label
+):
+    before = _network_state(app, fx)
+    for bad in ["Ny\x00", "Ny\r\nlinje", "Ny\tfane", "Ny\x1b[0m", "Ny\u2028linje"]:
+        response = client.post(url, data={**form, field: bad})
+        assert response.status_code == 422, repr(bad)
+        page = text(response)
+        assert f"{label}: fjern de usynlige kontroltegn (fx linjeskift)." in page, repr(bad)
+        if "\x00" not in bad:  # the form is shown again with what was typed (a key lower-cased)
+            assert f'value="{bad}"'.lower() in page.lower(), repr(bad)
+    assert _network_state(app, fx) == before
+
+
+@pytest.mark.parametrize("field", ["name", "email", "organisation"])
+def test_an_edited_member_with_a_line_break_keeps_what_was_saved(app, client, fx, field):
+    henrik = member(app, fx, "henrik")
+    before = _network_state(app, fx)
+    data = {"key": "henrik", "name": "Henrik", "email": "henrik@example.dk", "active": "y"}
+    response = client.post(f"/tovholder/medlemmer/{henrik.id}", data={**data, field: "a\nb"})
+    assert response.status_code == 422
+    assert _network_state(app, fx) == before
+
+
+@pytest.mark.parametrize(
+    "email", ["a,b@example.dk", "a b@example.dk", "ab.example.dk", "a@b@example.dk", "a@example"]
+)
+def test_a_member_email_must_be_one_plain_address(app, client, fx, email):
+    response = client.post(
+        "/tovholder/medlemmer/ny", data={"key": "ny", "name": "Ny", "email": email}
+    )
+    assert response.status_code == 422
+    assert "E-mail: det er ikke en gyldig e-mailadresse." in text(response)
+    assert member(app, fx, "ny") is None
