@@ -8,7 +8,7 @@ from werkzeug.security import check_password_hash
 
 from poll import auth
 from poll.db import db
-from poll.models import LoginFailure
+from poll.models import CoordinatorAccount, LoginFailure, Network
 from tests.conftest import make_app
 from tests.factories import PASSWORD, make_network
 
@@ -219,14 +219,22 @@ def test_unknown_and_known_e_mails_get_the_same_password_check(app, client, monk
     monkeypatch.setattr(auth, "check_password_hash", counting_check)
     unknown = _try(client, "ukendt@example.dk", "gæt", ATTACKER)
     known = _try(client, fx.email, "gæt", ATTACKER)
-    assert (unknown.status_code, known.status_code) == (401, 401)
-    assert len(checked) == 2
+    # An imported account that has no password yet ("!") costs the same too.
+    with app.app_context():
+        network = db.session.get(Network, fx.network_id)
+        db.session.add(
+            CoordinatorAccount(network=network, email="ny@test.dk", name="Ny", password_hash="!")
+        )
+        db.session.commit()
+    unset = _try(client, "ny@test.dk", "!", ATTACKER)
+    assert [r.status_code for r in (unknown, known, unset)] == [401, 401, 401]
+    assert len(checked) == 3
     # The stand-in is a real hash made the same way, so it costs the same to check.
     assert checked[0].split("$")[0] == checked[1].split("$")[0]
-    assert checked[0] != checked[1]
+    assert checked[0] != checked[1] and checked[2] == checked[0]
     with app.app_context():
         emails = sorted(db.session.scalars(select(LoginFailure.email)))
-    assert emails == sorted(["ukendt@example.dk", fx.email])
+    assert emails == sorted(["ukendt@example.dk", fx.email, "ny@test.dk"])
 
 
 def test_old_failures_are_purged_when_a_new_one_is_written(app, client):
