@@ -50,10 +50,6 @@ class LoginForm(FlaskForm):
         validators=[
             DataRequired(_l("E-mail: fill in your e-mail address.")),
             Length(max=254, message=_l("E-mail: at most 254 characters.")),
-            Regexp(
-                r"[^\x00-\x1f\x7f-\x9f]*\Z",
-                message=_l("E-mail: remove the invisible control characters."),
-            ),
         ],
     )
     password = PasswordField(
@@ -63,6 +59,9 @@ class LoginForm(FlaskForm):
             Length(max=200, message=_l("Password: at most 200 characters.")),
         ],
     )
+
+    def validate_email(self, field) -> None:
+        NoControlCharacters()(self, field)
 
 
 def strip(value):

@@ -263,7 +263,9 @@ def test_control_characters_in_the_e_mail_are_refused_by_name(app, client, email
         make_network()
     response = _try(client, email, PASSWORD, OFFICE)
     assert response.status_code == 400
-    assert "E-mail: fjern de usynlige kontroltegn." in response.get_data(as_text=True)
+    assert "E-mail: fjern de usynlige kontroltegn (fx linjeskift)." in response.get_data(
+        as_text=True
+    )
     with app.app_context():
         assert db.session.scalar(select(func.count(LoginFailure.id))) == 0
 
