@@ -34,7 +34,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from email import message_from_bytes
-from email.message import EmailMessage
+from email.message import EmailMessage, MIMEPart
 from email.policy import SMTP, default
 from email.utils import parseaddr
 from pathlib import Path
@@ -470,7 +470,8 @@ def _with_links(message: EmailMessage, member: Member | None) -> EmailMessage:
             content = content.replace(mark, token)
         if content != original:
             params = {k: v for k, v in part.get_params()[1:] if k != "charset"}
-            part.set_content(
+            MIMEPart.set_content(  # EmailMessage's would add a MIME-Version header to the part
+                part,
                 content,
                 subtype=part.get_content_subtype(),
                 cte="quoted-printable",

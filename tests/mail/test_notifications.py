@@ -14,6 +14,7 @@ import re
 import socket
 import threading
 from collections.abc import Iterator
+from contextlib import suppress
 from datetime import date, time, timedelta
 from email import message_from_bytes
 from email.message import EmailMessage
@@ -506,10 +507,12 @@ class Silent:
             self.accepted.append(connection)
 
     def hang_up(self) -> None:
+        with suppress(OSError):  # shutdown, unlike close, wakes the thread blocked in accept()
+            self.socket.shutdown(socket.SHUT_RDWR)
+        self.thread.join(5)
         self.socket.close()
         for connection in self.accepted:
             connection.close()
-        self.thread.join(5)
 
 
 @pytest.fixture
@@ -566,6 +569,10 @@ def test_the_click_returns_at_once_and_the_page_shows_the_batch_running(
     again = client.post("/tovholder/beskeder/2027/paamindelser", follow_redirects=True)
     assert "Der sendes andre beskeder lige nu." in again.get_data(as_text=True)
     assert again.request.path == location
+    deadline = monotonic() + 10
+    while not silent.accepted:  # the batch has reached the relay and waits for its answer
+        assert monotonic() < deadline, "the batch did not connect within 10 s"
+        sleep(0.05)
     silent.hang_up()
     outcome = wait_for_batch(client, location)
     assert "0 af 5 beskeder sendt." in outcome and "5 beskeder kunne ikke sendes." in outcome
