@@ -13,6 +13,7 @@ from urllib.parse import quote, urlsplit
 
 import pytest
 from flask import url_for
+from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import Rule
@@ -25,7 +26,7 @@ import poll.views.plan as plan_views
 from poll.db import db
 from poll.feeds import feed_token
 from poll.mailer import build_message
-from poll.models import Meeting, Member, MessageLog, MessageStatus, Poll
+from poll.models import Meeting, Member, MessageLog, MessageStatus, Poll, Venue
 from poll.plan_edits import pin_date_venue
 from poll.text_checks import is_email
 from tests.calendar.test_feeds_helpers import answer, make_year, publish_result
@@ -452,3 +453,27 @@ def test_every_text_field_of_every_form_refuses_control_characters(app):
                 assert any("kontroltegn" in str(e) for e in f.errors), (form_class, f.name)
                 checked.add(f"{form_class.__name__}.{f.short_name}")
     assert {"VenueForm.address", "MemberForm.email", "MeetingRowForm.weeks"} <= checked
+
+
+@pytest.mark.parametrize("value", [2**63, 2**31, "Nul\x00"])
+def test_a_value_the_database_cannot_hold_is_a_clear_400_not_a_500(app, value):
+    """The safety net behind the converters and the forms: a value that reaches the database
+    all the same (PostgreSQL: integer out of range, NUL in text; SQLite: past 2^63)."""
+
+    def lookup():
+        if isinstance(value, int):
+            db.session.get(Venue, value)
+        else:
+            db.session.scalar(select(Venue).where(Venue.name == value))
+        return "found nothing"
+
+    app.add_url_rule("/test/lookup", "test_lookup", lookup)
+    client = app.test_client()
+    response = client.get("/test/lookup")
+    sqlite = app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite")
+    if sqlite and value != 2**63:  # SQLite holds 2^31 and NUL; PostgreSQL neither
+        assert response.status_code == 200
+    else:
+        assert response.status_code == 400
+        assert "En værdi i forespørgslen kan ikke bruges." in response.get_data(as_text=True)
+    assert client.get("/tovholder/login").status_code == 200  # the next request is served
