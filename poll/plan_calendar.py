@@ -137,10 +137,12 @@ def sync_events(poll: Poll, plan: Plan) -> list[PlannedEvent]:
 def committed(build: Callable[[], T]) -> T:
     """Run `build` (which may sync event states or make a feed token) and commit what it changed.
 
-    Nothing changed, nothing committed: a commit would expire every object the page has loaded.
-    A change that a query inside `build` flushed early (autoflush) counts too: a feed token made
-    on a GET and then lost would show a dead link. Two first exports racing to create the same
-    rows is harmless: the loser rolls back and builds again from what the winner wrote."""
+    Nothing changed, nothing committed. A change that a query inside `build` flushed early
+    (autoflush) counts too: a feed token made on a GET and then lost would show a dead link.
+    The commit leaves the objects the page has loaded as they were read: expiring them would
+    reload each one, and one that the coordinator deleted meanwhile (a candidate day) would
+    fail the page. Two first exports racing to create the same rows is harmless: the loser
+    rolls back and builds again from what the winner wrote."""
     session = db.session()
     flushed: list[bool] = []
 
@@ -151,14 +153,22 @@ def committed(build: Callable[[], T]) -> T:
     try:
         result = build()
         if flushed or _has_changes():
-            db.session.commit()
+            _commit_keeping_loaded(session)
     except IntegrityError:
-        db.session.rollback()
+        session.rollback()
         result = build()
-        db.session.commit()
+        _commit_keeping_loaded(session)
     finally:
         event.remove(session, "after_flush", note_flush)
     return result
+
+
+def _commit_keeping_loaded(session) -> None:
+    expire, session.expire_on_commit = session.expire_on_commit, False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = expire
 
 
 def _has_changes() -> bool:
