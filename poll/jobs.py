@@ -1,9 +1,8 @@
 """Solve jobs: run the solver outside the request, with state and progress in the database so
 that every app process can show them, and a crashed solve is reported rather than left running.
 
-A job's state is written with plain statements on connections of their own, committed at once
-so that other processes see it, and leaving the caller's session as it was: the app's part of
-a solve must stay small beside the solver's (issue #4)."""
+A job's state is written by poll/job_rows.py, with plain statements that leave the caller's
+session as it was: the app's part of a solve must stay small beside the solver's (issue #4)."""
 
 import logging
 import signal
@@ -13,15 +12,16 @@ from collections.abc import Callable
 from datetime import timedelta
 from types import FrameType
 
-from flask import Flask, current_app
+from flask import Flask
 from flask_babel import gettext as _
-from sqlalchemy import bindparam, insert, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import bindparam, select
 
 from solver import InstanceError, SolveOptions, Stop, Stopped, solve
 
+from . import job_rows
 from .db import db
-from .models import JobStatus, Poll, SolveJob, utcnow
+from .job_rows import JobRows
+from .models import JobStatus, Poll, SolveJob
 from .planning import PlanningError, build_instance, store_plan
 
 log = logging.getLogger(__name__)
@@ -39,12 +39,13 @@ PLANNED = ("optimal", "feasible")
 
 Progress = Callable[[int, int, str], None]
 
-_ACTIVE = select(SolveJob.id, SolveJob.heartbeat_at).where(
-    SolveJob.active_poll_id == bindparam("poll")
+_ROWS = JobRows(
+    SolveJob,
+    SolveJob.active_poll_id,
+    heartbeat_seconds=HEARTBEAT_SECONDS,
+    stale_after=STALE_AFTER,
 )
-_NEW = insert(SolveJob).returning(SolveJob.id)
 _JOB = select(SolveJob.poll_id, SolveJob.time_limit).where(SolveJob.id == bindparam("job"))
-_SET = update(SolveJob).where(SolveJob.id == bindparam("job"))  # the columns come as values
 
 
 def latest_job(poll: Poll) -> SolveJob | None:
@@ -56,36 +57,19 @@ def latest_job(poll: Poll) -> SolveJob | None:
 def reap_stale(poll: Poll) -> int | None:
     """The id of the poll's running job, if any. One whose heartbeat stopped belongs to a
     process that died: it is marked failed, and None returned."""
-    active = db.session.connection().execute(_ACTIVE, {"poll": poll.id}).first()
-    if active is None:
-        return None
-    if active.heartbeat_at is not None and utcnow() - active.heartbeat_at > STALE_AFTER:
-        _write(active.id, **_ended(_("The solver stopped without an answer. Try again.")))
-        return None
-    return active.id
+    return _ROWS.running(poll.id, _died)
 
 
 def start_job(poll: Poll, time_limit: float | None) -> tuple[int | None, bool]:
     """The id of a new queued job for the poll, with True; or, with False, the id of the one
-    already running (None if it ended just now). The database's unique `active_poll_id` keeps
-    it to one running job per poll, whichever process asks."""
-    if (running := reap_stale(poll)) is not None:
-        return running, False
-    try:
-        with db.engine.begin() as conn:
-            job_id = conn.scalar(
-                _NEW,
-                {
-                    "poll_id": poll.id,
-                    "active_poll_id": poll.id,
-                    "time_limit": time_limit,
-                    "status": JobStatus.QUEUED,
-                    "heartbeat_at": utcnow(),
-                },
-            )
-    except IntegrityError:  # another process started one between our check and insert
-        return reap_stale(poll), False
-    return job_id, True
+    already running (None if it ended just now)."""
+    return _ROWS.start(
+        poll.id, _died, poll_id=poll.id, time_limit=time_limit, status=JobStatus.QUEUED
+    )
+
+
+def _died() -> dict:
+    return _ended(_("The solver stopped without an answer. Try again."))
 
 
 def run_job(job_id: int, *, language: str = "da", progress: Progress | None = None) -> None:
@@ -93,15 +77,29 @@ def run_job(job_id: int, *, language: str = "da", progress: Progress | None = No
     row: a plan version stored in the same commit that ends the job, or why there is none."""
     poll_id, time_limit = db.session.connection().execute(_JOB, {"job": job_id}).one()
     poll = db.session.get(Poll, poll_id)
-    _write(job_id, status=JobStatus.RUNNING)
-    stop = threading.Event()
-    beat = threading.Thread(
-        target=_heartbeat, args=(current_app._get_current_object(), job_id, stop), daemon=True
-    )
-    beat.start()
+    _ROWS.write(job_id, status=JobStatus.RUNNING)
     halt = Stop()
     with _running_lock:
         _running[job_id] = (halt, threading.current_thread())
+    try:
+        with _ROWS.beating(job_id):
+            end = _solve(job_id, poll, time_limit, language, progress, halt)
+        _ROWS.write_in_session(job_id, **end)
+        db.session.commit()
+    finally:
+        with _running_lock:
+            _running.pop(job_id, None)
+
+
+def _solve(
+    job_id: int,
+    poll: Poll,
+    time_limit: float | None,
+    language: str,
+    progress: Progress | None,
+    halt: Stop,
+) -> dict:
+    """Solve and store the plan (uncommitted); the columns that end the job."""
     try:
         instance = build_instance(poll)
         last_write = time.monotonic()  # a solve shorter than the interval writes no progress
@@ -109,7 +107,7 @@ def run_job(job_id: int, *, language: str = "da", progress: Progress | None = No
         def on_progress(done: int, total: int, label: str) -> None:
             nonlocal last_write
             if time.monotonic() - last_write >= PROGRESS_INTERVAL:
-                _write(job_id, stages_done=done, stages_total=total, stage=label[:100])
+                _ROWS.write(job_id, stages_done=done, stages_total=total, stage=label[:100])
                 last_write = time.monotonic()
             if progress:
                 progress(done, total, label)
@@ -119,40 +117,26 @@ def run_job(job_id: int, *, language: str = "da", progress: Progress | None = No
         )
         result = solve(instance, options)
         if result["status"] in PLANNED:
-            end = _ended("", JobStatus.DONE, plan_id=store_plan(poll, result))
-        else:
-            end = _ended("", JobStatus.DONE, result=result)
+            return _ended("", JobStatus.DONE, plan_id=store_plan(poll, result))
+        return _ended("", JobStatus.DONE, result=result)
     except (PlanningError, InstanceError) as error:
         db.session.rollback()
-        end = _ended(str(error))
+        return _ended(str(error))
     except Stopped:
         db.session.rollback()
-        end = _ended(_("Planning was stopped because the server restarted. Try again."))
+        return _ended(_("Planning was stopped because the server restarted. Try again."))
     except Exception:
         log.exception("solve job %s failed", job_id)
         db.session.rollback()
-        end = _ended(_("Planning failed unexpectedly. Try again."))
-    finally:
-        stop.set()
-        beat.join()
-    try:
-        db.session.connection().execute(_SET, {"job": job_id, **end})
-        db.session.commit()
-    finally:
-        with _running_lock:
-            _running.pop(job_id, None)
+        return _ended(_("Planning failed unexpectedly. Try again."))
 
 
 def start_in_thread(
     app: Flask, job_id: int, language: str, progress: Progress | None = None
 ) -> threading.Thread:
-    def main() -> None:
-        with app.app_context():
-            run_job(job_id, language=language, progress=progress)
-
-    thread = threading.Thread(target=main, name=f"solve-{job_id}", daemon=True)
-    thread.start()
-    return thread
+    return job_rows.start_in_thread(
+        app, f"solve-{job_id}", lambda: run_job(job_id, language=language, progress=progress)
+    )
 
 
 def stop_running_solves(timeout: float = STOP_WAIT_SECONDS) -> int:
@@ -189,18 +173,4 @@ def stop_solves_on_sigterm() -> None:
 
 
 def _ended(message: str, status: JobStatus = JobStatus.FAILED, **outcome) -> dict:
-    """The columns that end a job; freeing `active_poll_id` lets the next one start."""
-    return dict(
-        status=status, message=message, active_poll_id=None, finished_at=utcnow(), **outcome
-    )
-
-
-def _write(job_id: int, **values) -> None:
-    with db.engine.begin() as conn:
-        conn.execute(_SET, {"job": job_id, "heartbeat_at": utcnow(), **values})
-
-
-def _heartbeat(app: Flask, job_id: int, stop: threading.Event) -> None:
-    with app.app_context():
-        while not stop.wait(HEARTBEAT_SECONDS):
-            _write(job_id)
+    return _ROWS.ended(status=status, message=message, **outcome)

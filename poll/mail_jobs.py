@@ -5,21 +5,20 @@ every app process can show them.
 One batch per network runs at a time (the unique `active_network_id`): two batches of one
 network could otherwise send the same failed message twice. A batch whose heartbeat stopped
 belongs to a process that died; it is marked failed, and what it logged as failed can be sent
-again. State is written on connections of their own and committed at once, as for solve jobs
-(poll/jobs.py)."""
+again. The row is kept as for solve jobs (poll/job_rows.py)."""
 
 import logging
 import threading
 from datetime import timedelta
 
-from flask import Flask, current_app
+from flask import Flask
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from sqlalchemy import bindparam, insert, select, update
-from sqlalchemy.exc import IntegrityError
 
+from . import job_rows
 from .db import db
-from .models import JobStatus, MailJob, MessageLog, Network, Poll, utcnow
+from .job_rows import JobRows
+from .models import JobStatus, MailJob, MessageLog, Network, Poll
 from .notifications import (
     NotSent,
     Outcome,
@@ -41,11 +40,12 @@ STALE_AFTER = timedelta(seconds=20)
 PLAN_KINDS = {"plan-auto": None, "plan": False, "changes": True}
 KINDS = ("invitation", "reminder", *PLAN_KINDS, "retry")
 
-_ACTIVE = select(MailJob.id, MailJob.heartbeat_at).where(
-    MailJob.active_network_id == bindparam("network")
+_ROWS = JobRows(
+    MailJob,
+    MailJob.active_network_id,
+    heartbeat_seconds=HEARTBEAT_SECONDS,
+    stale_after=STALE_AFTER,
 )
-_NEW = insert(MailJob).returning(MailJob.id)
-_SET = update(MailJob).where(MailJob.id == bindparam("job"))  # the columns come as values
 
 
 def check(kind: str, poll: Poll) -> None:
@@ -60,21 +60,16 @@ def check(kind: str, poll: Poll) -> None:
 def running_job(network_id: int) -> int | None:
     """The id of the network's running batch, if any. One whose heartbeat stopped belongs to
     a process that died: it is marked failed, and None returned."""
-    active = db.session.connection().execute(_ACTIVE, {"network": network_id}).first()
-    if active is None:
-        return None
-    if active.heartbeat_at is not None and utcnow() - active.heartbeat_at > STALE_AFTER:
-        _write(
-            active.id,
-            **_ended(
-                _(
-                    "Sending stopped before it was done. The messages that could not be sent"
-                    " are kept on the messages page and can be sent again."
-                )
-            ),
+    return _ROWS.running(network_id, _died)
+
+
+def _died() -> dict:
+    return _ended(
+        _(
+            "Sending stopped before it was done. The messages that could not be sent"
+            " are kept on the messages page and can be sent again."
         )
-        return None
-    return active.id
+    )
 
 
 def start_batch(
@@ -89,74 +84,49 @@ def start_batch(
     already running (None if it ended just now)."""
     if kind not in KINDS:
         raise ValueError(f"unknown kind of mail batch: {kind!r}")
-    if (running := running_job(network_id)) is not None:
-        return running, False
-    try:
-        with db.engine.begin() as conn:
-            job_id = conn.scalar(
-                _NEW,
-                {
-                    "network_id": network_id,
-                    "active_network_id": network_id,
-                    "poll_id": poll_id,
-                    "message_id": message_id,
-                    "kind": kind,
-                    "language": language,
-                    "status": JobStatus.QUEUED,
-                    "skipped": [],
-                    "heartbeat_at": utcnow(),
-                },
-            )
-    except IntegrityError:  # another process started one between our check and insert
-        return running_job(network_id), False
-    return job_id, True
+    return _ROWS.start(
+        network_id,
+        _died,
+        network_id=network_id,
+        poll_id=poll_id,
+        message_id=message_id,
+        kind=kind,
+        language=language,
+        status=JobStatus.QUEUED,
+        skipped=[],
+    )
 
 
 def run_batch(job_id: int) -> None:
     """Send the batch in this thread; its row says how far it got and how it ended."""
     job = db.session.get(MailJob, job_id)
-    _write(job_id, status=JobStatus.RUNNING)
-    stop = threading.Event()
-    beat = threading.Thread(
-        target=_heartbeat, args=(current_app._get_current_object(), job_id, stop), daemon=True
-    )
-    beat.start()
-    try:
-        with force_locale(job.language):
-            try:
-                outcome = _send(job)
-                end = _ended(_retry_reason(job, outcome), JobStatus.DONE, **_counts(outcome))
-            except NotSent as reason:
-                db.session.rollback()
-                end = _ended(str(reason))
-            except Exception:
-                log.exception("mail batch %s failed", job_id)
-                db.session.rollback()
-                end = _ended(
-                    _(
-                        "Sending failed unexpectedly. The messages that could not be sent are"
-                        " kept on the messages page and can be sent again."
-                    )
+    _ROWS.write(job_id, status=JobStatus.RUNNING)
+    with _ROWS.beating(job_id), force_locale(job.language):
+        try:
+            outcome = _send(job)
+            end = _ended(_retry_reason(job, outcome), JobStatus.DONE, **_counts(outcome))
+        except NotSent as reason:
+            db.session.rollback()
+            end = _ended(str(reason))
+        except Exception:
+            log.exception("mail batch %s failed", job_id)
+            db.session.rollback()
+            end = _ended(
+                _(
+                    "Sending failed unexpectedly. The messages that could not be sent are"
+                    " kept on the messages page and can be sent again."
                 )
-    finally:
-        stop.set()
-        beat.join()
-    _write(job_id, **end)
+            )
+    _ROWS.write(job_id, **end)
 
 
 def start_in_thread(app: Flask, job_id: int) -> threading.Thread:
-    def main() -> None:
-        with app.app_context():
-            run_batch(job_id)
-
-    thread = threading.Thread(target=main, name=f"mail-{job_id}", daemon=True)
-    thread.start()
-    return thread
+    return job_rows.start_in_thread(app, f"mail-{job_id}", lambda: run_batch(job_id))
 
 
 def _send(job: MailJob) -> Outcome:
     def progress(outcome: Outcome, total: int) -> None:
-        _write(job.id, total=total, **_counts(outcome))
+        _ROWS.write(job.id, total=total, **_counts(outcome))
 
     if job.kind == "retry":
         if job.message_id is None:
@@ -193,23 +163,9 @@ def _counts(outcome: Outcome) -> dict:
 
 
 def _ended(message: str, status: JobStatus = JobStatus.FAILED, **outcome) -> dict:
-    """The columns that end a batch; freeing `active_network_id` lets the next one start."""
     if "sent" in outcome:
         outcome["total"] = outcome["sent"] + outcome["failed"]
-    return dict(
-        status=status, message=message, active_network_id=None, finished_at=utcnow(), **outcome
-    )
-
-
-def _write(job_id: int, **values) -> None:
-    with db.engine.begin() as conn:
-        conn.execute(_SET, {"job": job_id, "heartbeat_at": utcnow(), **values})
-
-
-def _heartbeat(app: Flask, job_id: int, stop: threading.Event) -> None:
-    with app.app_context():
-        while not stop.wait(HEARTBEAT_SECONDS):
-            _write(job_id)
+    return _ROWS.ended(status=status, message=message, **outcome)
 
 
 def job_of(network: Network, job_id: int) -> MailJob | None:

@@ -1,0 +1,108 @@
+"""The row of a background job (a solve, a mail batch): its state written with plain statements
+on connections of their own, committed at once so that every app process sees it, and the
+caller's session left as it was. A job table has an `active_*` column that is set only while
+the job runs and is unique, so the database itself keeps it to one running job per key (a
+poll, a network), whichever process asks; a heartbeat tells a running job from one whose
+process died."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+
+from flask import Flask, current_app
+from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import InstrumentedAttribute
+
+from .db import db
+from .models import utcnow
+
+
+class JobRows:
+    def __init__(
+        self,
+        model: type,
+        active: InstrumentedAttribute,
+        *,
+        heartbeat_seconds: float,
+        stale_after: timedelta,
+    ):
+        self.active_column = active.key
+        self.heartbeat_seconds = heartbeat_seconds
+        self.stale_after = stale_after
+        self._active = select(model.id, model.heartbeat_at).where(active == bindparam("key"))
+        self._new = insert(model).returning(model.id)
+        self._set = update(model).where(model.id == bindparam("job"))  # columns come as values
+
+    def write(self, job_id: int, **values) -> None:
+        """Set these columns and the heartbeat, committed at once."""
+        with db.engine.begin() as conn:
+            conn.execute(self._set, {"job": job_id, "heartbeat_at": utcnow(), **values})
+
+    def write_in_session(self, job_id: int, **values) -> None:
+        """Set these columns in the session's transaction, to commit with what the job stored."""
+        db.session.connection().execute(self._set, {"job": job_id, **values})
+
+    def ended(self, **values) -> dict:
+        """The columns that end a job; freeing the active column lets the next one start."""
+        return {self.active_column: None, "finished_at": utcnow(), **values}
+
+    def running(self, key: int, end_stale: Callable[[], dict]) -> int | None:
+        """The id of the key's running job, if any. One whose heartbeat stopped belongs to a
+        process that died: it is ended with the columns `end_stale()` gives, and None returned."""
+        active = db.session.connection().execute(self._active, {"key": key}).first()
+        if active is None:
+            return None
+        if active.heartbeat_at is not None and utcnow() - active.heartbeat_at > self.stale_after:
+            self.write(active.id, **end_stale())
+            return None
+        return active.id
+
+    def start(self, key: int, end_stale: Callable[[], dict], **values) -> tuple[int | None, bool]:
+        """The id of a new queued job for the key, with True; or, with False, the id of the one
+        already running (None if it ended just now)."""
+        if (running := self.running(key, end_stale)) is not None:
+            return running, False
+        try:
+            with db.engine.begin() as conn:
+                job_id = conn.scalar(
+                    self._new,
+                    {self.active_column: key, "heartbeat_at": utcnow(), **values},
+                )
+        except IntegrityError:  # another process started one between our check and insert
+            return self.running(key, end_stale), False
+        return job_id, True
+
+    @contextmanager
+    def beating(self, job_id: int) -> Iterator[None]:
+        """A heartbeat for the job while the block runs (in a thread of its own)."""
+        stop = threading.Event()
+        app = current_app._get_current_object()
+
+        def beat() -> None:
+            with app.app_context():
+                while not stop.wait(self.heartbeat_seconds):
+                    self.write(job_id)
+
+        thread = threading.Thread(target=beat, daemon=True)
+        thread.start()
+        try:
+            yield
+        finally:
+            stop.set()
+            thread.join()
+
+
+def start_in_thread(app: Flask, name: str, work: Callable[[], None]) -> threading.Thread:
+    """Run `work` in a daemon thread with an app context of its own."""
+
+    def main() -> None:
+        with app.app_context():
+            work()
+
+    thread = threading.Thread(target=main, name=name, daemon=True)
+    thread.start()
+    return thread
