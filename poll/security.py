@@ -45,8 +45,9 @@ def security_headers(response: Response) -> Response:
     headers.setdefault("X-Frame-Options", "DENY")
     headers.setdefault("X-Content-Type-Options", "nosniff")
     if request.path.startswith(TOKEN_PATHS):
-        # The token is in the URL: it must never leave as a Referer.
+        # The token is in the URL: it must never leave as a Referer, nor be indexed.
         headers["Referrer-Policy"] = "no-referrer"
+        headers.setdefault("X-Robots-Tag", "noindex")
     else:
         headers.setdefault("Referrer-Policy", "same-origin")
     if current_app.config.get("SESSION_COOKIE_SECURE"):

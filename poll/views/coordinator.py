@@ -54,13 +54,6 @@ def require_login():
     return None
 
 
-@bp.after_request
-def no_store(response):
-    """Coordinator pages hold personal data (and sometimes personal links): never cache them."""
-    response.headers["Cache-Control"] = "no-store"
-    return response
-
-
 # -- helpers ---------------------------------------------------------------------------------
 
 

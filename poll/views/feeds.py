@@ -141,17 +141,13 @@ def overview():
     token = committed(lambda: feed_token(network))
     feed_url = url_for(".feed", token=token, _external=True)
     polls = [(poll, published_plan(poll)) for poll in reversed(network.polls)]
-    response = Response(
-        render_template(
-            "feeds/coordinator.html",
-            network=network,
-            feed_url=feed_url,
-            webcal=webcal_url(feed_url),
-            polls=polls,
-        )
+    return render_template(
+        "feeds/coordinator.html",
+        network=network,
+        feed_url=feed_url,
+        webcal=webcal_url(feed_url),
+        polls=polls,
     )
-    response.headers["Cache-Control"] = "no-store"
-    return response
 
 
 @bp.post("/tovholder/kalender/netvaerk/nyt-link")

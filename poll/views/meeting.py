@@ -77,4 +77,4 @@ def member_page(token: str, year: int, key: str):
     response = render_template(
         "plan/meeting.html", poll=poll, view=view, can_edit=can_edit, error=error, member=member
     )
-    return response, 400 if error else 200, {"Referrer-Policy": "no-referrer"}
+    return response, 400 if error else 200

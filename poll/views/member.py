@@ -38,15 +38,6 @@ SAVED_KEY = "member_saved"
 CONFLICT_KEY = "member_conflict"
 
 
-@bp.after_request
-def private_headers(response):
-    # The token is in the URL: never send it on as a Referer, never let a shared cache keep it.
-    response.headers["Referrer-Policy"] = "no-referrer"
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["X-Robots-Tag"] = "noindex"
-    return response
-
-
 def _member_or_404(token: str):
     member = member_by_token(token)
     if member is None:

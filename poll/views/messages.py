@@ -22,7 +22,6 @@ from email.policy import default
 
 from flask import (
     Blueprint,
-    Response,
     abort,
     current_app,
     flash,
@@ -63,12 +62,6 @@ REFRESH_SECONDS = 2
 @login_required
 def require_login():
     return None
-
-
-@bp.after_request
-def no_store(response: Response) -> Response:
-    response.headers["Cache-Control"] = "no-store"
-    return response
 
 
 @bp.app_context_processor
