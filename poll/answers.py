@@ -46,10 +46,9 @@ from .models import (
     Venue,
     utcnow,
 )
+from .text_checks import has_control
 
 CELL_FIELD = re.compile(r"a-([0-9]{1,12})-([0-9]{1,12})")
-# C0 control characters other than tab, newline and carriage return (PostgreSQL refuses NUL).
-CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 ANSWERS = (Answer.YES, Answer.MAYBE, Answer.NO)
 MAX_ERRORS = 20  # a forged post with thousands of bad fields gets a short page, not a huge one
 
@@ -411,7 +410,7 @@ def parse_submission(sheet: Sheet, form: MultiDict) -> Submission:
                     ),
                 )
             )
-        elif CONTROL_CHARS.search(comment):
+        elif has_control(comment, multiline=True):
             errors.append(
                 FieldError("comment", _("Comment: remove the invisible control characters."))
             )
@@ -601,21 +600,22 @@ def save(sheet: Sheet, submission: Submission) -> SaveResult:
         response.updated_at = now
         comment_conflict = roles_conflict = False
         if submission.comment is not None:
-            before = response.comment if shown is None else shown.comment
+            shown_comment = shown.comment if shown is not None else None
             write, comment_conflict = _merge(
-                submission.comment, response.comment if before is None else before, response.comment
+                submission.comment,
+                response.comment if shown_comment is None else shown_comment,
+                response.comment,
             )
             if write:
                 response.comment = submission.comment
         if submission.cannot_roles is not None:
-            mine, theirs = (
+            stored_roles = tuple(sorted(response.cannot_roles))
+            shown_roles = shown.cannot_roles if shown is not None else None
+            write, roles_conflict = _merge(
                 tuple(sorted(submission.cannot_roles)),
-                tuple(sorted(response.cannot_roles)),
+                stored_roles if shown_roles is None else shown_roles,
+                stored_roles,
             )
-            before_roles = (
-                theirs if shown is None or shown.cannot_roles is None else shown.cannot_roles
-            )
-            write, roles_conflict = _merge(mine, before_roles, theirs)
             if write:
                 response.cannot_roles = submission.cannot_roles
         result = SaveResult(
