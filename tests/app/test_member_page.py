@@ -21,29 +21,6 @@ from tests.factories import make_network, record_answers
 RADIO = re.compile(r'<input type="radio" name="(a-\d+-\d+)" value="(\w+)"( checked)?>')
 
 
-@pytest.fixture
-def fx(app):
-    with app.app_context():
-        return make_network()
-
-
-@pytest.fixture
-def grid(app, fx):
-    """Plain ids: days by date, venues by key, of the test poll."""
-    with app.app_context():
-        days = {
-            d.day: d.id
-            for d in db.session.scalars(
-                select(CandidateDay).where(CandidateDay.poll_id == fx.poll_id)
-            )
-        }
-        venues = {
-            v.key: v.id
-            for v in db.session.scalars(select(Venue).where(Venue.network_id == fx.network_id))
-        }
-    return {"days": days, "venues": venues}
-
-
 def cell(grid, day: date, venue: str) -> str:
     return f"a-{grid['days'][day]}-{grid['venues'][venue]}"
 

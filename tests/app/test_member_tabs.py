@@ -5,45 +5,17 @@ from __future__ import annotations
 
 from datetime import date
 
-import pytest
 from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
 from poll.db import db
-from poll.models import CandidateDay, Poll, Response, Venue
+from poll.models import Poll, Response, Venue
 from poll.network_admin import update_venue
-from tests.factories import make_network
+from tests.app.test_member_page import cell
 from tests.html_forms import form_fields, with_values
 
 TUE = date(2027, 3, 2)
 WED = date(2027, 3, 3)
-
-
-@pytest.fixture
-def fx(app):
-    with app.app_context():
-        return make_network()
-
-
-@pytest.fixture
-def ids(app, fx):
-    with app.app_context():
-        days = {
-            d.day: d.id
-            for d in db.session.scalars(
-                select(CandidateDay).where(CandidateDay.poll_id == fx.poll_id)
-            )
-        }
-        venues = {
-            v.key: v.id
-            for v in db.session.scalars(select(Venue).where(Venue.network_id == fx.network_id))
-        }
-    return days, venues
-
-
-def field(ids, day: date, venue: str) -> str:
-    days, venues = ids
-    return f"a-{days[day]}-{venues[venue]}"
 
 
 def page(client, fx) -> list[tuple[str, str]]:
@@ -71,8 +43,8 @@ def stored(app, fx) -> Response:
         return row
 
 
-def test_a_stale_tab_does_not_undo_another_tabs_newer_answers(app, client, fx, ids):
-    tue, wed = field(ids, TUE, "odense"), field(ids, WED, "vejle")
+def test_a_stale_tab_does_not_undo_another_tabs_newer_answers(app, client, fx, grid):
+    tue, wed = cell(grid, TUE, "odense"), cell(grid, WED, "vejle")
     first = page(client, fx)
     post(client, fx, with_values(first, {tue: "yes", wed: "yes"}))
     # Tab A and tab B are opened now; A changes Tuesday, then the stale B changes Wednesday.
@@ -86,8 +58,8 @@ def test_a_stale_tab_does_not_undo_another_tabs_newer_answers(app, client, fx, i
     assert "andet vindue" not in shown
 
 
-def test_both_tabs_changing_one_cell_keeps_the_first_and_tells_the_second(app, client, fx, ids):
-    tue = field(ids, TUE, "odense")
+def test_both_tabs_changing_one_cell_keeps_the_first_and_tells_the_second(app, client, fx, grid):
+    tue = cell(grid, TUE, "odense")
     tab_a, tab_b = page(client, fx), page(client, fx)
     post(client, fx, with_values(tab_a, {tue: "yes"}))
     response = post(client, fx, with_values(tab_b, {tue: "no"}))
@@ -99,8 +71,8 @@ def test_both_tabs_changing_one_cell_keeps_the_first_and_tells_the_second(app, c
     assert dict(form_fields(html, "answers"))[tue] == "yes"  # the page shows what is stored
 
 
-def test_overlapping_saves_keep_one_tabs_comment_and_the_others_answers(app, client, fx, ids):
-    tue = field(ids, TUE, "odense")
+def test_overlapping_saves_keep_one_tabs_comment_and_the_others_answers(app, client, fx, grid):
+    tue = cell(grid, TUE, "odense")
     tab_a, tab_b = page(client, fx), page(client, fx)
     post(client, fx, with_values(tab_a, {tue: "yes"}))
     post(client, fx, with_values(tab_b, {"comment": "Kommer med toget"}))
@@ -115,17 +87,17 @@ def test_overlapping_saves_keep_one_tabs_comment_and_the_others_answers(app, cli
     assert (row.comment, row.answers[TUE.isoformat()]["odense"]) == ("Kommer i bil", "no")
 
 
-def test_roles_from_a_stale_tab_do_not_undo_newer_ones(app, client, fx, ids):
+def test_roles_from_a_stale_tab_do_not_undo_newer_ones(app, client, fx, grid):
     tab_a, tab_b = page(client, fx), page(client, fx)
     assert post(client, fx, [*tab_a, ("cannot_roles", "notes")]).status_code == 303
     assert (
-        post(client, fx, with_values(tab_b, {field(ids, TUE, "vejle"): "yes"})).status_code == 303
+        post(client, fx, with_values(tab_b, {cell(grid, TUE, "vejle"): "yes"})).status_code == 303
     )
     assert stored(app, fx).cannot_roles == ["notes"]
 
 
-def test_a_script_save_tells_of_conflicts_and_gives_what_the_page_now_shows(app, client, fx, ids):
-    tue, wed = field(ids, TUE, "odense"), field(ids, WED, "odense")
+def test_a_script_save_tells_of_conflicts_and_gives_what_the_page_now_shows(app, client, fx, grid):
+    tue, wed = cell(grid, TUE, "odense"), cell(grid, WED, "odense")
     tab_a, tab_b = page(client, fx), page(client, fx)
     post(client, fx, with_values(tab_a, {tue: "maybe", "comment": "A"}), json=True)
     data = post(client, fx, with_values(tab_b, {tue: "no", wed: "yes", "comment": "B"}), json=True)
@@ -154,8 +126,8 @@ def test_a_script_save_tells_of_conflicts_and_gives_what_the_page_now_shows(app,
     assert row.comment == "A"
 
 
-def test_a_malformed_page_state_is_refused_and_nothing_is_saved(app, client, fx, ids):
-    tue = field(ids, TUE, "odense")
+def test_a_malformed_page_state_is_refused_and_nothing_is_saved(app, client, fx, grid):
+    tue = cell(grid, TUE, "odense")
     fields = with_values(page(client, fx), {tue: "yes", "was_cells": "1.2=yes,garbage"})
     response = post(client, fx, fields)
     assert response.status_code == 400
@@ -164,8 +136,8 @@ def test_a_malformed_page_state_is_refused_and_nothing_is_saved(app, client, fx,
         assert db.session.scalar(select(Response)) is None
 
 
-def test_removing_a_day_after_the_page_was_shown_leaves_no_answer_under_it(app, client, fx, ids):
-    tue = field(ids, TUE, "odense")
+def test_removing_a_day_after_the_page_was_shown_leaves_no_answer_under_it(app, client, fx, grid):
+    tue = cell(grid, TUE, "odense")
     tab = page(client, fx)
     with app.app_context():
         from poll.poll_admin import remove_day
@@ -175,21 +147,21 @@ def test_removing_a_day_after_the_page_was_shown_leaves_no_answer_under_it(app, 
         remove_day(poll, row)
         db.session.commit()
     # The stale page still posts Wednesday: refused, nothing saved under the removed day.
-    response = post(client, fx, with_values(tab, {tue: "yes", field(ids, WED, "odense"): "no"}))
+    response = post(client, fx, with_values(tab, {tue: "yes", cell(grid, WED, "odense"): "no"}))
     assert response.status_code == 400
     post(client, fx, with_values(page(client, fx), {tue: "yes"}))
     assert WED.isoformat() not in stored(app, fx).answers
 
 
-def test_a_venues_new_key_and_a_stale_save_keep_each_other(app, client, fx, ids):
-    tue = field(ids, TUE, "odense")
+def test_a_venues_new_key_and_a_stale_save_keep_each_other(app, client, fx, grid):
+    tue = cell(grid, TUE, "odense")
     tab = page(client, fx)
     post(client, fx, with_values(page(client, fx), {tue: "yes"}))
     with app.app_context():
         venue = db.session.scalar(select(Venue).where(Venue.key == "odense"))
         update_venue(venue, key="odense-bib", name=venue.name, address=venue.address)
         db.session.commit()
-    post(client, fx, with_values(tab, {field(ids, WED, "vejle"): "maybe"}))
+    post(client, fx, with_values(tab, {cell(grid, WED, "vejle"): "maybe"}))
     answers = stored(app, fx).answers
     assert answers[TUE.isoformat()] == {"odense-bib": "yes"}
     assert answers[WED.isoformat()] == {"vejle": "maybe"}
