@@ -12,20 +12,15 @@ from .config import DEV_SECRET_KEY, database_url_from_env, defaults
 from .converters import BoundedIntConverter
 from .db import db
 
-ROOT = Path(__file__).resolve().parent.parent
-MIGRATIONS = ROOT / "migrations"
+PACKAGE = Path(__file__).resolve().parent
+MIGRATIONS = PACKAGE / "migrations"
 
 csrf = CSRFProtect()
 migrate = Migrate(directory=str(MIGRATIONS))
 
 
 def create_app(test_config: dict | None = None) -> Flask:
-    app = Flask(
-        __name__,
-        instance_relative_config=True,
-        template_folder=str(ROOT / "templates"),
-        static_folder=str(ROOT / "static"),
-    )
+    app = Flask(__name__, instance_relative_config=True)
     app.url_map.converters["int"] = BoundedIntConverter  # before any route is added
     app.config.from_mapping(defaults(app.instance_path))
     app.config.from_prefixed_env("MODEPLAN")
