@@ -1,6 +1,7 @@
 """SQLAlchemy base with an explicit constraint naming convention, and SQLite pragmas."""
 
 import sqlite3
+from typing import TYPE_CHECKING
 
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import MetaData, event
@@ -21,6 +22,14 @@ class Base(DeclarativeBase):
 
 
 db = SQLAlchemy(model_class=Base)
+
+# The models' base class. At run time it is db.Model, Flask-SQLAlchemy's copy of Base with its
+# session binding; mypy cannot take a class from an attribute, so it reads the models through
+# Base, whose Mapped[...] annotations are the same.
+if TYPE_CHECKING:
+    Model = Base
+else:
+    Model = db.Model
 
 
 @event.listens_for(Engine, "connect")

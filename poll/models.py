@@ -27,7 +27,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from .db import db
+from .db import Model
 
 
 class UTCDateTime(TypeDecorator):
@@ -71,7 +71,7 @@ class Answer(enum.StrEnum):
     NO = "no"
 
 
-class Network(db.Model):
+class Network(Model):
     __tablename__ = "networks"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -100,7 +100,7 @@ class Network(db.Model):
         return next((m for m in self.members if m.is_coordinator), None)
 
 
-class CoordinatorAccount(db.Model):
+class CoordinatorAccount(Model):
     __tablename__ = "coordinator_accounts"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -115,7 +115,7 @@ class CoordinatorAccount(db.Model):
     network: Mapped[Network] = relationship()
 
 
-class LoginFailure(db.Model):
+class LoginFailure(Model):
     """One failed login; recent rows per e-mail and per address throttle further attempts
     (poll.auth explains the scheme). The e-mail is stored normalised, known account or not."""
 
@@ -127,7 +127,7 @@ class LoginFailure(db.Model):
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
 
 
-class Venue(db.Model):
+class Venue(Model):
     __tablename__ = "venues"
     __table_args__ = (UniqueConstraint("network_id", "key"),)
 
@@ -141,7 +141,7 @@ class Venue(db.Model):
     network: Mapped[Network] = relationship(back_populates="venues")
 
 
-class Member(db.Model):
+class Member(Model):
     __tablename__ = "members"
     __table_args__ = (UniqueConstraint("network_id", "key"),)
 
@@ -163,7 +163,7 @@ class Member(db.Model):
     network: Mapped[Network] = relationship(back_populates="members")
 
 
-class Role(db.Model):
+class Role(Model):
     __tablename__ = "roles"
     __table_args__ = (
         UniqueConstraint("network_id", "key"),
@@ -183,7 +183,7 @@ class Role(db.Model):
     network: Mapped[Network] = relationship(back_populates="roles")
 
 
-class RoleHistory(db.Model):
+class RoleHistory(Model):
     """How often a member held a role: imported counts (year is None) or a published year."""
 
     __tablename__ = "role_history"
@@ -202,7 +202,7 @@ class RoleHistory(db.Model):
     role: Mapped[Role] = relationship()
 
 
-class Poll(db.Model):
+class Poll(Model):
     """A year poll: the meetings of one year, their windows and the members' answers."""
 
     __tablename__ = "polls"
@@ -230,7 +230,7 @@ class Poll(db.Model):
     )
 
 
-class Meeting(db.Model):
+class Meeting(Model):
     """One meeting of a year poll and its window (a date range, often whole ISO weeks)."""
 
     __tablename__ = "meetings"
@@ -254,7 +254,7 @@ class Meeting(db.Model):
     )
 
 
-class CandidateDay(db.Model):
+class CandidateDay(Model):
     __tablename__ = "candidate_days"
     __table_args__ = (UniqueConstraint("poll_id", "day"),)
 
@@ -268,7 +268,7 @@ class CandidateDay(db.Model):
     meeting: Mapped[Meeting] = relationship(back_populates="days")
 
 
-class Response(db.Model):
+class Response(Model):
     """A member's answers to a year poll, their comment and this year's role opt-outs; its
     existence means 'has answered'.
 
@@ -332,7 +332,7 @@ class PlanStatus(enum.StrEnum):
     SUPERSEDED = "superseded"
 
 
-class Plan(db.Model):
+class Plan(Model):
     """One version of a year's plan: the solver's plan-result/1, kept unchanged once stored."""
 
     __tablename__ = "plans"
@@ -363,7 +363,7 @@ class Plan(db.Model):
     poll: Mapped[Poll] = relationship()
 
 
-class Pin(db.Model):
+class Pin(Model):
     """A decision the solver must keep: a meeting's date and/or venue, or one role holder."""
 
     __tablename__ = "pins"
@@ -394,7 +394,7 @@ class JobStatus(enum.StrEnum):
     FAILED = "failed"
 
 
-class SolveJob(db.Model):
+class SolveJob(Model):
     """A solve in progress or finished. `active_poll_id` is set only while it runs, and is
     unique, so the database itself refuses a second concurrent solve of the same poll."""
 
@@ -421,7 +421,7 @@ class SolveJob(db.Model):
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
-class EventState(db.Model):
+class EventState(Model):
     """What calendars last saw of a meeting: its fingerprint and SEQUENCE, per stable UID."""
 
     __tablename__ = "event_states"
@@ -440,7 +440,7 @@ class MessageStatus(enum.StrEnum):
     FAILED = "failed"
 
 
-class MessageLog(db.Model):
+class MessageLog(Model):
     """Every message, sent or failed; the raw message is kept so a failure can be retried."""
 
     __tablename__ = "messages"
@@ -463,7 +463,7 @@ class MessageLog(db.Model):
     member: Mapped[Member | None] = relationship()
 
 
-class MailJob(db.Model):
+class MailJob(Model):
     """A batch of mails being sent, or sent: what the coordinator clicked, progress and the
     outcome. `active_network_id` is set only while it runs, and is unique, so the database
     itself keeps it to one batch per network at a time, whichever process asks."""
