@@ -146,10 +146,11 @@ class Sheet:
                 "changed.",
                 year=self.poll.year,
             )
-        if self.closed_reason == "deadline":
+        deadline = self.poll.deadline
+        if self.closed_reason == "deadline" and deadline is not None:
             return _(
                 "Answers: the deadline was %(date)s, so your answers can no longer be changed.",
-                date=long_date(self.poll.deadline),
+                date=long_date(deadline),
             )
         return None
 
@@ -349,8 +350,9 @@ def _normalise_comment(text: str) -> str:
 
 def parse_submission(sheet: Sheet, form: MultiDict) -> Submission:
     """The validated submission, or Invalid listing every problem (nothing is written)."""
-    if not sheet.editable:
-        raise Invalid([FieldError("", sheet.closed_message())], status=403)
+    closed = sheet.closed_message()
+    if closed is not None:
+        raise Invalid([FieldError("", closed)], status=403)
     errors: list[FieldError] = []
     days = {d.id: d for d in sheet.days}
     venues = {v.id: v for v in sheet.venues}

@@ -94,8 +94,9 @@ def authenticate(email: str, password: str, remote_addr: str) -> CoordinatorAcco
     account = db.session.scalar(
         select(CoordinatorAccount).where(func.lower(CoordinatorAccount.email) == email)
     )
-    usable = account is not None and "$" in account.password_hash  # "!" = no password yet
-    password_hash = account.password_hash if usable else _dummy_hash()
+    password_hash = account.password_hash if account is not None else ""
+    if "$" not in password_hash:  # no account, or "!" = no password yet
+        password_hash = _dummy_hash()
     if check_password_hash(password_hash, password) and account is not None:
         db.session.execute(
             delete(LoginFailure).where(

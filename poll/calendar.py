@@ -16,7 +16,7 @@ from typing import Literal, NewType
 from urllib.parse import quote, urlencode, urlsplit, urlunsplit
 from zoneinfo import ZoneInfo
 
-from icalendar import Calendar, Event, Timezone, vCalAddress, vText
+from icalendar import STATUS, Calendar, Event, Timezone, vCalAddress, vText
 from icalendar.prop import vDuration
 
 __all__ = [
@@ -168,7 +168,7 @@ def _vevent(
         location=clean_text(event.location),
         description=clean_text(event.description),
         sequence=event.sequence,
-        status=event.status,
+        status=STATUS(event.status),
         url=event.url,
     )
     if organizer:

@@ -39,6 +39,8 @@ def init_demo() -> DemoLogin:
     account = db.session.scalar(
         select(CoordinatorAccount).where(CoordinatorAccount.network_id == network.id)
     )
+    if account is None:
+        raise RuntimeError(f"The demo network '{SLUG}' has lost its coordinator account.")
     password = secrets.token_urlsafe(9)
     set_password(account, password)
     links = [

@@ -10,6 +10,7 @@ from wtforms import (
     BooleanField,
     DateField,
     EmailField,
+    Field,
     FieldList,
     Form,
     FormField,
@@ -37,6 +38,9 @@ from .days import Window, week_window
 from .network_admin import KEY_PATTERN
 from .poll_admin import MeetingDraft, PollRules, parse_week_list, parse_weeks
 from .text_checks import has_control, is_email
+
+# The `type: ignore[call-arg]` below mark WTForms 3.3's invalid_value_message and
+# invalid_choice_message arguments, which types-wtforms (written for 3.2) does not list yet.
 
 # Browsers send ISO dates from <input type=date>; people typing by hand write Danish dates.
 DATE_FORMATS = ["%Y-%m-%d", "%d.%m.%Y", "%d-%m-%Y", "%d/%m/%Y"]
@@ -130,12 +134,12 @@ class NetworkForm(FlaskForm):
     meeting_start = TimeField(
         _l("Meetings start"),
         validators=[InputRequired(_l("Meetings start: fill in a time like 10:00."))],
-        invalid_value_message=_l("Meetings start: write a time like 10:00."),
+        invalid_value_message=_l("Meetings start: write a time like 10:00."),  # type: ignore[call-arg]
     )
     meeting_end = TimeField(
         _l("Meetings end"),
         validators=[InputRequired(_l("Meetings end: fill in a time like 15:00."))],
-        invalid_value_message=_l("Meetings end: write a time like 15:00."),
+        invalid_value_message=_l("Meetings end: write a time like 15:00."),  # type: ignore[call-arg]
     )
 
     def validate_meeting_end(self, field):
@@ -198,7 +202,7 @@ class MemberForm(FlaskForm):
     active = BooleanField(_l("Active (takes part in polls and plans)"), default=True)
     cannot = MultiCheckboxField(
         _l("Never give this member these roles"),
-        invalid_choice_message=_l("Roles this member cannot have: unknown role '%(value)s'."),
+        invalid_choice_message=_l("Roles this member cannot have: unknown role '%(value)s'."),  # type: ignore[call-arg]
     )
 
     def __init__(self, *args, roles=(), **kwargs):
@@ -226,16 +230,16 @@ class RoleForm(FlaskForm):
                 min=0, max=50, message=_l("Holders per meeting: a whole number from 0 to 50.")
             ),
         ],
-        invalid_value_message=_l("Holders per meeting: fill in a whole number, 0 or more."),
+        invalid_value_message=_l("Holders per meeting: fill in a whole number, 0 or more."),  # type: ignore[call-arg]
     )
     within = SelectField(
         _l("Holders must also hold"),
         default="",
-        invalid_choice_message=_l("Holders must also hold: choose one of the other roles."),
+        invalid_choice_message=_l("Holders must also hold: choose one of the other roles."),  # type: ignore[call-arg]
     )
     conflicts = MultiCheckboxField(
         _l("Cannot be combined with"),
-        invalid_choice_message=_l("Cannot be combined with: unknown role '%(value)s'."),
+        invalid_choice_message=_l("Cannot be combined with: unknown role '%(value)s'."),  # type: ignore[call-arg]
     )
     includes_coordinator = BooleanField(_l("The coordinator always holds this role"))
 
@@ -281,6 +285,20 @@ class MeetingRowForm(Form):
         return not any(_filled(f) for f in (self.name, self.weeks, self.start, self.end))
 
 
+def add_error(field: Field, message: str) -> None:
+    """Adds a message to a field after validate() (WTForms types `errors` as a sequence)."""
+    field.errors = [*field.errors, message]
+
+
+def _fraction(text: str | None) -> float | None:
+    """'0,5' or '0.5' → 0.5; None unless a number from 0 to 1."""
+    try:
+        value = float((text or "").replace(",", "."))
+    except ValueError:
+        return None
+    return value if 0 <= value <= 1 else None
+
+
 def _filled(field) -> bool:
     """Whether the person wrote anything (an unreadable date counts as written)."""
     if field.raw_data:
@@ -298,7 +316,7 @@ class PollRulesForm(FlaskForm):
         _l("Weekdays"),
         coerce=int,
         default=[0, 1, 2, 3, 4],
-        invalid_choice_message=_l("Weekdays: unknown weekday '%(value)s'."),
+        invalid_choice_message=_l("Weekdays: unknown weekday '%(value)s'."),  # type: ignore[call-arg]
         invalid_value_message=_l("Weekdays: unknown weekday."),
     )
     blackout_weeks = StringField(
@@ -319,7 +337,7 @@ class PollRulesForm(FlaskForm):
                 message=_l("Minimum days between meetings: a whole number from 0 to 365."),
             ),
         ],
-        invalid_value_message=_l("Minimum days between meetings: fill in a whole number."),
+        invalid_value_message=_l("Minimum days between meetings: fill in a whole number."),  # type: ignore[call-arg]
     )
     min_attendance = StringField(
         _l("Minimum attendance (share of the members)"),
@@ -338,15 +356,10 @@ class PollRulesForm(FlaskForm):
             raise ValidationError(_l("Weekdays: choose at least one weekday."))
 
     def validate_min_attendance(self, field):
-        try:
-            value = float((field.data or "").replace(",", "."))
-        except ValueError:
-            value = None
-        if value is None or not 0 <= value <= 1:
+        if _fraction(field.data) is None:
             raise ValidationError(
                 _l("Minimum attendance: a number from 0 to 1, for example 0,5 for half.")
             )
-        field.fraction = value
 
     def rules(self, year: int) -> PollRules | None:
         """The rules written in the form (after validate()), or None with errors on the fields."""
@@ -354,8 +367,9 @@ class PollRulesForm(FlaskForm):
         try:
             blackout = parse_week_list(self.blackout_weeks.data)
         except ValueError as error:
-            self.blackout_weeks.errors.append(
-                _("Blackout weeks: %(problem)s. Write weeks like 7, 42 or 27–32.", problem=error)
+            add_error(
+                self.blackout_weeks,
+                _("Blackout weeks: %(problem)s. Write weeks like 7, 42 or 27–32.", problem=error),
             )
             blackout, ok = [], False
         drafts: list[MeetingDraft] = []
@@ -378,13 +392,14 @@ class PollRulesForm(FlaskForm):
                 number,
             )
             if previous and window.start <= previous[1].window.end:
-                row.weeks.errors.append(
+                add_error(
+                    row.weeks,
                     _(
                         "Meeting %(number)d: its window must begin after the window of "
                         "meeting %(other)d ends (meetings come in order and do not overlap).",
                         number=number,
                         other=previous[0],
-                    )
+                    ),
                 )
                 ok = False
             previous = (number, draft)
@@ -396,60 +411,67 @@ class PollRulesForm(FlaskForm):
             ok = False
         if not ok or any(f.errors for f in self if f.name != "meetings"):
             return None
+        # The field checks passed, so these are filled (None only for a form never validated).
+        weekdays, min_days = self.weekdays.data, self.min_days_between.data
+        min_attendance = _fraction(self.min_attendance.data)
+        if weekdays is None or min_days is None or min_attendance is None:
+            return None
         return PollRules(
             meetings=drafts,
-            weekdays=sorted(self.weekdays.data),
+            weekdays=sorted(weekdays),
             blackout_weeks=blackout,
             deadline=self.deadline.data,
             hide_answers=self.hide_answers.data,
-            min_days_between=self.min_days_between.data,
-            min_attendance=self.min_attendance.fraction,
+            min_days_between=min_days,
+            min_attendance=min_attendance,
         )
 
     @staticmethod
     def _window(number: int, row: MeetingRowForm, year: int) -> Window | None:
         has_dates = _filled(row.start) or _filled(row.end)
         if row.weeks.data and has_dates:
-            row.weeks.errors.append(
+            add_error(
+                row.weeks,
                 _(
                     "Meeting %(number)d: give either weeks or dates, not both.",
                     number=number,
-                )
+                ),
             )
             return None
         if row.weeks.data:
             try:
                 first, last = parse_weeks(row.weeks.data, year)
             except ValueError as error:
-                row.weeks.errors.append(
-                    _("Meeting %(number)d, weeks: %(problem)s.", number=number, problem=error)
+                add_error(
+                    row.weeks,
+                    _("Meeting %(number)d, weeks: %(problem)s.", number=number, problem=error),
                 )
                 return None
             return week_window(year, first, last)
         if not has_dates:
-            row.weeks.errors.append(
+            add_error(
+                row.weeks,
                 _(
                     "Meeting %(number)d: give the weeks (like 9–10) or the dates from and to.",
                     number=number,
-                )
+                ),
             )
             return None
         if row.start.data is None:
-            row.start.errors.append(
-                _("Meeting %(number)d, from: fill in the first day.", number=number)
+            add_error(
+                row.start, _("Meeting %(number)d, from: fill in the first day.", number=number)
             )
             return None
         if row.end.data is None:
-            row.end.errors.append(_("Meeting %(number)d, to: fill in the last day.", number=number))
+            add_error(row.end, _("Meeting %(number)d, to: fill in the last day.", number=number))
             return None
         if row.end.data < row.start.data:
-            row.end.errors.append(
-                _("Meeting %(number)d, to: must not be before from.", number=number)
-            )
+            add_error(row.end, _("Meeting %(number)d, to: must not be before from.", number=number))
             return None
         if row.start.data.year != year or row.end.data.year != year:
-            row.start.errors.append(
-                _("Meeting %(number)d: the dates must lie in %(year)d.", number=number, year=year)
+            add_error(
+                row.start,
+                _("Meeting %(number)d: the dates must lie in %(year)d.", number=number, year=year),
             )
             return None
         return Window(row.start.data, row.end.data)
@@ -462,7 +484,7 @@ class NewPollForm(PollRulesForm):
             InputRequired(_l("Year: fill in the year, for example 2027.")),
             NumberRange(min=2000, max=2100, message=_l("Year: a year from 2000 to 2100.")),
         ],
-        invalid_value_message=_l("Year: fill in the year, for example 2027."),
+        invalid_value_message=_l("Year: fill in the year, for example 2027."),  # type: ignore[call-arg]
     )
 
 
@@ -471,12 +493,12 @@ class ManualDayForm(FlaskForm):
         _l("Day"),
         validators=[InputRequired(_l("Day: fill in a date."))],
         format=DATE_FORMATS,
-        invalid_value_message=_l("Day: write a date like 2027-03-01."),
+        invalid_value_message=_l("Day: write a date like 2027-03-01."),  # type: ignore[call-arg]
     )
     meeting = SelectField(
         _l("Meeting"),
         default="",
-        invalid_choice_message=_l("Meeting: choose one of the poll's meetings."),
+        invalid_choice_message=_l("Meeting: choose one of the poll's meetings."),  # type: ignore[call-arg]
     )
 
     def __init__(self, *args, meetings=(), **kwargs):

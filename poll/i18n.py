@@ -16,7 +16,9 @@ def select_locale() -> str:
     if not has_request_context():
         return current_app.config["BABEL_DEFAULT_LOCALE"]
     chosen = request.args.get("lang") or request.cookies.get(LANG_COOKIE)
-    return chosen if chosen in languages else current_app.config["BABEL_DEFAULT_LOCALE"]
+    if chosen is not None and chosen in languages:
+        return chosen
+    return current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
 def long_date(day: date) -> str:

@@ -94,7 +94,7 @@ def _decode(data: bytes) -> str | None:
 def _separator(text: str) -> str:
     first = next((line for line in text.splitlines() if line.strip()), "")
     counts = {sep: first.count(sep) for sep in SEPARATORS}
-    best = max(counts, key=counts.get)
+    best = max(counts, key=counts.__getitem__)
     return best if counts[best] else ";"
 
 

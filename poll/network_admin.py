@@ -78,9 +78,9 @@ def _check_venue_key(network: Network, key: str, venue: Venue | None) -> None:
 
 def add_venue(network: Network, *, key: str, name: str, address: str = "") -> Venue:
     _check_venue_key(network, key, None)
-    position = db.session.scalar(
+    position = db.session.execute(
         select(func.coalesce(func.max(Venue.position), -1)).where(Venue.network_id == network.id)
-    )
+    ).scalar_one()
     venue = Venue(network=network, key=key, name=name, address=address, position=position + 1)
     db.session.add(venue)
     return venue

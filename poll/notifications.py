@@ -178,7 +178,8 @@ def _render(
     so the network is not named twice. Outside a request (the CLI) force_locale overrides the
     default locale just as it overrides a visitor's choice inside one.
     """
-    subjects, texts, sections = [], [], []
+    subjects: list[str] = []
+    texts, sections = [], []
     for language in MAIL_LANGUAGES:
         with force_locale(language):
             first = not subjects
@@ -311,18 +312,17 @@ def member_changes(poll: Poll, previous: Plan, plan: Plan, member: Member) -> li
     changes: list[Change] = []
     for meeting in poll.meetings:
         before, after = old.get(meeting.key), new.get(meeting.key)
-        if before is None and after is None:
-            continue
         if after is None:
-            changes.append(
-                Change(
-                    "cancelled",
-                    meeting.key,
-                    meeting.name,
-                    old_day=before.day,
-                    old_venue=before.venue.name,
+            if before is not None:
+                changes.append(
+                    Change(
+                        "cancelled",
+                        meeting.key,
+                        meeting.name,
+                        old_day=before.day,
+                        old_venue=before.venue.name,
+                    )
                 )
-            )
             continue
         if before is None:
             changes.append(
@@ -469,7 +469,7 @@ def _with_links(message: EmailMessage, member: Member | None) -> EmailMessage:
         for mark, token in tokens.items():
             content = content.replace(mark, token)
         if content != original:
-            params = {k: v for k, v in part.get_params()[1:] if k != "charset"}
+            params = {k: v for k, v in (part.get_params() or [])[1:] if k != "charset"}
             MIMEPart.set_content(  # EmailMessage's would add a MIME-Version header to the part
                 part,
                 content,
@@ -603,11 +603,11 @@ def failed_messages(network_id: int) -> list[MessageLog]:
 
 
 def failed_count(network_id: int) -> int:
-    return db.session.scalar(
+    return db.session.execute(
         select(func.count(MessageLog.id)).where(
             MessageLog.network_id == network_id, MessageLog.status == MessageStatus.FAILED
         )
-    )
+    ).scalar_one()
 
 
 def retry_failed(network_id: int, progress: Progress | None = None) -> Outcome:
@@ -774,14 +774,14 @@ def _auto_sent_on(poll: Poll, day: date) -> bool:
 def previous_published(poll: Poll, plan: Plan) -> Plan | None:
     """The version published before `plan` (now superseded), if any."""
     earlier = [
-        p
+        (p.published_at, p)
         for p in plan_versions(poll)
         if p.id != plan.id
         and p.status == PlanStatus.SUPERSEDED
         and p.published_at is not None
         and (plan.published_at is None or p.published_at <= plan.published_at)
     ]
-    return max(earlier, key=lambda p: p.published_at) if earlier else None
+    return max(earlier, key=lambda e: e[0])[1] if earlier else None
 
 
 def plan_to_send(poll: Poll, as_changes: bool | None) -> tuple[Plan, Plan | None]:

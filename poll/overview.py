@@ -115,9 +115,9 @@ def poll_overview(poll: Poll) -> Overview:
 
     counts: dict[tuple[str, str], Counter[str]] = defaultdict(Counter)
     for m in answered:
-        for day, by_venue in responses[m.id].answers.items():
-            for venue, value in by_venue.items():
-                counts[(day, venue)][value] += 1
+        for iso_day, by_venue in responses[m.id].answers.items():
+            for venue_key, value in by_venue.items():
+                counts[(iso_day, venue_key)][value] += 1
 
     meetings = list(
         db.session.scalars(
@@ -165,8 +165,8 @@ def answered_counts(network_id: int) -> dict[int, int]:
 
 
 def active_member_count(network_id: int) -> int:
-    return db.session.scalar(
+    return db.session.execute(
         select(func.count(Member.id)).where(
             Member.network_id == network_id, Member.active.is_(True)
         )
-    )
+    ).scalar_one()

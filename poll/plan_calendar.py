@@ -23,6 +23,7 @@ from sqlalchemy.exc import IntegrityError
 
 from .calendar import (
     CalendarEvent,
+    EventFingerprint,
     build_calendar,
     event_fingerprint,
     next_sequence,
@@ -69,7 +70,7 @@ def location_of(venue: Venue) -> str:
     return f"{venue.name}, {venue.address}" if venue.address else venue.name
 
 
-def _fingerprint(view: MeetingView, status: Status) -> str:
+def _fingerprint(view: MeetingView, status: Status) -> EventFingerprint:
     return event_fingerprint(
         start=view.start, end=view.end, location=location_of(view.venue), status=status
     )
@@ -78,11 +79,11 @@ def _fingerprint(view: MeetingView, status: Status) -> str:
 def last_published_view(poll: Poll, key: str, *, before: Plan) -> MeetingView | None:
     """The meeting as the latest earlier published plan that had it placed it."""
     earlier = [
-        p
+        (p.published_at, p)
         for p in plan_versions(poll)
         if p.id != before.id and p.published_at is not None and p.status != PlanStatus.DRAFT
     ]
-    for plan in sorted(earlier, key=lambda p: p.published_at, reverse=True):
+    for _published, plan in sorted(earlier, key=lambda e: e[0], reverse=True):
         if any(entry["id"] == key for entry in plan.result["meetings"]):
             view = next((v for v in meeting_views(poll, plan) if v.meeting.key == key), None)
             if view is not None:
@@ -116,7 +117,8 @@ def _sync(poll: Poll, plan: Plan) -> list[PlannedEvent]:
             state = EventState(meeting_id=meeting.id, fingerprint=fingerprint, sequence=sequence)
             db.session.add(state)
         else:
-            state.sequence = next_sequence(state.fingerprint or None, state.sequence, fingerprint)
+            previous = EventFingerprint(state.fingerprint) if state.fingerprint else None
+            state.sequence = next_sequence(previous, state.sequence, fingerprint)
             state.fingerprint = fingerprint
         state.cancelled = status == "CANCELLED"
         event = PlannedEvent(poll, view, status, state.sequence)

@@ -106,8 +106,8 @@ def fairness_rows(
     for entry in plan.result["meetings"]:
         for role_key, holders in entry["roles"].items():
             for key in holders:
-                counts = in_plan.setdefault(key, {})
-                counts[role_key] = counts.get(role_key, 0) + 1
+                held = in_plan.setdefault(key, {})
+                held[role_key] = held.get(role_key, 0) + 1
     rows = []
     for member in members:
         counts = {

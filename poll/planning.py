@@ -1,10 +1,10 @@
 """Database <-> plan-instance/1 and plan-result/1 (docs/spec/plan-format.md)."""
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from flask_babel import gettext as _
-from sqlalchemy import Row, bindparam, func, insert, or_, select
+from sqlalchemy import BindParameter, Row, bindparam, func, insert, or_, select
 from sqlalchemy.orm import aliased
 
 from .db import db
@@ -40,8 +40,8 @@ def active_member_keys(poll: Poll) -> dict[int, str]:
 # loading ORM objects would cost more than the queries (the app's part of a solve must stay
 # small beside the solver's, issue #4).
 _venue, _role, _member = aliased(Venue), aliased(Role), aliased(Member)
-_network_id = bindparam("network")
-_poll_id = bindparam("poll")
+_network_id: BindParameter[int] = bindparam("network")
+_poll_id: BindParameter[int] = bindparam("poll")
 _MEMBERS = (
     select(
         Member.id,
@@ -119,7 +119,7 @@ _STORE_PLAN = (
 )
 
 
-def _rows(statement, **params) -> list[Row]:
+def _rows(statement, **params) -> Sequence[Row]:
     return db.session.connection().execute(statement, params).all()
 
 
@@ -133,9 +133,9 @@ def check_plannable(poll: Poll) -> None:
 class _Parts:
     """The rows of an instance that can refuse a plan."""
 
-    members: list[Row]
+    members: Sequence[Row]
     coordinator: str
-    venues: list[Row]
+    venues: Sequence[Row]
     meetings: list[tuple[str, str, list[str]]]  # key, name, candidate dates
 
 
@@ -280,13 +280,17 @@ def _previous_result(poll: Poll, meeting_keys: list[str]) -> dict | None:
 
 def store_plan(poll: Poll, result: dict, note: str = "") -> int:
     """The id of a new draft version holding the result, numbered after the latest."""
-    return db.session.connection().scalar(
-        _STORE_PLAN,
-        {
-            "poll": poll.id,
-            "poll_id": poll.id,
-            "status": PlanStatus.DRAFT,
-            "result": result,
-            "note": note,
-        },
+    return (
+        db.session.connection()
+        .execute(
+            _STORE_PLAN,
+            {
+                "poll": poll.id,
+                "poll_id": poll.id,
+                "status": PlanStatus.DRAFT,
+                "result": result,
+                "note": note,
+            },
+        )
+        .scalar_one()
     )

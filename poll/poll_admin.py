@@ -44,7 +44,7 @@ def parse_weeks(text: str, year: int) -> tuple[int, int]:
     return first, last
 
 
-def parse_week_list(text: str) -> list[int]:
+def parse_week_list(text: str | None) -> list[int]:
     """'7, 42' or '27–32' → sorted week numbers; ValueError with a sentence."""
     weeks: set[int] = set()
     text = re.sub(r"\s*[-–—]\s*", "-", (text or "").lower().replace("uge", " "))

@@ -54,9 +54,9 @@ def _record_history(poll: Poll, result: dict) -> None:
             )
         )
     }
-    for key, row in existing.items():
+    for key, stale in existing.items():
         if key not in counts:
-            db.session.delete(row)
+            db.session.delete(stale)
     for (member_id, role_id), count in counts.items():
         row = existing.get((member_id, role_id))
         if row is None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from solver.instance import Instance, Meeting
@@ -75,6 +76,7 @@ def best_attendance(instance: Instance, check: StaffingCheck) -> Attendance | No
             staffed[k, o] = check.staff(instance.meetings[k].id, o.can_come)
         if all(staffed[key] is not None for key in fresh):
             break
+    # Every option on `path` was usable, so its staffing is not None (mypy cannot follow that).
     return Attendance(
         attendees=sum(len(o.can_come) for o in path),
         yes=sum(len(o.yes) for o in path),
@@ -84,7 +86,9 @@ def best_attendance(instance: Instance, check: StaffingCheck) -> Attendance | No
     )
 
 
-def _longest_paths(layers, gap, value):
+def _longest_paths(
+    layers: list[list[Option]], gap: dt.timedelta, value: Callable[[Option], int]
+) -> tuple[list[list[Option]], list[Option]] | None:
     """Options lying on some best path through the layers, and the best path with the earliest
     dates. Layers hold options sorted by date; consecutive picks must be `gap` apart."""
     if not layers:
@@ -108,7 +112,7 @@ def _longest_paths(layers, gap, value):
         ]
         for layer, fw, bw in zip(layers, forward, backward, strict=True)
     ]
-    path: list = []
+    path: list[Option] = []
     remaining = best  # value still to collect from here to the end
     for opts in on_path:
         start = path[-1].date + gap if path else dt.date.min
@@ -118,7 +122,15 @@ def _longest_paths(layers, gap, value):
     return [[o for o, _ in opts] for opts in on_path], path
 
 
-def _extend(prev, prev_best, layer, gap, value, *, after):
+def _extend(
+    prev: list[Option],
+    prev_best: list[int],
+    layer: list[Option],
+    gap: dt.timedelta,
+    value: Callable[[Option], int],
+    *,
+    after: bool,
+) -> list[int]:
     """Best value of a path ending (after=False) or starting (after=True) at each option of
     `layer`, given the best values at the neighbouring layer `prev`; -1 where none exists."""
     dates = [o.date for o in prev]

@@ -15,14 +15,21 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from fractions import Fraction
 from functools import cached_property
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 FORMAT = "plan-instance/1"
 RESULT_FORMAT = "plan-result/1"
 ANSWERS = ("yes", "maybe", "no")
 _ID = re.compile(r"[a-z0-9_-]+")
 _HOUR = re.compile(r"([01][0-9]|2[0-3]):[0-5][0-9]")
-T = TypeVar("T")
+
+
+class _Identified(Protocol):
+    @property
+    def id(self) -> str: ...
+
+
+T = TypeVar("T", bound=_Identified)
 
 
 class InstanceError(ValueError):
@@ -234,7 +241,7 @@ def _entities(value: Any, path: str, build: Callable[[Any, str], T]) -> dict[str
     out: dict[str, T] = {}
     for i, item in enumerate(_list(value, path)):
         entity = build(item, _join(path, i))
-        eid = entity.id  # type: ignore[attr-defined]
+        eid = entity.id
         if eid in out:
             raise InstanceError(_join(_join(path, i), "id"), f'duplicated id "{eid}"')
         out[eid] = entity

@@ -50,7 +50,7 @@ class PlanModel:
             "load": Fairness(m, self._load_items(), self._load_seats()),
         }
 
-    def _day(self, k: int) -> cp_model.LinearExprT:
+    def _day(self, k: int) -> cp_model.LinearExpr:
         return cp_model.LinearExpr.weighted_sum(
             self.x[k], [o.date.toordinal() for o in self.options[k]]
         )
@@ -87,17 +87,18 @@ class PlanModel:
         for role in inst.roles:
             free = [self.r[p, k, role.id] for p in people if (p, k, role.id) in self.r]
             m.add(cp_model.LinearExpr.sum(free) == role.per_meeting - len(role.always))
-            for p in people if role.within is not None else ():
-                mine, parent = self.lit(p, k, role.id), self.lit(p, k, role.within)
-                if isinstance(mine, int) and not isinstance(parent, int):
-                    if mine == 1:
-                        m.add(parent == 1)
-                elif not isinstance(mine, int):
-                    if isinstance(parent, int):
-                        if parent == 0:
-                            m.add(mine == 0)
-                    else:
-                        m.add_implication(mine, parent)
+            if role.within is not None:
+                for p in people:
+                    mine, parent = self.lit(p, k, role.id), self.lit(p, k, role.within)
+                    if isinstance(mine, int) and not isinstance(parent, int):
+                        if mine == 1:
+                            m.add(parent == 1)
+                    elif not isinstance(mine, int):
+                        if isinstance(parent, int):
+                            if parent == 0:
+                                m.add(mine == 0)
+                        else:
+                            m.add_implication(mine, parent)
             for other in sorted(role.conflicts):
                 if other < role.id:
                     continue
@@ -191,9 +192,9 @@ class PlanModel:
         m, inst, meetings = self.model, self.instance, len(self.options)
         repeat: list[cp_model.IntVar] = []
         most = self.fairness["roles"].most
-        for (p, k, role), a in self.r.items():
-            b = self.r.get((p, k + 1, role))
-            if b is not None and most((p, role)) > 1:
+        for (p, k, rid), a in self.r.items():
+            b = self.r.get((p, k + 1, rid))
+            if b is not None and most((p, rid)) > 1:
                 both = m.new_bool_var("")
                 m.add(a + b - both <= 1)
                 repeat.append(both)

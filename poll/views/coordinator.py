@@ -38,6 +38,7 @@ from ..forms import (
     PollRulesForm,
     RoleForm,
     VenueForm,
+    add_error,
 )
 from ..members import personal_token
 from ..models import CandidateDay, Member, Poll, Role, Venue
@@ -238,7 +239,7 @@ def venue_edit(venue_id: int):
 
     def change() -> str:
         network_admin.update_venue(
-            venue, key=form.key.data, name=form.name.data, address=form.address.data
+            venue, key=form.key.data, name=form.name.data or "", address=form.address.data or ""
         )
         return _("%(name)s is saved.", name=venue.name)
 
@@ -324,9 +325,9 @@ def member_edit(member_id: int):
         network_admin.update_member(
             member,
             key=form.key.data,
-            name=form.name.data,
-            email=form.email.data,
-            organisation=form.organisation.data,
+            name=form.name.data or "",
+            email=form.email.data or "",
+            organisation=form.organisation.data or "",
             cannot=form.cannot.data or [],
             is_coordinator=form.is_coordinator.data,
             active=form.active.data,
@@ -515,12 +516,13 @@ def poll_new():
         if valid and rules is not None:
             plan = poll_admin.preview(None, rules)
             for mp in plan.empty_meetings:
-                form.meetings[mp.row - 1].form.weeks.errors.append(
+                add_error(
+                    form.meetings[mp.row - 1].form.weeks,
                     _(
                         "Meeting %(number)d: no candidate days remain in this window "
                         "(holidays, blackout weeks and weekdays left out).",
                         number=mp.row,
-                    )
+                    ),
                 )
             if not plan.empty_meetings and request.form.get("action") == "save":
                 try:
@@ -593,12 +595,13 @@ def poll_edit(poll_id: int):
         if valid and rules is not None:
             plan = poll_admin.preview(poll, rules)
             for mp in plan.empty_meetings:
-                form.meetings[mp.row - 1].form.weeks.errors.append(
+                add_error(
+                    form.meetings[mp.row - 1].form.weeks,
                     _(
                         "Meeting %(number)d: no candidate days remain in this window "
                         "(holidays, blackout weeks and weekdays left out).",
                         number=mp.row,
-                    )
+                    ),
                 )
             if not plan.empty_meetings and action in ("save", "confirm"):
                 confirmed = action == "confirm" and plan.confirmed_by(
@@ -652,7 +655,7 @@ def poll_days(poll_id: int):
     poll = _poll(poll_id)
     form = ManualDayForm(meetings=poll.meetings)
     status = 200
-    if form.validate_on_submit():
+    if form.validate_on_submit() and form.day.data is not None:
         try:
             row, notes = poll_admin.add_manual_day(poll, form.day.data, form.meeting.data or None)
         except Refused as refusal:

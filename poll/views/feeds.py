@@ -64,17 +64,16 @@ def _private(response: Response) -> Response:
 def calendar_response(body: bytes, filename: str, *, download: bool) -> Response:
     """text/calendar with a strong ETag over the bytes; 304 when the client has them."""
     response = Response(body, mimetype="text/calendar")
-    response.charset = "utf-8"
     response.set_etag(hashlib.sha256(body).hexdigest()[:40])
     response.headers["Cache-Control"] = "private, max-age=300"
     disposition = "attachment" if download else "inline"
     response.headers["Content-Disposition"] = f'{disposition}; filename="{filename}"'
-    return _private(response.make_conditional(request))
+    response.make_conditional(request)
+    return _private(response)
 
 
 def csv_response(body: bytes, filename: str) -> Response:
     response = Response(body, mimetype="text/csv")
-    response.charset = "utf-8"
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     response.headers["Cache-Control"] = "no-store"
     return response

@@ -206,8 +206,9 @@ def _start(kind: str, *, poll: Poll | None = None, message_id: int | None = None
         message_id=message_id,
         language=str(get_locale()),
     )
-    if started:
-        start_in_thread(current_app._get_current_object(), job_id)
+    if started and job_id is not None:
+        # current_app is a proxy; Flask types it as the app, which has no such method.
+        start_in_thread(current_app._get_current_object(), job_id)  # type: ignore[attr-defined]
     else:
         flash(
             _("Other messages are being sent. Wait until they are sent, then try again."), "error"

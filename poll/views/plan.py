@@ -24,7 +24,7 @@ from ..db import db
 from ..jobs import latest_job, reap_stale, start_in_thread, start_job
 from ..models import Meeting, Pin, Plan, Poll
 from ..plan_edits import EditError, pin_date_venue, pin_role, replacement_pin, unpin
-from ..plan_view import fairness_rows, meeting_views
+from ..plan_view import FairnessRow, MeetingView, fairness_rows, meeting_views
 from ..planning import (
     PlanningError,
     active_member_keys,
@@ -70,7 +70,9 @@ def show(year: int):
     plan = _version(poll, versions)
     previous = next((p for p in reversed(versions) if plan and p.version < plan.version), None)
     job = latest_job(poll)
-    views, fairness, spread = [], [], {}
+    views: list[MeetingView] = []
+    fairness: list[FairnessRow] = []
+    spread: dict[str, int] = {}
     if plan:
         views = meeting_views(poll, plan, previous)
         fairness, spread = fairness_rows(poll, plan, history_before(poll, active_member_keys(poll)))
@@ -117,8 +119,10 @@ def solve(year: int):
         flash(str(error), "error")
         return redirect(url_for(".show", year=year)), 303
     job_id, started = start_job(poll, current_app.config.get("SOLVE_TIME_LIMIT"))
-    if started:
-        start_in_thread(current_app._get_current_object(), job_id, str(get_locale()))
+    if started and job_id is not None:
+        # current_app is a proxy; Flask types it as the app, which has no such method.
+        app = current_app._get_current_object()  # type: ignore[attr-defined]
+        start_in_thread(app, job_id, str(get_locale()))
     else:
         flash(_("A planning of this year is already running."))
     return redirect(url_for(".show", year=year)), 303
