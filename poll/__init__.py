@@ -46,7 +46,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     jobs.stop_solves_on_sigterm()
 
     from .views import auth as auth_views
-    from .views import coordinator, feeds, meeting, member, messages, plan
+    from .views import coordinator, feeds, health, meeting, member, messages, plan
 
     app.register_blueprint(auth_views.bp)
     app.register_blueprint(member.bp)
@@ -55,4 +55,5 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(meeting.bp)
     app.register_blueprint(feeds.bp)
     app.register_blueprint(messages.bp)
+    app.register_blueprint(health.bp)
     return app
