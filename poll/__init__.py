@@ -11,6 +11,7 @@ from . import auth, cli, errors, i18n, jobs, logs, security
 from .config import DEV_SECRET_KEY, database_url_from_env, defaults
 from .converters import BoundedIntConverter
 from .db import db
+from .version import __version__
 
 PACKAGE = Path(__file__).resolve().parent
 MIGRATIONS = PACKAGE / "migrations"
@@ -42,6 +43,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     logs.init_app(app)
     cli.init_app(app)
     security.init_app(app)
+    app.jinja_env.globals["modeplan_version"] = __version__
     app.before_request(auth.load_account)
     jobs.stop_solves_on_sigterm()
 
