@@ -11,6 +11,7 @@ from . import auth, cli, errors, i18n, jobs, logs, security
 from .config import DEV_SECRET_KEY, database_url_from_env, defaults
 from .converters import BoundedIntConverter
 from .db import db
+from .version import __version__
 
 PACKAGE = Path(__file__).resolve().parent
 MIGRATIONS = PACKAGE / "migrations"
@@ -42,11 +43,12 @@ def create_app(test_config: dict | None = None) -> Flask:
     logs.init_app(app)
     cli.init_app(app)
     security.init_app(app)
+    app.jinja_env.globals["modeplan_version"] = __version__
     app.before_request(auth.load_account)
     jobs.stop_solves_on_sigterm()
 
     from .views import auth as auth_views
-    from .views import coordinator, feeds, meeting, member, messages, plan
+    from .views import coordinator, feeds, health, meeting, member, messages, plan
 
     app.register_blueprint(auth_views.bp)
     app.register_blueprint(member.bp)
@@ -55,4 +57,5 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(meeting.bp)
     app.register_blueprint(feeds.bp)
     app.register_blueprint(messages.bp)
+    app.register_blueprint(health.bp)
     return app

@@ -131,7 +131,17 @@ def log_out() -> None:
     session.clear()
 
 
+def without_account(view: Callable) -> Callable:
+    """A view that never looks at the login, so it answers even when the database cannot."""
+    view.without_account = True  # type: ignore[attr-defined]
+    return view
+
+
 def load_account() -> None:
+    view = current_app.view_functions.get(request.endpoint or "")
+    if getattr(view, "without_account", False):
+        g.account = None
+        return
     account_id = session.get("account_id")
     account = db.session.get(CoordinatorAccount, account_id) if account_id else None
     if account is not None and session.get("session_version") != account.session_version:
