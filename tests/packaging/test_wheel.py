@@ -104,6 +104,7 @@ def test_the_wheel_migrates_creates_the_demo_and_serves_a_member_page_in_danish(
     demo = run([str(venv / "modeplan"), "init-demo"], cwd=folder, env=env).stdout
     links = re.findall(r"^ +\w+ +(http://\S+/m/\S+)$", demo, flags=re.MULTILINE)
     assert len(links) == 9, demo
+    assert (venv.parent / "var" / "poll-instance").is_dir()  # the instance folder (README)
 
     server = subprocess.Popen(
         [str(venv / "gunicorn"), "-b", "127.0.0.1:0", "-w", "1", "poll:create_app()"],
