@@ -8,7 +8,7 @@ from flask_migrate import Migrate
 from flask_wtf.csrf import CSRFProtect
 
 from . import auth, cli, errors, i18n, jobs, logs, security
-from .config import DEV_SECRET_KEY, database_url_from_env, defaults
+from .config import defaults, from_environment, require_secret_key
 from .converters import BoundedIntConverter
 from .db import db
 from .version import __version__
@@ -24,15 +24,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=True)
     app.url_map.converters["int"] = BoundedIntConverter  # before any route is added
     app.config.from_mapping(defaults(app.instance_path))
-    app.config.from_prefixed_env("MODEPLAN")
-    if url := database_url_from_env():
-        app.config["SQLALCHEMY_DATABASE_URI"] = url
+    app.config.from_mapping(from_environment(os.environ))
     if test_config:
         app.config.from_mapping(test_config)
-    if app.config["SECRET_KEY"] == DEV_SECRET_KEY and not (app.debug or app.testing):
-        raise RuntimeError(
-            "Set MODEPLAN_SECRET_KEY (or run with --debug): the development secret is not safe."
-        )
+    require_secret_key(app.config, app.debug)
     os.makedirs(app.instance_path, exist_ok=True)
 
     db.init_app(app)

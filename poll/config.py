@@ -1,10 +1,255 @@
-"""Configuration: defaults, then the environment, then test overrides."""
+"""Configuration: defaults, then the environment, then test overrides.
 
-import os
+The environment is read once, at start-up, through SETTINGS: every variable Mødeplan reads is
+listed there, checked, and turned into its config value. A bad value, a missing secret or an
+unknown MODEPLAN_* variable (a typo) stops create_app with a ConfigError that names the
+variable; the command line prints it and exits with status 2. An empty variable counts as unset.
+README.md's configuration table and .env.example list the same settings (a test checks).
+"""
+
+import difflib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
+
+import click
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+from .mailer import MailSettings
 
 DEV_SECRET_KEY = "dev-only-not-secret"
+MIN_SECRET_KEY_LENGTH = 32
+PREFIX = "MODEPLAN_"
+
+
+class ConfigError(click.ClickException):
+    """A setting is missing or wrong. A ClickException, so `flask` and `modeplan` print the
+    message without a traceback and exit with status 2."""
+
+    exit_code = 2
+
+
+class Invalid(ValueError):
+    """Raised by a parser with what the setting expects; the caller adds the name and value."""
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str  # the environment variable
+    kind: str  # what it takes, for people
+    default: str  # as the variable would be written; "" when there is none
+    meaning: str
+    # The app.config key and the parser of the text; None for the MAIL_* settings, which
+    # poll.mailer.MailSettings reads from the environment at every send (checked at start-up).
+    key: str | None = None
+    parse: Callable[[str], object] | None = None
+
+
+def database_url(text: str) -> str:
+    """postgres:// and postgresql:// go through psycopg 3; only PostgreSQL and SQLite serve."""
+    for prefix in ("postgres://", "postgresql://"):
+        if text.startswith(prefix):
+            text = "postgresql+psycopg://" + text[len(prefix) :]
+    try:
+        backend = make_url(text).get_backend_name()
+    except ArgumentError:
+        backend = None
+    if backend not in ("postgresql", "sqlite"):
+        raise Invalid("a postgresql://… or sqlite:///… URL")
+    return text
+
+
+def secret_key(text: str) -> str:
+    if len(text) < MIN_SECRET_KEY_LENGTH:
+        raise Invalid(
+            f"at least {MIN_SECRET_KEY_LENGTH} random characters"
+            " (python3 -c 'import secrets; print(secrets.token_urlsafe(32))')"
+        )
+    return text
+
+
+def absolute_url(text: str) -> str:
+    parts = urlsplit(text)
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.query:
+        raise Invalid("an absolute http:// or https:// URL such as https://modeplan.example.dk")
+    return text.rstrip("/")
+
+
+def whole_number(minimum: int) -> Callable[[str], int]:
+    def parse(text: str) -> int:
+        if not (text.isascii() and text.isdigit()) or int(text) < minimum:
+            raise Invalid(f"a whole number of {minimum} or more")
+        return int(text)
+
+    return parse
+
+
+TRUE = ("true", "yes", "on", "1")
+FALSE = ("false", "no", "off", "0")
+
+
+def boolean(text: str) -> bool:
+    if text.lower() in TRUE + FALSE:
+        return text.lower() in TRUE
+    raise Invalid("true or false")
+
+
+def seconds(text: str) -> timedelta:
+    return timedelta(seconds=whole_number(1)(text))
+
+
+def proxy_count(text: str) -> int:
+    """A number of trusted proxies; true means one, false none."""
+    if text.lower() in TRUE + FALSE:
+        return int(text.lower() in TRUE)
+    try:
+        return whole_number(0)(text)
+    except Invalid:
+        raise Invalid("a number of proxies (0 or more), true (1) or false (0)") from None
+
+
+def one_of(*choices: str, upper: bool = False) -> Callable[[str], str]:
+    def parse(text: str) -> str:
+        value = text.upper() if upper else text.lower()
+        if value not in choices:
+            raise Invalid(" or ".join(choices))
+        return value
+
+    return parse
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting(
+        "DATABASE_URL",
+        "postgresql:// or sqlite:/// URL",
+        "",
+        "the database: postgresql://user:password@host/db in production (psycopg 3); unset,"
+        " SQLite in the instance folder",
+        "SQLALCHEMY_DATABASE_URI",
+        database_url,
+    ),
+    Setting(
+        "MODEPLAN_SECRET_KEY",
+        f"text, at least {MIN_SECRET_KEY_LENGTH} characters",
+        "",
+        "required outside debug and testing: signs sessions; personal and calendar links are"
+        " derived from it, so changing it replaces every link",
+        "SECRET_KEY",
+        secret_key,
+    ),
+    Setting(
+        "MODEPLAN_BASE_URL",
+        "absolute http(s) URL",
+        "http://127.0.0.1:5000",
+        "where the app is served: the base of the links in mails and feeds",
+        "BASE_URL",
+        absolute_url,
+    ),
+    Setting(
+        "MODEPLAN_REMINDER_DAYS",
+        "whole number ≥ 0",
+        "3",
+        "`remind --auto` reminds this many days before the deadline",
+        "REMINDER_DAYS",
+        whole_number(0),
+    ),
+    Setting(
+        "MODEPLAN_SESSION_COOKIE_SECURE",
+        "true or false",
+        "false",
+        "true behind HTTPS: the login cookie is sent only over HTTPS, and HSTS is on",
+        "SESSION_COOKIE_SECURE",
+        boolean,
+    ),
+    Setting(
+        "MODEPLAN_PERMANENT_SESSION_LIFETIME",
+        "seconds, ≥ 1",
+        "43200",
+        "how long a coordinator's login lasts after the last request",
+        "PERMANENT_SESSION_LIFETIME",
+        seconds,
+    ),
+    Setting(
+        "MODEPLAN_PROXY_FIX",
+        "whole number ≥ 0 (true = 1, false = 0)",
+        "0",
+        "how many reverse proxies in front of the app set X-Forwarded-For/-Proto (0: none"
+        " trusted); set it behind nginx or Apache so login throttling sees real addresses",
+        "PROXY_FIX",
+        proxy_count,
+    ),
+    Setting(
+        "MODEPLAN_WORKERS",
+        "inline or external",
+        "inline",
+        "inline: solves and mail batches run in a thread of the web process; external: a"
+        " separate worker process runs them",
+        "WORKERS",
+        one_of("inline", "external"),
+    ),
+    Setting(
+        "MODEPLAN_LOG_FORMAT",
+        "plain or json",
+        "plain",
+        "the form of the log lines on standard error",
+        "LOG_FORMAT",
+        one_of("plain", "json"),
+    ),
+    Setting(
+        "MODEPLAN_LOG_LEVEL",
+        "DEBUG, INFO, WARNING, ERROR or CRITICAL",
+        "INFO",
+        "the least important log lines written",
+        "LOG_LEVEL",
+        one_of("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL", upper=True),
+    ),
+    Setting(
+        "MAIL_HOST",
+        "host name",
+        "",
+        "the SMTP server; unset, mails are written to outbox/ in the instance folder",
+    ),
+    Setting(
+        "MAIL_PORT",
+        "port number 1-65535",
+        "587",
+        "the SMTP server's port; unset, 587 for starttls, 465 for tls, 25 for none",
+    ),
+    Setting(
+        "MAIL_SECURITY",
+        "starttls, tls or none",
+        "starttls",
+        "how the connection to the SMTP server is encrypted",
+    ),
+    Setting(
+        "MAIL_USERNAME",
+        "text",
+        "",
+        "the SMTP login; set with MAIL_PASSWORD",
+    ),
+    Setting(
+        "MAIL_PASSWORD",
+        "text",
+        "",
+        "the SMTP password; set with MAIL_USERNAME",
+    ),
+    Setting(
+        "MAIL_SENDER",
+        "one e-mail address, with or without a name",
+        "Mødeplan <noreply@localhost>",
+        "the From of every mail",
+    ),
+    Setting(
+        "MAIL_TIMEOUT",
+        "seconds, above 0 and at most 3600",
+        "30",
+        "how long to wait for each answer of the SMTP server before the batch stops; what"
+        " was not sent can be sent again from the messages page",
+    ),
+)
 
 
 def defaults(instance_path: str) -> dict:
@@ -31,14 +276,54 @@ def defaults(instance_path: str) -> dict:
         # How many reverse proxies in front of the app set X-Forwarded-For/-Proto (true = 1).
         "PROXY_FIX": 0,
         "COMMENT_MAX_LENGTH": 2000,
+        # Read by the worker and logging set-up; SETTINGS says what they mean.
+        "WORKERS": "inline",
+        "LOG_FORMAT": "plain",
+        "LOG_LEVEL": "INFO",
     }
 
 
-def database_url_from_env() -> str | None:
-    url = os.environ.get("DATABASE_URL")
-    if not url:
-        return None
-    for prefix in ("postgres://", "postgresql://"):
-        if url.startswith(prefix):
-            return "postgresql+psycopg://" + url[len(prefix) :]
-    return url
+def from_environment(environ: Mapping[str, str]) -> dict:
+    """The config values the environment sets; ConfigError lists every problem found."""
+    values: dict = {}
+    problems: list[str] = []
+    for setting in SETTINGS:
+        text = environ.get(setting.name, "").strip()
+        if not text or setting.parse is None:
+            continue
+        try:
+            values[setting.key] = setting.parse(text)
+        except Invalid as expected:
+            shown = "…" if setting.name == "MODEPLAN_SECRET_KEY" else text
+            problems.append(f'{setting.name} must be {expected}, got "{shown}"')
+    try:
+        MailSettings.from_env(environ, outbox_dir=None)
+    except ValueError as wrong:
+        problems.append(str(wrong))
+    # A typo is compared without the prefix (which every name shares); MODEPLAN_MAIL_PORT
+    # points to MAIL_PORT.
+    known = {s.name.removeprefix(PREFIX): s.name for s in SETTINGS}
+    for name in sorted(n for n in environ if n.startswith(PREFIX) and n not in known.values()):
+        close = difflib.get_close_matches(name.removeprefix(PREFIX), known, n=1, cutoff=0.75)
+        hint = f"; did you mean {known[close[0]]}?" if close else ""
+        problems.append(f"{name} is not a setting of Mødeplan{hint}")
+    if problems:
+        raise ConfigError(configuration_message(problems))
+    return values
+
+
+def configuration_message(problems: list[str]) -> str:
+    lines = "\n".join(f"  {problem}" for problem in problems)
+    return f"the configuration is not usable:\n{lines}\n(README.md, section Configuration)"
+
+
+def require_secret_key(config: Mapping, debug: bool) -> None:
+    if config["SECRET_KEY"] == DEV_SECRET_KEY and not (debug or config.get("TESTING")):
+        raise ConfigError(
+            configuration_message(
+                [
+                    "MODEPLAN_SECRET_KEY must be set (or run with --debug):"
+                    " the development secret is not safe"
+                ]
+            )
+        )

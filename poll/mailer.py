@@ -69,7 +69,7 @@ class MailSettings:
     timeout: float = DEFAULT_TIMEOUT
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str], outbox_dir: Path) -> MailSettings:
+    def from_env(cls, environ: Mapping[str, str], outbox_dir: Path | None) -> MailSettings:
         """Read MAIL_* variables. Without MAIL_HOST, mail goes to `outbox_dir` as .eml files.
 
         MAIL_PORT defaults to the usual port for MAIL_SECURITY (587, 465 or 25). MAIL_TIMEOUT

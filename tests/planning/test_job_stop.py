@@ -77,7 +77,7 @@ def test_sigterm_during_plan_year_stops_the_solve_and_marks_the_job_failed(tmp_p
         import_instance(generate(xl), slug="stor", name="Stort", coordinator_email="t@stor.dk")
         db.session.commit()
         year = db.session.scalar(select(Poll.year))
-    env = {**os.environ, "DATABASE_URL": url, "MODEPLAN_SECRET_KEY": "test-secret"}
+    env = {**os.environ, "DATABASE_URL": url, "MODEPLAN_SECRET_KEY": "test-secret-" + "x" * 32}
     process = subprocess.Popen(
         [sys.executable, "-m", "flask", "--app", "poll", "plan-year", "stor", str(year)],
         cwd=tmp_path,
