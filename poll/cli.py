@@ -1,6 +1,7 @@
 """Command line: flask --app poll init-demo | plan-year | export-ics | export-csv | remind |
-send-mail | retry-mail."""
+send-mail | retry-mail | worker."""
 
+import logging
 import sys
 from datetime import datetime
 from pathlib import Path
@@ -143,7 +144,7 @@ def plan_year_command(
     """Plan the year's meetings and roles for NETWORK (its slug) and YEAR."""
     with force_locale(lang):
         poll = find_poll(network, year)
-        job_id, started = start_job(poll, time_limit)
+        job_id, started = start_job(poll, time_limit, language=lang)
         if not started:
             raise click.ClickException(_("A planning of this year is already running."))
         # In a thread of its own, so that SIGTERM reaches this (main) thread and can stop it.
@@ -413,7 +414,41 @@ def retry_mail_command(network: str | None, lang: str) -> None:
             sys.exit(1)
 
 
+# -- background jobs (poll/worker.py)
+
+
+@click.command("worker")
+@click.option("--once", is_flag=True, help="Run the queued jobs, then exit (for cron and tests).")
+@click.option(
+    "--poll-seconds",
+    type=click.FloatRange(min=0.05, max=60),
+    default=1.0,
+    show_default=True,
+    help="How long to sleep when no job is queued.",
+)
+@with_appcontext
+def worker_command(once: bool, poll_seconds: float) -> None:
+    """Run the solve jobs and mail batches the app queues (MODEPLAN_WORKERS=external).
+
+    Start as many as you like, on any machines, against one PostgreSQL database: each job is
+    run once. SIGTERM stops a running solve (its job is marked failed) and lets a mail batch
+    finish, then exits."""
+    from .worker import Worker
+
+    if not logging.getLogger().handlers:
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    logging.getLogger("poll").setLevel(logging.INFO)
+    worker = Worker(current_app._get_current_object(), poll_seconds=poll_seconds)
+    worker.stop_on_sigterm()
+    logging.getLogger("poll.worker").info(
+        "worker %s: started on %s", worker.name, db.engine.url.render_as_string(hide_password=True)
+    )
+    ran = worker.run(once=once)
+    logging.getLogger("poll.worker").info("worker %s: stopped after %d job(s)", worker.name, ran)
+
+
 def init_app(app: Flask) -> None:
+    app.cli.add_command(worker_command)
     app.cli.add_command(init_demo_command)
     app.cli.add_command(plan_year_command)
     app.cli.add_command(export_ics_command)
