@@ -11,15 +11,15 @@ from flask import Flask, current_app, url_for
 from flask.cli import with_appcontext
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from flask_migrate import upgrade
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 
 from .db import db
 from .demo import init_demo
 from .exports import answers_csv, plan_csv
 from .i18n import long_date, week_label
 from .jobs import start_in_thread, start_job
-from .models import Member, Network, Plan, Poll, SolveJob
+from .models import MailJob, Member, Network, Plan, Poll, SolveJob
 from .notifications import (
     NotSent,
     Outcome,
@@ -52,6 +52,8 @@ from .publishing import publish
 @with_appcontext
 def init_demo_command(base_url: str) -> None:
     """Migrate the database and create the demo network (idempotent); print logins and links."""
+    from flask_migrate import upgrade
+
     upgrade()
     login = init_demo()
     with current_app.test_request_context(base_url=base_url):
@@ -438,6 +440,15 @@ def worker_command(once: bool, poll_seconds: float) -> None:
     if not logging.getLogger().handlers:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     logging.getLogger("poll").setLevel(logging.INFO)
+    try:  # a clear message rather than a traceback for a database that is down or behind
+        with db.engine.connect() as conn:
+            for model in (SolveJob, MailJob):
+                conn.execute(select(model.worker).limit(1))
+    except SQLAlchemyError as error:
+        raise click.ClickException(
+            f"the job tables cannot be read ({error.__class__.__name__}): is the database up,"
+            " and migrated (flask --app poll db upgrade)?"
+        ) from error
     worker = Worker(current_app._get_current_object(), poll_seconds=poll_seconds)
     worker.stop_on_sigterm()
     logging.getLogger("poll.worker").info(

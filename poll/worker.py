@@ -58,7 +58,9 @@ class Worker:
 
     def stop_on_sigterm(self) -> None:
         def on_sigterm(signum: int, frame: FrameType | None) -> None:
-            log.warning("worker %s: SIGTERM, stopping", self.name)
+            if self.stopping.is_set():  # asked twice: go now, and leave the job to the heartbeat
+                raise SystemExit(128 + signum)
+            log.warning("worker %s: %s, stopping", self.name, signal.Signals(signum).name)
             self.stop()
 
         signal.signal(signal.SIGTERM, on_sigterm)

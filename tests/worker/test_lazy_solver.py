@@ -1,6 +1,8 @@
 """The web app imports the solver (OR-Tools, and with it pandas and numpy: ~66 MiB and ~1 s)
-only in a process that runs a solve: not when it starts, nor when it serves pages."""
+only in a process that runs a solve, and the migrations (Flask-Migrate, Alembic: ~11 MiB) only
+in one that migrates: not when it starts, nor when it serves pages. `flask db` still works."""
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -9,7 +11,6 @@ ROOT = Path(__file__).resolve().parents[2]
 
 SCRIPT = """
 import sys
-from flask_migrate import upgrade
 from poll import create_app
 from poll.db import db
 from poll.models import Poll
@@ -23,6 +24,8 @@ app = create_app({
     "WORKERS": sys.argv[2], "WTF_CSRF_ENABLED": False,
 })
 assert "ortools" not in sys.modules and "solver" not in sys.modules, "at create_app"
+assert "flask_migrate" not in sys.modules and "alembic" not in sys.modules, "at create_app"
+from flask_migrate import upgrade
 with app.app_context():
     upgrade()
     fx = make_network(("sara", "henrik", "maria", "berit", "kis"))
@@ -91,3 +94,28 @@ def test_an_app_that_solves_inline_imports_the_solver_when_it_solves(tmp_path):
     )
     assert done.returncode == 0, done.stderr
     assert "6 pages; loaded: []" in done.stdout
+
+
+def test_flask_db_upgrade_and_current_still_work(tmp_path):
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'cli.sqlite3'}",
+        "MODEPLAN_SECRET_KEY": "test-secret",
+    }
+
+    def flask(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, "-m", "flask", "--app", "poll", *args],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+
+    assert "upgrade" in flask("db", "--help").stdout
+    upgraded = flask("db", "upgrade")
+    assert upgraded.returncode == 0, upgraded.stderr
+    assert "-> d4e5f6a7b8c9, jobs claimed by workers" in upgraded.stderr
+    current = flask("db", "current")
+    assert current.returncode == 0 and "d4e5f6a7b8c9 (head)" in current.stdout

@@ -329,6 +329,9 @@ def test_invitations_wait_for_a_worker_then_show_what_was_sent(app, external, sm
     location = response.headers["Location"]
     page = client.get(location).get_data(as_text=True)
     assert WAITING_MAIL in page and 'http-equiv="refresh"' in page
+    index = client.get("/tovholder/beskeder").get_data(as_text=True)
+    assert "Venter på, at en baggrundsproces sender: Invitationer" in index
+    assert f'href="{location.removeprefix("http://modeplan.test")}"' in index
     assert smtp.envelopes == []
 
     log = run_once(app, smtp.port)
@@ -379,3 +382,17 @@ def test_sigterm_stops_the_worker_s_solve_and_marks_its_job_failed(tmp_path):
     assert (queued.id, queued.status, queued.worker) == (waiting, JobStatus.QUEUED, None)
     with app.app_context():
         db.engine.dispose()
+
+
+def test_worker_on_a_database_not_migrated_says_so_without_a_traceback(tmp_path):
+    done = subprocess.run(
+        worker_command("--once"),
+        cwd=tmp_path,
+        env=worker_env(f"sqlite:///{tmp_path / 'empty.sqlite3'}"),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 1
+    assert "the job tables cannot be read" in done.stderr and "db upgrade" in done.stderr
+    assert "Traceback" not in done.stderr
