@@ -16,10 +16,11 @@ from collections.abc import Callable
 from types import FrameType
 
 from flask import Flask
+from sqlalchemy.exc import SQLAlchemyError
 
 from . import jobs, mail_jobs
 from .db import db
-from .job_rows import worker_id
+from .job_rows import start_in_thread, worker_id
 from .models import MailJob, SolveJob
 
 log = logging.getLogger(__name__)
@@ -39,9 +40,17 @@ class Worker:
         """Run jobs until SIGTERM (or, with `once`, until none is queued); how many ran."""
         ran = 0
         while not self.stopping.is_set():
-            with self.app.app_context():
-                self._reap()
-                claimed = self._claim()
+            try:
+                with self.app.app_context():
+                    self._reap()
+                    claimed = self._claim()
+            except SQLAlchemyError:
+                if once:
+                    raise
+                # the database is away for a moment (a restart, a failover): try again
+                log.exception("worker %s: cannot reach the job tables", self.name)
+                self.stopping.wait(max(self.poll_seconds, 5.0))
+                continue
             if claimed is None:
                 if once:
                     break
@@ -85,9 +94,11 @@ class Worker:
     def _run(self, kind: str, job_id: int, work: Callable[[], None]) -> None:
         started = time.monotonic()
         # In a thread of its own, so that SIGTERM reaches this (main) thread and can stop it.
-        thread = jobs.job_rows.start_in_thread(self.app, f"{kind}-{job_id}", work)
+        thread = start_in_thread(self.app, f"{kind}-{job_id}", work)
         while thread.is_alive():
             thread.join(JOIN_SECONDS)
+            if self.stopping.is_set():  # also a solve that had not yet begun at SIGTERM
+                jobs.stop_running_solves(timeout=0)
         with self.app.app_context():
             model = MailJob if kind == "mail" else SolveJob
             job = db.session.get(model, job_id)
