@@ -1,23 +1,17 @@
 """Mødeplan: date poll and year planner for networks of Danish public libraries."""
 
 import os
-from pathlib import Path
 
 from flask import Flask
-from flask_migrate import Migrate
 from flask_wtf.csrf import CSRFProtect
 
-from . import auth, cli, errors, i18n, jobs, logs, security
+from . import auth, cli, errors, i18n, jobs, logs, migrating, security
 from .config import defaults, from_environment, require_secret_key
 from .converters import BoundedIntConverter
 from .db import db
 from .version import __version__
 
-PACKAGE = Path(__file__).resolve().parent
-MIGRATIONS = PACKAGE / "migrations"
-
 csrf = CSRFProtect()
-migrate = Migrate(directory=str(MIGRATIONS))
 
 
 def create_app(test_config: dict | None = None) -> Flask:
@@ -31,7 +25,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     os.makedirs(app.instance_path, exist_ok=True)
 
     db.init_app(app)
-    migrate.init_app(app, db)
+    migrating.init_app(app)
     csrf.init_app(app)
     i18n.init_app(app)
     errors.init_app(app)

@@ -1,6 +1,7 @@
 """Command line: flask --app poll init-demo | plan-year | export-ics | export-csv | remind |
-send-mail | retry-mail."""
+send-mail | retry-mail | worker."""
 
+import logging
 import sys
 from datetime import datetime
 from pathlib import Path
@@ -10,15 +11,15 @@ from flask import Flask, current_app, url_for
 from flask.cli import with_appcontext
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from flask_migrate import upgrade
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 
 from .db import db
 from .demo import init_demo
 from .exports import answers_csv, plan_csv
 from .i18n import long_date, week_label
 from .jobs import start_in_thread, start_job
-from .models import Member, Network, Plan, Poll, SolveJob
+from .models import MailJob, Member, Network, Plan, Poll, SolveJob
 from .notifications import (
     NotSent,
     Outcome,
@@ -51,6 +52,8 @@ from .publishing import publish
 @with_appcontext
 def init_demo_command(base_url: str) -> None:
     """Migrate the database and create the demo network (idempotent); print logins and links."""
+    from flask_migrate import upgrade
+
     upgrade()
     login = init_demo()
     with current_app.test_request_context(base_url=base_url):
@@ -143,7 +146,7 @@ def plan_year_command(
     """Plan the year's meetings and roles for NETWORK (its slug) and YEAR."""
     with force_locale(lang):
         poll = find_poll(network, year)
-        job_id, started = start_job(poll, time_limit)
+        job_id, started = start_job(poll, time_limit, language=lang)
         if not started:
             raise click.ClickException(_("A planning of this year is already running."))
         # In a thread of its own, so that SIGTERM reaches this (main) thread and can stop it.
@@ -413,7 +416,50 @@ def retry_mail_command(network: str | None, lang: str) -> None:
             sys.exit(1)
 
 
+# -- background jobs (poll/worker.py)
+
+
+@click.command("worker")
+@click.option("--once", is_flag=True, help="Run the queued jobs, then exit (for cron and tests).")
+@click.option(
+    "--poll-seconds",
+    type=click.FloatRange(min=0.05, max=60),
+    default=1.0,
+    show_default=True,
+    help="How long to sleep when no job is queued.",
+)
+@with_appcontext
+def worker_command(once: bool, poll_seconds: float) -> None:
+    """Run the solve jobs and mail batches the app queues (MODEPLAN_WORKERS=external).
+
+    Start as many as you like, on any machines, against one PostgreSQL database: each job is
+    run once. SIGTERM stops a running solve (its job is marked failed) and lets a mail batch
+    finish, then exits."""
+    from .worker import Worker
+
+    if not logging.getLogger().handlers:
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    logging.getLogger("poll").setLevel(logging.INFO)
+    try:  # a clear message rather than a traceback for a database that is down or behind
+        with db.engine.connect() as conn:
+            for model in (SolveJob, MailJob):
+                conn.execute(select(model.worker).limit(1))
+    except SQLAlchemyError as error:
+        raise click.ClickException(
+            f"the job tables cannot be read ({error.__class__.__name__}): is the database up,"
+            " and migrated (flask --app poll db upgrade)?"
+        ) from error
+    worker = Worker(current_app._get_current_object(), poll_seconds=poll_seconds)
+    worker.stop_on_sigterm()
+    logging.getLogger("poll.worker").info(
+        "worker %s: started on %s", worker.name, db.engine.url.render_as_string(hide_password=True)
+    )
+    ran = worker.run(once=once)
+    logging.getLogger("poll.worker").info("worker %s: stopped after %d job(s)", worker.name, ran)
+
+
 def init_app(app: Flask) -> None:
+    app.cli.add_command(worker_command)
     app.cli.add_command(init_demo_command)
     app.cli.add_command(plan_year_command)
     app.cli.add_command(export_ics_command)

@@ -6,20 +6,18 @@ from __future__ import annotations
 
 import logging
 from functools import cache
-from pathlib import Path
 
-from alembic.script import ScriptDirectory
 from sqlalchemy import String, func, inspect, select, text, type_coerce
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import SQLAlchemyError
 
 from .db import db
+from .migrating import MIGRATIONS
 from .models import JobStatus, MailJob, SolveJob
 
 OK = "ok"
 FAILED = "failed"
 NOT_CHECKED = "not checked"
-MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 VERSION_TABLE = "alembic_version"
 # Jobs in these states are history; any other state (queued, running, or one a later worker
 # adds) is backlog.
@@ -32,7 +30,10 @@ log = logging.getLogger(__name__)
 @cache
 def migration_heads(directory: str = str(MIGRATIONS)) -> frozenset[str]:
     """The head revisions of the package's migrations, read from the files once per process:
-    they change only with a new release."""
+    they change only with a new release. Alembic is imported here, not at start-up (see
+    poll/migrating.py)."""
+    from alembic.script import ScriptDirectory
+
     return frozenset(ScriptDirectory(directory).get_heads())
 
 

@@ -4,6 +4,8 @@ that every app process can show them, and a crashed solve is reported rather tha
 A job's state is written by poll/job_rows.py, with plain statements that leave the caller's
 session as it was: the app's part of a solve must stay small beside the solver's (issue #4)."""
 
+from __future__ import annotations
+
 import logging
 import signal
 import threading
@@ -11,18 +13,20 @@ import time
 from collections.abc import Callable
 from datetime import timedelta
 from types import FrameType
+from typing import TYPE_CHECKING
 
 from flask import Flask
 from flask_babel import gettext as _
 from sqlalchemy import bindparam, select
-
-from solver import InstanceError, SolveOptions, Stop, Stopped, solve
 
 from . import job_rows
 from .db import db
 from .job_rows import JobRows
 from .models import JobStatus, Poll, SolveJob
 from .planning import PlanningError, build_instance, store_plan
+
+if TYPE_CHECKING:  # the solver (OR-Tools, pandas) is imported by the process that solves
+    from solver import Stop
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +49,9 @@ _ROWS = JobRows(
     heartbeat_seconds=HEARTBEAT_SECONDS,
     stale_after=STALE_AFTER,
 )
-_JOB = select(SolveJob.poll_id, SolveJob.time_limit).where(SolveJob.id == bindparam("job"))
+_JOB = select(SolveJob.poll_id, SolveJob.time_limit, SolveJob.language).where(
+    SolveJob.id == bindparam("job")
+)
 
 
 def latest_job(poll: Poll) -> SolveJob | None:
@@ -60,24 +66,47 @@ def reap_stale(poll: Poll) -> int | None:
     return _ROWS.running(poll.id, _died)
 
 
-def start_job(poll: Poll, time_limit: float | None) -> tuple[int | None, bool]:
+def start_job(
+    poll: Poll, time_limit: float | None, *, language: str = "da", here: bool = True
+) -> tuple[int | None, bool]:
     """The id of a new queued job for the poll, with True; or, with False, the id of the one
-    already running (None if it ended just now)."""
+    already running (None if it ended just now). `here`: this process runs it; otherwise it
+    waits for a worker (`flask worker`) to claim it."""
     return _ROWS.start(
-        poll.id, _died, poll_id=poll.id, time_limit=time_limit, status=JobStatus.QUEUED
+        poll.id,
+        _died,
+        here=here,
+        poll_id=poll.id,
+        time_limit=time_limit,
+        language=language,
+        status=JobStatus.QUEUED,
     )
+
+
+def claim_job(worker: str) -> int | None:
+    """The id of a queued job this worker now runs, if any (each job is claimed once)."""
+    return _ROWS.claim(worker)
+
+
+def reap_all_stale() -> int:
+    """End every running job whose process died; how many there were."""
+    return _ROWS.reap_all(_died)
 
 
 def _died() -> dict:
     return _ended(_("The solver stopped without an answer. Try again."))
 
 
-def run_job(job_id: int, *, language: str = "da", progress: Progress | None = None) -> None:
-    """Solve in this thread (the CLI's, or the web app's worker); the outcome is in the job's
-    row: a plan version stored in the same commit that ends the job, or why there is none."""
-    poll_id, time_limit = db.session.connection().execute(_JOB, {"job": job_id}).one()
+def run_job(job_id: int, *, language: str | None = None, progress: Progress | None = None) -> None:
+    """Solve in this thread (the CLI's, the web app's or a `flask worker`'s); the outcome is in
+    the job's row: a plan version stored in the same commit that ends the job, or why there is
+    none. The solver explains itself in `language`, by default the one the job was queued in."""
+    poll_id, time_limit, queued_in = db.session.connection().execute(_JOB, {"job": job_id}).one()
+    language = language or queued_in
     poll = db.session.get(Poll, poll_id)
     _ROWS.write(job_id, status=JobStatus.RUNNING)
+    from solver import Stop
+
     halt = Stop()
     with _running_lock:
         _running[job_id] = (halt, threading.current_thread())
@@ -100,6 +129,8 @@ def _solve(
     halt: Stop,
 ) -> dict:
     """Solve and store the plan (uncommitted); the columns that end the job."""
+    from solver import InstanceError, SolveOptions, Stopped, solve
+
     try:
         instance = build_instance(poll)
         last_write = time.monotonic()  # a solve shorter than the interval writes no progress

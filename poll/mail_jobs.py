@@ -79,14 +79,17 @@ def start_batch(
     poll_id: int | None = None,
     message_id: int | None = None,
     language: str = "da",
+    here: bool = True,
 ) -> tuple[int | None, bool]:
     """The id of a new queued batch, with True; or, with False, the id of the network's batch
-    already running (None if it ended just now)."""
+    already running (None if it ended just now). `here`: this process sends it; otherwise it
+    waits for a worker (`flask worker`) to claim it."""
     if kind not in KINDS:
         raise ValueError(f"unknown kind of mail batch: {kind!r}")
     return _ROWS.start(
         network_id,
         _died,
+        here=here,
         network_id=network_id,
         poll_id=poll_id,
         message_id=message_id,
@@ -118,6 +121,16 @@ def run_batch(job_id: int) -> None:
                 )
             )
     _ROWS.write(job_id, **end)
+
+
+def claim_batch(worker: str) -> int | None:
+    """The id of a queued batch this worker now sends, if any (each batch is claimed once)."""
+    return _ROWS.claim(worker)
+
+
+def reap_all_stale() -> int:
+    """End every running batch whose process died; how many there were."""
+    return _ROWS.reap_all(_died)
 
 
 def start_in_thread(app: Flask, job_id: int) -> threading.Thread:

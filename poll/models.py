@@ -412,10 +412,13 @@ class SolveJob(Model):
     stage: Mapped[str] = mapped_column(String(100), default="")
     message: Mapped[str] = mapped_column(Text, default="")
     time_limit: Mapped[float | None] = mapped_column(Float, nullable=True)
+    language: Mapped[str] = mapped_column(String(10), default="da", server_default="da")
     result: Mapped[dict | None] = mapped_column(JSON, nullable=True)
     plan_id: Mapped[int | None] = mapped_column(
         ForeignKey("plans.id", ondelete="SET NULL"), nullable=True
     )
+    # the process that runs it (host:pid); None while it waits for a worker (poll/job_rows.py)
+    worker: Mapped[str | None] = mapped_column(String(100), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
@@ -493,6 +496,8 @@ class MailJob(Model):
     failed: Mapped[int] = mapped_column(Integer, default=0)
     skipped: Mapped[list[list[str]]] = mapped_column(JSON, default=list)
     message: Mapped[str] = mapped_column(Text, default="")
+    # the process that runs it (host:pid); None while it waits for a worker (poll/job_rows.py)
+    worker: Mapped[str | None] = mapped_column(String(100), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

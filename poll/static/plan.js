@@ -1,11 +1,12 @@
-// Follows a running solve: updates the progress bar, reloads the page when it ends.
+// Follows a running solve: updates the progress bar, reloads the page when it starts (from
+// waiting for a worker) or ends.
 (() => {
   const box = document.getElementById("job");
   if (!box || box.dataset.running !== "true") return;
   const poll = async () => {
     const response = await fetch(box.dataset.statusUrl, { headers: { Accept: "application/json" } });
     const job = await response.json();
-    if (job.status !== "queued" && job.status !== "running") {
+    if (job.status !== box.dataset.status || (job.status !== "queued" && job.status !== "running")) {
       window.location.reload();
       return;
     }

@@ -37,6 +37,7 @@ from sqlalchemy import select
 
 from ..auth import login_required
 from ..db import db
+from ..job_rows import runs_inline
 from ..mail_jobs import check, job_of, running_job, start_batch, start_in_thread
 from ..models import JobStatus, MailJob, MessageLog, MessageStatus, Poll, utcnow
 from ..notifications import (
@@ -199,14 +200,16 @@ def _just_sent(poll: Poll, kinds: tuple[str, ...]) -> bool:
 def _start(kind: str, *, poll: Poll | None = None, message_id: int | None = None):
     """Queue a batch and show its page; a batch of the network already running is shown
     instead, since two at once could send the same message twice."""
+    here = runs_inline(current_app)
     job_id, started = start_batch(
         g.account.network_id,
         kind,
         poll_id=poll.id if poll is not None else None,
         message_id=message_id,
         language=str(get_locale()),
+        here=here,
     )
-    if started and job_id is not None:
+    if started and here and job_id is not None:
         # current_app is a proxy; Flask types it as the app, which has no such method.
         start_in_thread(current_app._get_current_object(), job_id)  # type: ignore[attr-defined]
     else:
