@@ -154,10 +154,13 @@ def test_database_url_goes_through_psycopg_3(given, expected):
 
 def test_sqlite_connections_enforce_foreign_keys_with_wal_and_a_busy_timeout(tmp_path):
     app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/p.db"})
-    with app.app_context(), db.engine.connect() as conn:
-        assert conn.execute(sa.text("PRAGMA foreign_keys")).scalar() == 1
-        assert conn.execute(sa.text("PRAGMA journal_mode")).scalar() == "wal"
-        assert conn.execute(sa.text("PRAGMA busy_timeout")).scalar() == 5000
+    with app.app_context():
+        with db.engine.connect() as conn:
+            assert conn.execute(sa.text("PRAGMA foreign_keys")).scalar() == 1
+            assert conn.execute(sa.text("PRAGMA journal_mode")).scalar() == "wal"
+            assert conn.execute(sa.text("PRAGMA busy_timeout")).scalar() == 5000
+        # Disposing closes only the pool's idle connections, so it comes after the connection
+        # is back in the pool; disposed earlier, the connection would be dropped unclosed.
         db.engine.dispose()
 
 
