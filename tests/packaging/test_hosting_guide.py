@@ -25,6 +25,7 @@ GUIDE = ROOT / "docs/hosting.md"
 BIN = Path(sys.executable).parent
 TESTED = re.compile(r"<!-- tested: ([\w-]+) -->\n```sh\n(.*?)```", re.S)
 UNIT = re.compile(r"```ini\n# /etc/systemd/system/(\S+)\n(.*?)```", re.S)
+CSRF = re.compile(r'(name="csrf_token" value|name="csrf-token" content)="[^"]*"')
 SECRET = "hosting-guide-test-secret-key-0123456789abcdef"
 
 
@@ -94,11 +95,10 @@ def member_pages(database_url: str) -> dict[str, str]:
     with app.app_context():
         members = app.extensions["sqlalchemy"].session.scalars(sa.select(Member)).all()
         links = {m.key: f"/m/{personal_token(m)}" for m in members}
-        app.extensions["sqlalchemy"].engine.dispose()
     for key, link in links.items():
         response = client.get(link)
         assert response.status_code == 200, link
-        pages[key] = re.sub(r'name="csrf_token" value="[^"]*"', "", response.get_data(True))
+        pages[key] = CSRF.sub("", response.get_data(True))
     with app.app_context():
         app.extensions["sqlalchemy"].engine.dispose()
     return pages
