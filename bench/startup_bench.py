@@ -75,7 +75,7 @@ def env_for(tree: Path, url: str) -> dict[str, str]:
     env.update(
         PYTHONPATH=str(tree),
         DATABASE_URL=url,
-        MODEPLAN_SECRET_KEY="bench-secret",
+        MODEPLAN_SECRET_KEY="bench-secret-bench-secret-bench-secret",
         MODEPLAN_BASE_URL="http://127.0.0.1",
     )
     return env
