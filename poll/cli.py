@@ -18,6 +18,7 @@ from .db import db
 from .demo import init_demo
 from .exports import answers_csv, plan_csv
 from .i18n import long_date, week_label
+from .job_rows import real_app
 from .jobs import start_in_thread, start_job
 from .models import MailJob, Member, Network, Plan, Poll, SolveJob
 from .notifications import (
@@ -149,19 +150,25 @@ def plan_year_command(
         job_id, started = start_job(poll, time_limit, language=lang)
         if not started:
             raise click.ClickException(_("A planning of this year is already running."))
+        assert job_id is not None  # started: the id of the row just inserted
         # In a thread of its own, so that SIGTERM reaches this (main) thread and can stop it.
-        solving = start_in_thread(current_app._get_current_object(), job_id, lang, progress_bar)
+        solving = start_in_thread(real_app(), job_id, lang, progress_bar)
         while solving.is_alive():
             solving.join(0.2)
+        # The app deletes no polls, plans or jobs: these are gone only if deleted by hand.
         job = db.session.get(SolveJob, job_id)
+        if job is None:
+            raise click.ClickException(f"solve job {job_id} was deleted while it ran")
         if job.status != "done":
             raise click.ClickException(job.message)
         if job.plan_id is None:
             click.echo(_("No plan is possible:"), err=True)
-            for sentence in job.result.get("explanation", []):
+            for sentence in (job.result or {}).get("explanation", []):
                 click.echo(f"- {sentence}", err=True)
             sys.exit(1)
         plan = latest_plan(poll)
+        if plan is None:
+            raise click.ClickException(f"the plan this solve stored (id {job.plan_id}) was deleted")
         if do_publish:
             publish(plan)
             db.session.commit()
@@ -335,14 +342,14 @@ def remind_command(
         for poll in polls:
             day = today.date() if today else today_in(poll.network)
             try:
-                reason = auto_reminder_due(poll, day)
-                if reason is not None:
+                not_due = auto_reminder_due(poll, day)
+                if not_due is not None:
                     click.echo(
                         _(
                             "%(network)s %(year)d: no reminder: %(reason)s",
                             network=poll.network.slug,
                             year=poll.year,
-                            reason=reason,
+                            reason=not_due,
                         )
                     )
                     continue
@@ -449,7 +456,7 @@ def worker_command(once: bool, poll_seconds: float) -> None:
             f"the job tables cannot be read ({error.__class__.__name__}): is the database up,"
             " and migrated (flask --app poll db upgrade)?"
         ) from error
-    worker = Worker(current_app._get_current_object(), poll_seconds=poll_seconds)
+    worker = Worker(real_app(), poll_seconds=poll_seconds)
     worker.stop_on_sigterm()
     logging.getLogger("poll.worker").info(
         "worker %s: started on %s", worker.name, db.engine.url.render_as_string(hide_password=True)

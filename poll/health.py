@@ -22,7 +22,7 @@ VERSION_TABLE = "alembic_version"
 # Jobs in these states are history; any other state (queued, running, or one a later worker
 # adds) is backlog.
 ENDED = (JobStatus.DONE.value, JobStatus.FAILED.value)
-JOB_KINDS = {"solve": SolveJob, "mail": MailJob}
+JOB_KINDS: dict[str, type[SolveJob | MailJob]] = {"solve": SolveJob, "mail": MailJob}
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +41,11 @@ def check_health() -> dict:
     """{"status", "database", "migrations", "jobs"}: each check "ok" (jobs: the backlog per
     kind and state), "failed", or "not checked" after an earlier one failed; "status" is "ok"
     only if all are."""
-    health = {"database": NOT_CHECKED, "migrations": NOT_CHECKED, "jobs": NOT_CHECKED}
+    health: dict[str, str | dict[str, dict[str, int]]] = {
+        "database": NOT_CHECKED,
+        "migrations": NOT_CHECKED,
+        "jobs": NOT_CHECKED,
+    }
     checking = "database"
     try:
         with db.engine.connect() as conn:
@@ -61,7 +65,7 @@ def check_health() -> dict:
 
 def _migrations(conn: Connection) -> str:
     # Read directly: alembic's MigrationContext would log two INFO lines on every check.
-    current = frozenset()
+    current: frozenset[str] = frozenset()
     if inspect(conn).has_table(VERSION_TABLE):
         current = frozenset(conn.scalars(text(f"SELECT version_num FROM {VERSION_TABLE}")))
     if current == migration_heads():

@@ -26,12 +26,18 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import InstrumentedAttribute
 
 from .db import db
-from .models import JobStatus, utcnow
+from .models import JobStatus, MailJob, SolveJob, utcnow
 
 
 def worker_id() -> str:
     """This process, as a job's row names who runs it."""
     return f"{socket.gethostname()}:{os.getpid()}"[:100]
+
+
+def real_app() -> Flask:
+    """The app behind `current_app`, for a thread that must outlive this context (a job)."""
+    # Flask types the current_app proxy as the app itself, which has no such method.
+    return current_app._get_current_object()  # type: ignore[attr-defined]
 
 
 def runs_inline(app: Flask) -> bool:
@@ -40,10 +46,16 @@ def runs_inline(app: Flask) -> bool:
     return app.config.get("WORKERS", "inline") == "inline"
 
 
+# The models of job rows: each has id, status, message, worker, heartbeat_at, finished_at and
+# an `active_*` column. (Not a Protocol of Mapped[...] members: mypy matches a model against it
+# by its instances' attributes, which are plain values, so no model would fit.)
+JobModel = SolveJob | MailJob
+
+
 class JobRows:
     def __init__(
         self,
-        model: type,
+        model: type[JobModel],
         active: InstrumentedAttribute,
         *,
         heartbeat_seconds: float,
@@ -134,7 +146,7 @@ class JobRows:
     def beating(self, job_id: int) -> Iterator[None]:
         """A heartbeat for the job while the block runs (in a thread of its own)."""
         stop = threading.Event()
-        app = current_app._get_current_object()
+        app = real_app()
 
         def beat() -> None:
             with app.app_context():

@@ -104,6 +104,9 @@ def run_job(job_id: int, *, language: str | None = None, progress: Progress | No
     poll_id, time_limit, queued_in = db.session.connection().execute(_JOB, {"job": job_id}).one()
     language = language or queued_in
     poll = db.session.get(Poll, poll_id)
+    if poll is None:  # deleted by hand just now (the app deletes none), and the job with it
+        log.warning("solve job %s: poll %s no longer exists", job_id, poll_id)
+        return
     _ROWS.write(job_id, status=JobStatus.RUNNING)
     from solver import Stop
 

@@ -103,6 +103,9 @@ def start_batch(
 def run_batch(job_id: int) -> None:
     """Send the batch in this thread; its row says how far it got and how it ended."""
     job = db.session.get(MailJob, job_id)
+    if job is None:  # deleted by hand with its network (the app deletes none): nothing to send
+        log.warning("mail batch %s no longer exists", job_id)
+        return
     _ROWS.write(job_id, status=JobStatus.RUNNING)
     with _ROWS.beating(job_id), force_locale(job.language):
         try:

@@ -32,7 +32,8 @@ class _DbGroup(click.Group):
 
     @staticmethod
     def _group() -> click.Group:
-        from flask_migrate.cli import db as group
+        # types-flask-migrate has stubs for the package, not for its cli module.
+        from flask_migrate.cli import db as group  # type: ignore[import-not-found]
 
         return group
 

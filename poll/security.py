@@ -61,5 +61,8 @@ def security_headers(response: Response) -> Response:
 
 def init_app(app: Flask) -> None:
     if proxies := proxy_count(app.config["PROXY_FIX"]):
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)
+        # Flask's documented way to wrap its WSGI app; mypy sees a method being replaced.
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=proxies, x_proto=proxies
+        )
     app.after_request(security_headers)

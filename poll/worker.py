@@ -20,7 +20,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from . import jobs, mail_jobs
 from .db import db
-from .job_rows import start_in_thread, worker_id
+from .job_rows import JobModel, start_in_thread, worker_id
 from .models import MailJob, SolveJob
 
 log = logging.getLogger(__name__)
@@ -100,15 +100,21 @@ class Worker:
             if self.stopping.is_set():  # also a solve that had not yet begun at SIGTERM
                 jobs.stop_running_solves(timeout=0)
         with self.app.app_context():
-            model = MailJob if kind == "mail" else SolveJob
-            job = db.session.get(model, job_id)
-            log.info(
-                "worker %s: %s job %d %s in %.1f s%s",
-                self.name,
-                kind,
-                job_id,
-                job.status.value,
-                time.monotonic() - started,
-                f": {job.message}" if job.message else "",
-            )
+            job: JobModel | None  # a get per model: mypy types one of `MailJob if …` as Base
+            if kind == "mail":
+                job = db.session.get(MailJob, job_id)
+            else:
+                job = db.session.get(SolveJob, job_id)
+            if job is None:  # deleted by hand while it ran (the app deletes no job rows)
+                log.warning("worker %s: %s job %d no longer exists", self.name, kind, job_id)
+            else:
+                log.info(
+                    "worker %s: %s job %d %s in %.1f s%s",
+                    self.name,
+                    kind,
+                    job_id,
+                    job.status.value,
+                    time.monotonic() - started,
+                    f": {job.message}" if job.message else "",
+                )
             db.session.remove()

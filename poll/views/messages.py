@@ -37,7 +37,7 @@ from sqlalchemy import select
 
 from ..auth import login_required
 from ..db import db
-from ..job_rows import runs_inline
+from ..job_rows import real_app, runs_inline
 from ..mail_jobs import check, job_of, running_job, start_batch, start_in_thread
 from ..models import JobStatus, MailJob, MessageLog, MessageStatus, Poll, utcnow
 from ..notifications import (
@@ -210,8 +210,7 @@ def _start(kind: str, *, poll: Poll | None = None, message_id: int | None = None
         here=here,
     )
     if started and here and job_id is not None:
-        # current_app is a proxy; Flask types it as the app, which has no such method.
-        start_in_thread(current_app._get_current_object(), job_id)  # type: ignore[attr-defined]
+        start_in_thread(real_app(), job_id)
     else:
         flash(
             _("Other messages are being sent. Wait until they are sent, then try again."), "error"

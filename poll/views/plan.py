@@ -21,7 +21,7 @@ from sqlalchemy import select
 
 from ..auth import login_required
 from ..db import db
-from ..job_rows import runs_inline
+from ..job_rows import real_app, runs_inline
 from ..jobs import latest_job, reap_stale, start_in_thread, start_job
 from ..models import Meeting, Pin, Plan, Poll
 from ..plan_edits import EditError, pin_date_venue, pin_role, replacement_pin, unpin
@@ -125,9 +125,7 @@ def solve(year: int):
         poll, current_app.config.get("SOLVE_TIME_LIMIT"), language=language, here=here
     )
     if started and here and job_id is not None:
-        # current_app is a proxy; Flask types it as the app, which has no such method.
-        app = current_app._get_current_object()  # type: ignore[attr-defined]
-        start_in_thread(app, job_id, language)
+        start_in_thread(real_app(), job_id, language)
     else:
         flash(_("A planning of this year is already running."))
     return redirect(url_for(".show", year=year)), 303
