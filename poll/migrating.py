@@ -32,8 +32,7 @@ class _DbGroup(click.Group):
 
     @staticmethod
     def _group() -> click.Group:
-        # types-flask-migrate has stubs for the package, not for its cli module.
-        from flask_migrate.cli import db as group  # type: ignore[import-not-found]
+        from flask_migrate.cli import db as group
 
         return group
 

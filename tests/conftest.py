@@ -16,6 +16,9 @@ POSTGRES_ADMIN_URL = os.environ.get(
     "TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
 ENGINES = ["sqlite", "postgresql"]
+# Long enough for the start-up check, so processes started with it in MODEPLAN_SECRET_KEY
+# derive the same links as the apps made here.
+TEST_SECRET = "test-secret-of-the-suite-0123456789abcdef"
 
 
 def _postgres_reason() -> str | None:
@@ -66,7 +69,7 @@ def make_app(url: str, **extra):
     return create_app(
         {
             "TESTING": True,
-            "SECRET_KEY": "test-secret",
+            "SECRET_KEY": TEST_SECRET,
             "SQLALCHEMY_DATABASE_URI": url,
             "SERVER_NAME": "modeplan.test",
             "WTF_CSRF_ENABLED": False,

@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from tests.conftest import TEST_SECRET
+
 ROOT = Path(__file__).resolve().parents[2]
 
 SCRIPT = """
@@ -100,7 +102,7 @@ def test_flask_db_upgrade_and_current_still_work(tmp_path):
     env = {
         **os.environ,
         "DATABASE_URL": f"sqlite:///{tmp_path / 'cli.sqlite3'}",
-        "MODEPLAN_SECRET_KEY": "test-secret",
+        "MODEPLAN_SECRET_KEY": TEST_SECRET,
     }
 
     def flask(*args: str) -> subprocess.CompletedProcess:

@@ -34,7 +34,7 @@ from poll.models import (
     Poll,
     SolveJob,
 )
-from tests.conftest import fresh_postgres_database, make_app
+from tests.conftest import TEST_SECRET, fresh_postgres_database, make_app
 from tests.factories import log_in, make_network
 from tests.mail.test_notifications import Recorder, start_server
 from tests.planning.test_plan_page import MEMBERS, answer_all
@@ -48,7 +48,7 @@ def worker_env(url: str, smtp_port: int | None = None) -> dict[str, str]:
     env = {
         **os.environ,
         "DATABASE_URL": url,
-        "MODEPLAN_SECRET_KEY": "test-secret",
+        "MODEPLAN_SECRET_KEY": TEST_SECRET,
         "MODEPLAN_WORKERS": "external",
         "MODEPLAN_BASE_URL": "https://modeplan.test",
         "MAIL_SENDER": "Mødeplan <noreply@modeplan.test>",
