@@ -15,10 +15,12 @@ csrf = CSRFProtect()
 
 
 def create_app(test_config: dict | None = None) -> Flask:
-    app = Flask(__name__, instance_relative_config=True)
+    environment = from_environment(os.environ)
+    instance = (test_config or {}).get("INSTANCE_PATH") or environment.get("INSTANCE_PATH")
+    app = Flask(__name__, instance_relative_config=True, instance_path=instance)
     app.url_map.converters["int"] = BoundedIntConverter  # before any route is added
     app.config.from_mapping(defaults(app.instance_path))
-    app.config.from_mapping(from_environment(os.environ))
+    app.config.from_mapping(environment)
     if test_config:
         app.config.from_mapping(test_config)
     require_secret_key(app.config, app.debug)

@@ -17,6 +17,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from .db import db
 from .demo import init_demo
 from .exports import answers_csv, plan_csv
+from .feeds import base_url as configured_base_url
 from .i18n import long_date, week_label
 from .job_rows import real_app
 from .jobs import start_in_thread, start_job
@@ -46,18 +47,17 @@ from .publishing import publish
 @click.command("init-demo")
 @click.option(
     "--base-url",
-    default="http://127.0.0.1:5000",
-    show_default=True,
-    help="Where the app is served, for the printed links.",
+    default=None,
+    help="Where the app is served, for the printed links (default: MODEPLAN_BASE_URL).",
 )
 @with_appcontext
-def init_demo_command(base_url: str) -> None:
+def init_demo_command(base_url: str | None) -> None:
     """Migrate the database and create the demo network (idempotent); print logins and links."""
     from flask_migrate import upgrade
 
     upgrade()
     login = init_demo()
-    with current_app.test_request_context(base_url=base_url):
+    with current_app.test_request_context(base_url=base_url or configured_base_url()):
         click.echo("Mødeplan demo network 'benchmark'")
         click.echo(f"  Coordinator login: {url_for('auth.login', _external=True)}")
         click.echo(f"    e-mail:   {login.email}")

@@ -78,6 +78,12 @@ def absolute_url(text: str) -> str:
     return text.rstrip("/")
 
 
+def absolute_folder(text: str) -> str:
+    if not Path(text).is_absolute():
+        raise Invalid("an absolute folder path such as /var/lib/modeplan")
+    return text
+
+
 def whole_number(minimum: int) -> Callable[[str], int]:
     def parse(text: str) -> int:
         if not (text.isascii() and text.isdigit()) or int(text) < minimum:
@@ -147,6 +153,16 @@ SETTINGS: tuple[Setting, ...] = (
         "where the app is served: the base of the links in mails and feeds",
         "BASE_URL",
         absolute_url,
+    ),
+    Setting(
+        "MODEPLAN_INSTANCE_PATH",
+        "absolute folder path",
+        "",
+        "the folder the app writes to: the default SQLite database and outbox/; default"
+        " instance/ in a checkout, <venv>/var/poll-instance when installed, which the service's"
+        " user may not be allowed to write",
+        "INSTANCE_PATH",
+        absolute_folder,
     ),
     Setting(
         "MODEPLAN_REMINDER_DAYS",

@@ -85,6 +85,11 @@ def test_each_setting_becomes_its_config_value(monkeypatch, name, text, key, val
         ("MODEPLAN_WORKERS", "celery", "inline or external"),
         ("MODEPLAN_LOG_FORMAT", "xml", "plain or json"),
         ("MODEPLAN_LOG_LEVEL", "verbose", "DEBUG or INFO or WARNING or ERROR or CRITICAL"),
+        (
+            "MODEPLAN_INSTANCE_PATH",
+            "var/modeplan",
+            "an absolute folder path such as /var/lib/modeplan",
+        ),
     ],
 )
 def test_a_bad_value_stops_the_start_and_is_named(monkeypatch, name, value, expected):
@@ -221,6 +226,35 @@ def test_modeplan_help_shows_a_configuration_error_without_a_traceback(tmp_path)
 
 
 # -- the documentation lists the same settings ------------------------------------------------
+
+
+def test_the_instance_folder_is_where_the_setting_says(monkeypatch, tmp_path):
+    """An installation's venv may not be writable by the service: the folder the app writes
+    to (default SQLite database, outbox) can be put elsewhere."""
+    folder = tmp_path / "lib" / "modeplan"
+    monkeypatch.setenv("MODEPLAN_SECRET_KEY", SECRET)
+    monkeypatch.setenv("MODEPLAN_INSTANCE_PATH", str(folder))
+    app = create_app()
+    assert app.instance_path == str(folder)
+    assert folder.is_dir()
+    assert app.config["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{folder / 'modeplan.sqlite3'}"
+
+
+def test_init_demo_prints_links_under_the_base_url(tmp_path):
+    env = {
+        "PATH": os.environ["PATH"],
+        "MODEPLAN_SECRET_KEY": SECRET,
+        "MODEPLAN_INSTANCE_PATH": str(tmp_path),
+        "MODEPLAN_BASE_URL": "https://modeplan.example.dk",
+    }
+    done = subprocess.run(
+        [str(BIN / "modeplan"), "init-demo"], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    links = re.findall(r"https?://\S+", done.stdout)
+    assert len(links) == 10  # the login and nine personal links
+    assert all(link.startswith("https://modeplan.example.dk/") for link in links)
+    assert (tmp_path / "modeplan.sqlite3").exists()
 
 
 def test_env_example_lists_every_setting_and_nothing_else():
