@@ -101,7 +101,11 @@ def configure_logging(app: Flask) -> None:
             },
             "root": {"level": level, "handlers": ["stderr"]},
             # Werkzeug sets itself to INFO, and adds a handler of its own if ours is above that.
-            "loggers": {"werkzeug": {"level": level}},
+            "loggers": {
+                "werkzeug": {"level": level},
+                # Reading the migrations (health check) lists Alembic's plugins at INFO.
+                "alembic.runtime.plugins": {"level": "WARNING"},
+            },
         }
     )
     # Flask's own handler would print the app's records a second time, unformatted.
