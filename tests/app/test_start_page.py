@@ -21,7 +21,7 @@ from poll.members import add_member
 from poll.models import LostLinkRequest, Member, MessageLog, MessageStatus, Network
 from poll.notifications import PERSONAL_MARK
 from tests.conftest import fresh_postgres_database, make_app
-from tests.factories import make_network
+from tests.factories import log_in, make_network
 from tests.mail.test_notifications import Recorder, start_server
 
 DA_INTRO = "Mødeplan finder mødedatoerne for et biblioteksnetværk"
@@ -115,6 +115,14 @@ def test_a_members_lost_link_comes_by_mail_and_opens_their_page(app, client, fx,
         assert log.status == MessageStatus.SENT
         assert fx.tokens["henrik"].encode() not in log.raw
         assert PERSONAL_MARK.encode() in log.raw
+        log_id = log.id
+    # The coordinator sees it in the network's message log, and the stored copy has no link.
+    log_in(client, fx)
+    listed = client.get("/tovholder/beskeder").get_data(as_text=True)
+    assert "Mistet link, sendt igen" in listed
+    shown = client.get(f"/tovholder/beskeder/{log_id}")
+    assert shown.status_code == 200
+    assert fx.tokens["henrik"] not in shown.get_data(as_text=True)
 
 
 def test_the_mail_goes_out_after_the_answer_has(client, fx, smtp):
