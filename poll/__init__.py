@@ -39,8 +39,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     jobs.stop_solves_on_sigterm()
 
     from .views import auth as auth_views
-    from .views import coordinator, feeds, health, meeting, member, messages, plan
+    from .views import coordinator, feeds, health, meeting, member, messages, plan, start
 
+    app.register_blueprint(start.bp)
     app.register_blueprint(auth_views.bp)
     app.register_blueprint(member.bp)
     app.register_blueprint(coordinator.bp)

@@ -289,6 +289,11 @@ def defaults(instance_path: str) -> dict:
         "LOGIN_BACKOFF_MAX_SECONDS": 15 * 60,
         "LOGIN_ADDRESS_MAX_FAILURES": 20,
         "LOGIN_WINDOW_SECONDS": 15 * 60,
+        # "Lost your link?" on the start page; poll/lost_links.py explains the limits.
+        "LOST_LINK_ADDRESS_MAX": 5,
+        "LOST_LINK_ADDRESS_WINDOW_SECONDS": 3600,
+        "LOST_LINK_EMAIL_MAX": 3,
+        "LOST_LINK_EMAIL_WINDOW_SECONDS": 24 * 3600,
         # How many reverse proxies in front of the app set X-Forwarded-For/-Proto (true = 1).
         "PROXY_FIX": 0,
         "COMMENT_MAX_LENGTH": 2000,

@@ -98,6 +98,23 @@ class EmailAddress:
             raise ValidationError(_("E-mail: this is not a valid e-mail address."))
 
 
+class LostLinkForm(FlaskForm):
+    """The start page's "lost your link?": the e-mail the member's link is mailed to."""
+
+    email = EmailField(
+        _l("E-mail"),
+        filters=[strip],
+        validators=[
+            DataRequired(_l("E-mail: fill in your e-mail address.")),
+            Length(max=254, message=_l("E-mail: at most 254 characters.")),
+        ],
+    )
+
+    def validate_email(self, field) -> None:
+        NoControlCharacters()(self, field)
+        EmailAddress()(self, field)
+
+
 class MultiCheckboxField(SelectMultipleField):
     """Check boxes for a list of choices (rendered in a fieldset by the templates)."""
 

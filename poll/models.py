@@ -127,6 +127,20 @@ class LoginFailure(Model):
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
 
 
+class LostLinkRequest(Model):
+    """One "lost your link?" request that was accepted (a mail went out or would have); recent
+    rows per address and per e-mail limit further requests (poll.lost_links). The e-mail is kept
+    only as a keyed digest, so the table does not collect addresses of people who are no
+    members."""
+
+    __tablename__ = "lost_link_requests"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email_digest: Mapped[str] = mapped_column(String(64), index=True)
+    remote_addr: Mapped[str] = mapped_column(String(64), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+
 class Venue(Model):
     __tablename__ = "venues"
     __table_args__ = (UniqueConstraint("network_id", "key"),)

@@ -92,6 +92,7 @@ def kind_label(kind: str) -> str:
         "reminder-auto": _("Automatic reminder"),
         "plan": _("Plan"),
         "change": _("Change notice"),
+        "lost-link": _("Lost link, asked for again"),
     }
     label = labels.get(name, name)
     return f"{label} {year}" if year else label
