@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import cast
 
 from flask_babel import gettext as _
-from sqlalchemy import CursorResult, func, select, update
+from sqlalchemy import CursorResult, delete, func, select, update
 
 from .auth import normalise_email
 from .db import db
@@ -53,7 +53,16 @@ def password_problem(password: str) -> str | None:
 
 
 def issue_token(account: CoordinatorAccount, purpose: str, lifetime: timedelta) -> str:
-    """A new one-time token for `account` (the caller commits)."""
+    """A new one-time token for `account`, replacing its unused ones of this purpose (the caller
+    commits): only the latest link printed or sent works."""
+    if account.id is not None:
+        db.session.execute(
+            delete(AccountToken).where(
+                AccountToken.account_id == account.id,
+                AccountToken.purpose == purpose,
+                AccountToken.used_at.is_(None),
+            )
+        )
     token = secrets.token_urlsafe(32)
     db.session.add(
         AccountToken(

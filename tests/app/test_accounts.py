@@ -262,7 +262,15 @@ def test_an_admin_can_later_coordinate_a_new_network(app, runner, client):
     with app.app_context():
         account = db.session.scalar(select(CoordinatorAccount))
         assert account.is_admin and account.network.slug == "vest"
-        assert db.session.scalar(select(func.count()).select_from(AccountToken)) == 2
+        assert db.session.scalar(select(func.count()).select_from(AccountToken)) == 1
+
+
+def test_a_new_link_replaces_the_unused_one(app, runner, client):
+    first = _path(runner.invoke(args=["create-admin", "admin@bibliotek.dk"]).output)
+    second = _path(runner.invoke(args=["create-admin", "admin@bibliotek.dk"]).output)
+    assert client.get(first).status_code == 404
+    assert _set(client, second, GOOD_PASSWORD).status_code == 302
+    assert _log_in(client, "admin@bibliotek.dk", GOOD_PASSWORD).status_code == 302
 
 
 def test_modeplan_create_network_prints_a_link_that_works(app, client):
