@@ -43,6 +43,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     app.register_blueprint(start.bp)
     app.register_blueprint(auth_views.bp)
+    app.register_blueprint(auth_views.account_bp)
     app.register_blueprint(member.bp)
     app.register_blueprint(coordinator.bp)
     app.register_blueprint(plan.bp)

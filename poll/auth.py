@@ -27,7 +27,8 @@ from collections.abc import Callable
 from datetime import timedelta
 from functools import cache, wraps
 
-from flask import current_app, g, redirect, request, session, url_for
+from flask import abort, current_app, g, redirect, request, session, url_for
+from flask_babel import gettext as _
 from sqlalchemy import delete, func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -156,6 +157,8 @@ def login_required(view: Callable) -> Callable:
     def wrapped(*args, **kwargs):
         if g.get("account") is None:
             return redirect(url_for("auth.login", next=request.full_path))
+        if g.account.network_id is None:  # a site administrator who coordinates no network
+            abort(403, description=_("This account coordinates no network."))
         return view(*args, **kwargs)
 
     return wrapped

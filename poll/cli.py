@@ -1,5 +1,5 @@
-"""Command line: flask --app poll init-demo | plan-year | export-ics | export-csv | remind |
-send-mail | retry-mail | worker."""
+"""Command line: flask --app poll create-network | create-admin | init-demo | plan-year |
+export-ics | export-csv | remind | send-mail | retry-mail | worker."""
 
 import logging
 import sys
@@ -14,9 +14,11 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
+from . import accounts
 from .db import db
 from .demo import init_demo
 from .exports import answers_csv, plan_csv
+from .feeds import absolute_url
 from .feeds import base_url as configured_base_url
 from .i18n import long_date, week_label
 from .job_rows import real_app
@@ -66,6 +68,64 @@ def init_demo_command(base_url: str | None) -> None:
         for member, token in login.links:
             url = url_for("member.answer", token=token, _external=True)
             click.echo(f"    {member.key:<10} {url}")
+
+
+def _checked(check, value, hint: str, *args):
+    try:
+        return check(value, *args)
+    except accounts.AccountError as error:
+        raise click.BadParameter(str(error), param_hint=hint) from None
+
+
+def _echo_link(new: accounts.NewAccount) -> None:
+    url = absolute_url("account.set_password", token=new.token)
+    click.echo(
+        _(
+            "One-time link for %(email)s to set a password (valid %(days)d days):",
+            email=new.account.email,
+            days=accounts.SET_PASSWORD_DAYS,
+        )
+    )
+    click.echo(f"  {url}")
+
+
+@click.command("create-network")
+@click.argument("slug")
+@click.argument("name")
+@click.option("--coordinator", "email", required=True, help="The coordinator's e-mail.")
+@click.option("--coordinator-name", help="The coordinator's name.")
+@with_appcontext
+def create_network_command(slug: str, name: str, email: str, coordinator_name: str | None) -> None:
+    """Create the network SLUG called NAME with the default roles and meeting hours 10-15, and
+    its coordinator's account; print a one-time link where the coordinator sets a password.
+    Changes nothing and exits 1 when the slug is taken."""
+    slug = _checked(accounts.check_slug, slug, "SLUG")
+    name = _checked(accounts.check_name, name, "NAME", 200)
+    email = _checked(accounts.check_email, email, "--coordinator")
+    if coordinator_name is not None:
+        coordinator_name = _checked(
+            accounts.check_name, coordinator_name, "--coordinator-name", 200
+        )
+    try:
+        new = accounts.create_network(slug, name, email, coordinator_name)
+    except accounts.AccountError as error:
+        db.session.rollback()
+        click.echo(_("Error: %(message)s Nothing was changed.", message=error), err=True)
+        sys.exit(1)
+    click.echo(_("Created the network '%(slug)s' (%(name)s).", slug=slug, name=name))
+    _echo_link(new)
+
+
+@click.command("create-admin")
+@click.argument("email")
+@with_appcontext
+def create_admin_command(email: str) -> None:
+    """Make EMAIL a site administrator (creating the account if needed); print a one-time link
+    where the administrator sets a password."""
+    email = _checked(accounts.check_email, email, "EMAIL")
+    new = accounts.create_admin(email)
+    click.echo(_("%(email)s is a site administrator.", email=email))
+    _echo_link(new)
 
 
 def find_poll(slug: str, year: int) -> Poll:
@@ -467,6 +527,8 @@ def worker_command(once: bool, poll_seconds: float) -> None:
 
 def init_app(app: Flask) -> None:
     app.cli.add_command(worker_command)
+    app.cli.add_command(create_network_command)
+    app.cli.add_command(create_admin_command)
     app.cli.add_command(init_demo_command)
     app.cli.add_command(plan_year_command)
     app.cli.add_command(export_ics_command)

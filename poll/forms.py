@@ -34,6 +34,7 @@ from wtforms.validators import (
 )
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from .accounts import password_problem
 from .days import Window, week_window
 from .network_admin import KEY_PATTERN
 from .poll_admin import MeetingDraft, PollRules, parse_week_list, parse_weeks
@@ -46,6 +47,24 @@ from .text_checks import has_control, is_email
 DATE_FORMATS = ["%Y-%m-%d", "%d.%m.%Y", "%d-%m-%Y", "%d/%m/%Y"]
 MEETING_ROWS = 6
 MAX_MEETING_ROWS = 24
+
+
+class SetPasswordForm(FlaskForm):
+    password = PasswordField(
+        _l("New password"), validators=[DataRequired(_l("New password: fill in a password."))]
+    )
+    confirm = PasswordField(
+        _l("Repeat the password"),
+        validators=[DataRequired(_l("Repeat the password: fill in the password once more."))],
+    )
+
+    def validate_password(self, field: Field) -> None:
+        if problem := password_problem(field.data):
+            raise ValidationError(problem)
+
+    def validate_confirm(self, field: Field) -> None:
+        if field.data != self.password.data:
+            raise ValidationError(_("Repeat the password: the two passwords differ."))
 
 
 class LoginForm(FlaskForm):

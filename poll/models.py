@@ -23,6 +23,7 @@ from sqlalchemy import (
     Time,
     TypeDecorator,
     UniqueConstraint,
+    false,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -104,15 +105,38 @@ class CoordinatorAccount(Model):
     __tablename__ = "coordinator_accounts"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    network_id: Mapped[int] = mapped_column(ForeignKey("networks.id", ondelete="CASCADE"))
+    # An account coordinates at most one network; a site administrator may have none.
+    network_id: Mapped[int | None] = mapped_column(
+        ForeignKey("networks.id", ondelete="CASCADE"), nullable=True
+    )
     email: Mapped[str] = mapped_column(String(254), unique=True)
     name: Mapped[str] = mapped_column(String(200))
+    # "!" = no usable password yet (set through a one-time link).
     password_hash: Mapped[str] = mapped_column(String(256))
     # Every login session carries this number; raising it ends all of them (logout, new password).
     session_version: Mapped[int] = mapped_column(default=0, server_default="0")
+    is_admin: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
-    network: Mapped[Network] = relationship()
+    network: Mapped[Network | None] = relationship()
+
+
+class AccountToken(Model):
+    """A one-time link for an account; only a SHA-256 of the token is stored."""
+
+    __tablename__ = "account_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(
+        ForeignKey("coordinator_accounts.id", ondelete="CASCADE"), index=True
+    )
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    purpose: Mapped[str] = mapped_column(String(30))
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    account: Mapped[CoordinatorAccount] = relationship()
 
 
 class LoginFailure(Model):

@@ -1,15 +1,17 @@
-"""Coordinator login and logout."""
+"""Coordinator login and logout; setting a password through a one-time link."""
 
 import math
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 
-from .. import auth
-from ..forms import LoginForm
+from .. import accounts, auth
+from ..db import db
+from ..forms import LoginForm, SetPasswordForm
 
 bp = Blueprint("auth", __name__, url_prefix="/tovholder")
+account_bp = Blueprint("account", __name__, url_prefix="/konto")
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -46,3 +48,30 @@ def logout():
     auth.log_out()
     flash(_("You are logged out."))
     return redirect(url_for("auth.login"))
+
+
+@account_bp.route("/adgangskode/<token>", methods=["GET", "POST"])
+def set_password(token: str):
+    row = accounts.usable_token(token, accounts.SET_PASSWORD)
+    if row is None:
+        abort(404, description=_gone())
+    form = SetPasswordForm()
+    if form.validate_on_submit():
+        if not accounts.use_token(row):
+            db.session.rollback()
+            abort(404, description=_gone())
+        auth.set_password(row.account, form.password.data or "")
+        db.session.commit()
+        flash(_("Your password is set. Log in with your e-mail and the new password."))
+        return redirect(url_for("auth.login"))
+    status = 400 if form.is_submitted() else 200
+    return render_template(
+        "auth/set_password.html",
+        form=form,
+        account=row.account,
+        min_length=accounts.PASSWORD_MIN_LENGTH,
+    ), status
+
+
+def _gone() -> str:
+    return _("This link is unknown, has been used or has expired. Ask for a new one.")

@@ -95,6 +95,17 @@ def test_the_installed_command_says_its_version(venv, outside):
     assert Path(where.stdout.strip()).is_relative_to(venv.parent / "lib")
 
 
+def test_the_wheel_carries_the_common_password_list(venv, outside):
+    folder, env = outside
+    code = (
+        "from poll.accounts import COMMON_PASSWORDS; "
+        "words = COMMON_PASSWORDS.read_text(encoding='utf-8').split(); "
+        "print(len(words), 'password' in words)"
+    )
+    done = run([str(venv / "python"), "-c", code], cwd=folder, env=env)
+    assert done.stdout.split() == ["10000", "True"]
+
+
 def test_the_wheel_migrates_creates_the_demo_and_serves_a_member_page_in_danish(
     venv, outside, tmp_path
 ):

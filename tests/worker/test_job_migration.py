@@ -24,6 +24,9 @@ def test_jobs_stored_before_workers_belong_to_the_app(empty_url):  # noqa: F811
     with app.app_context():
         upgrade()
         fx = make_network()
+        # Ends the session's transaction: its locks would hold up the downgrade's ALTER TABLE
+        # of coordinator_accounts on PostgreSQL.
+        db.session.remove()
         downgrade(revision=BEFORE_WORKERS)
         assert "worker" not in columns("solve_jobs") | columns("mail_jobs")
         assert "language" not in columns("solve_jobs")
