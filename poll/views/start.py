@@ -10,11 +10,12 @@ POST /  "lost your link?": the answer is the same whether the e-mail belongs to 
 import math
 from functools import partial
 
-from flask import Blueprint, Flask, current_app, make_response, render_template, request
+from flask import Blueprint, Flask, make_response, render_template, request
 from flask_babel import gettext as _
 
 from .. import auth, lost_links
 from ..forms import LostLinkForm
+from ..job_rows import real_app
 
 bp = Blueprint("start", __name__)
 
@@ -39,8 +40,7 @@ def index():
             lost_links.record(email, remote)
             page = render_template("start/index.html", form=LostLinkForm(formdata=None), asked=True)
             response = make_response(page)
-            app = current_app._get_current_object()
-            response.call_on_close(partial(_send_after_response, app, email))
+            response.call_on_close(partial(_send_after_response, real_app(), email))
             return response
     elif form.is_submitted():
         status = 400
