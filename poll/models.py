@@ -541,3 +541,23 @@ class MailJob(Model):
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
     poll: Mapped[Poll | None] = relationship()
+
+
+class AuditEvent(Model):
+    """One coordinator's or administrator's action, kept for the network's coordinators to read
+    (poll.audit). `actor` is the e-mail at the time, so the row outlives the account; `detail`
+    never holds an erased member's name."""
+
+    __tablename__ = "audit_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    network_id: Mapped[int | None] = mapped_column(
+        ForeignKey("networks.id", ondelete="CASCADE"), nullable=True, index=True
+    )
+    account_id: Mapped[int | None] = mapped_column(
+        ForeignKey("coordinator_accounts.id", ondelete="SET NULL"), nullable=True
+    )
+    actor: Mapped[str] = mapped_column(String(254))
+    action: Mapped[str] = mapped_column(String(40))
+    detail: Mapped[str] = mapped_column(Text, default="")
