@@ -120,3 +120,21 @@ def client(app):
 @pytest.fixture
 def runner(app):
     return app.test_cli_runner()
+
+
+@pytest.fixture
+def smtp(monkeypatch, app, tmp_path) -> Iterator:
+    """A real SMTP server (aiosmtpd on 127.0.0.1) that the app sends to; `smtp.messages()`
+    are the mails it received."""
+    for name in ("MAIL_USERNAME", "MAIL_PASSWORD", "MAIL_SENDER"):
+        monkeypatch.delenv(name, raising=False)
+    from tests.mail.test_notifications import Recorder, start_server
+
+    handler = Recorder()
+    controller = start_server(handler)
+    monkeypatch.setenv("MAIL_HOST", "127.0.0.1")
+    monkeypatch.setenv("MAIL_PORT", str(controller.port))
+    monkeypatch.setenv("MAIL_SECURITY", "none")
+    app.config["MAIL_OUTBOX"] = tmp_path / "outbox"
+    yield handler
+    controller.stop()

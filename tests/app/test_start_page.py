@@ -6,13 +6,11 @@ engines."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from email.message import EmailMessage
 from urllib.parse import urlsplit
 
 import pytest
 import sqlalchemy as sa
-from aiosmtpd.controller import Controller
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import select
 
@@ -22,27 +20,12 @@ from poll.models import LostLinkRequest, Member, MessageLog, MessageStatus, Netw
 from poll.notifications import PERSONAL_MARK
 from tests.conftest import fresh_postgres_database, make_app
 from tests.factories import log_in, make_network
-from tests.mail.test_notifications import Recorder, start_server
 
 DA_INTRO = "Mødeplan finder mødedatoerne for et biblioteksnetværk"
 DA_ACCOUNTLESS = "Medlemmerne svarer gennem et personligt link"
 NEUTRAL = "Hvis adressen hører til et medlem, har vi sendt linket til den."
 LINK = re.compile(r"https?://[^\s\"<>]+/m/[A-Za-z0-9_-]{20,64}")
 CSRF_VALUE = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
-
-
-@pytest.fixture
-def smtp(monkeypatch, app, tmp_path) -> Iterator[Recorder]:
-    for name in ("MAIL_USERNAME", "MAIL_PASSWORD", "MAIL_SENDER"):
-        monkeypatch.delenv(name, raising=False)
-    handler = Recorder()
-    controller: Controller = start_server(handler)
-    monkeypatch.setenv("MAIL_HOST", "127.0.0.1")
-    monkeypatch.setenv("MAIL_PORT", str(controller.port))
-    monkeypatch.setenv("MAIL_SECURITY", "none")
-    app.config["MAIL_OUTBOX"] = tmp_path / "outbox"
-    yield handler
-    controller.stop()
 
 
 @pytest.fixture
