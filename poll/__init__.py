@@ -38,6 +38,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.before_request(auth.load_account)
     jobs.stop_solves_on_sigterm()
 
+    from .views import audit as audit_views
     from .views import auth as auth_views
     from .views import coordinator, feeds, health, meeting, member, messages, plan, start
 
@@ -51,4 +52,5 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(feeds.bp)
     app.register_blueprint(messages.bp)
     app.register_blueprint(health.bp)
+    app.register_blueprint(audit_views.bp)
     return app

@@ -16,6 +16,7 @@ from typing import cast
 from flask_babel import gettext as _
 from sqlalchemy import CursorResult, delete, func, select, update
 
+from . import audit
 from .auth import normalise_email
 from .db import db
 from .models import AccountToken, CoordinatorAccount, Network, utcnow
@@ -162,6 +163,8 @@ def create_network(slug: str, name: str, email: str, coordinator_name: str | Non
     if coordinator_name:
         account.name = coordinator_name
     token = issue_token(account, SET_PASSWORD, timedelta(days=SET_PASSWORD_DAYS))
+    db.session.flush()
+    audit.record(audit.Action.CREATE_NETWORK, network.id, f"{slug}: {email}")
     db.session.commit()
     return NewAccount(account, token)
 
@@ -175,5 +178,6 @@ def create_admin(email: str) -> NewAccount:
         db.session.add(account)
     account.is_admin = True
     token = issue_token(account, SET_PASSWORD, timedelta(days=SET_PASSWORD_DAYS))
+    audit.record(audit.Action.CREATE_ADMIN, account.network_id, email)
     db.session.commit()
     return NewAccount(account, token)

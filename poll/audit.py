@@ -2,8 +2,8 @@
 account changes), read by the network's coordinators.
 
 `record` adds a row to the caller's transaction, so an action and its log row are saved
-together or not at all. In a request the actor is the logged-in account; a command passes
-`actor=COMMAND_LINE`.
+together or not at all. In a request the actor is the logged-in account; outside one (a command)
+it is COMMAND_LINE.
 """
 
 import enum
@@ -13,7 +13,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from .db import db
-from .models import AuditEvent, CoordinatorAccount
+from .models import AuditEvent, CoordinatorAccount, Member
 
 COMMAND_LINE = "command line"
 PAGE_SIZE = 100
@@ -24,6 +24,8 @@ class Action(enum.StrEnum):
     DELETE_VENUE = "delete-venue"
     DELETE_ROLE = "delete-role"
     REMOVE_DAY = "remove-day"
+    DEACTIVATE_MEMBER = "deactivate-member"
+    REACTIVATE_MEMBER = "reactivate-member"
     REPLACE_MEMBER_LINK = "replace-member-link"
     REPLACE_NETWORK_FEED = "replace-network-feed"
     REPLACE_MEMBER_FEED = "replace-member-feed"
@@ -37,6 +39,8 @@ LABELS = {
     Action.DELETE_VENUE: _l("Deleted a venue"),
     Action.DELETE_ROLE: _l("Deleted a role"),
     Action.REMOVE_DAY: _l("Removed a day from a poll"),
+    Action.DEACTIVATE_MEMBER: _l("Deactivated a member"),
+    Action.REACTIVATE_MEMBER: _l("Made a member active again"),
     Action.REPLACE_MEMBER_LINK: _l("Replaced a member's personal link"),
     Action.REPLACE_NETWORK_FEED: _l("Replaced the network's calendar link"),
     Action.REPLACE_MEMBER_FEED: _l("Replaced a member's calendar link"),
@@ -60,9 +64,11 @@ def record(
     network_id: int | None,
     detail: str = "",
     actor: CoordinatorAccount | str | None = None,
+    member: Member | None = None,
 ) -> None:
     """Log `action` in the current transaction (the caller commits). Without `actor`, the
-    logged-in account of the request is the actor."""
+    logged-in account of the request is the actor. A member acted on goes in `member`, never by
+    name in `detail`."""
     if actor is None and has_request_context():
         actor = g.get("account")
     account = actor if isinstance(actor, CoordinatorAccount) else None
@@ -77,6 +83,7 @@ def record(
             actor=name,
             action=str(action),
             detail=detail,
+            member=member,
         )
     )
 

@@ -14,7 +14,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
-from . import accounts
+from . import accounts, audit
 from .db import db
 from .demo import init_demo
 from .exports import answers_csv, plan_csv
@@ -231,6 +231,7 @@ def plan_year_command(
             raise click.ClickException(f"the plan this solve stored (id {job.plan_id}) was deleted")
         if do_publish:
             publish(plan)
+            audit.record(audit.Action.PUBLISH, poll.network_id, f"{poll.year}: {plan.version}")
             db.session.commit()
         echo_plan(poll, plan)
         if do_publish:

@@ -1,9 +1,9 @@
 """Danish first, English by choice: locale selection and date formatting for templates."""
 
-from datetime import date
+from datetime import date, datetime
 
 from flask import Flask, current_app, has_request_context, request
-from flask_babel import Babel, format_date, get_locale
+from flask_babel import Babel, format_date, format_datetime, get_locale
 from flask_babel import gettext as _
 
 babel = Babel()
@@ -33,13 +33,20 @@ def short_date(day: date) -> str:
     return format_date(day, _("EEE d MMM"))
 
 
+def moment(at: datetime) -> str:
+    """An instant in the app's time zone: '03.12.2026 04.05' / '12/3/26, 4:05 AM'."""
+    return format_datetime(at, "short")
+
+
 def week_label(day: date) -> str:
     return _("week %(week)d", week=day.isocalendar().week)
 
 
 def init_app(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale)
-    app.jinja_env.filters.update(long_date=long_date, short_date=short_date, week=week_label)
+    app.jinja_env.filters.update(
+        long_date=long_date, short_date=short_date, week=week_label, moment=moment
+    )
     app.jinja_env.globals["current_locale"] = lambda: str(get_locale())
 
     @app.after_request

@@ -560,4 +560,11 @@ class AuditEvent(Model):
     )
     actor: Mapped[str] = mapped_column(String(254))
     action: Mapped[str] = mapped_column(String(40))
+    # The member acted on, shown by their current name (so an erased member reads as a former
+    # member, and the log never keeps a name of its own).
+    member_id: Mapped[int | None] = mapped_column(
+        ForeignKey("members.id", ondelete="SET NULL"), nullable=True
+    )
     detail: Mapped[str] = mapped_column(Text, default="")
+
+    member: Mapped[Member | None] = relationship()

@@ -6,7 +6,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_babel import ngettext
 
-from .. import accounts, auth
+from .. import accounts, audit, auth
 from ..db import db
 from ..forms import LoginForm, SetPasswordForm
 
@@ -61,6 +61,9 @@ def set_password(token: str):
             db.session.rollback()
             abort(404, description=_gone())
         auth.set_password(row.account, form.password.data or "")
+        audit.record(
+            audit.Action.SET_PASSWORD, row.account.network_id, row.account.email, row.account
+        )
         db.session.commit()
         flash(_("Your password is set. Log in with your e-mail and the new password."))
         return redirect(url_for("auth.login"))

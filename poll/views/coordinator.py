@@ -21,7 +21,7 @@ from flask import (
 from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 
-from .. import member_csv, network_admin, overview, poll_admin
+from .. import audit, member_csv, network_admin, overview, poll_admin
 from ..answers import local_today
 from ..auth import login_required
 from ..days import iso_week
@@ -160,9 +160,10 @@ def _form_status(form) -> int:
     return INVALID if form.is_submitted() else 200
 
 
-def _delete(name: str, delete: Callable[[], None], back: str):
+def _delete(name: str, delete: Callable[[], None], back: str, action: audit.Action):
     try:
         delete()
+        audit.record(action, _network().id, name)
     except Refused as refusal:
         db.session.rollback()
         return render_template(
@@ -257,7 +258,12 @@ def venue_edit(venue_id: int):
 @bp.post("/moedesteder/<int:venue_id>/slet")
 def venue_delete(venue_id: int):
     venue = _venue(venue_id)
-    return _delete(venue.name, lambda: network_admin.delete_venue(venue), "coordinator.venues")
+    return _delete(
+        venue.name,
+        lambda: network_admin.delete_venue(venue),
+        "coordinator.venues",
+        audit.Action.DELETE_VENUE,
+    )
 
 
 # -- members ---------------------------------------------------------------------------------
@@ -361,6 +367,8 @@ def member_active(member_id: int):
             message=refusal.message,
             back=url_for("coordinator.members"),
         ), 409
+    action = audit.Action.REACTIVATE_MEMBER if member.active else audit.Action.DEACTIVATE_MEMBER
+    audit.record(action, member.network_id, member=member)
     _commit()
     if member.active:
         flash(_("%(name)s is active again.", name=member.name))
@@ -373,6 +381,7 @@ def member_active(member_id: int):
 def member_new_link(member_id: int):
     member = _member(member_id)
     token = network_admin.new_link(member)
+    audit.record(audit.Action.REPLACE_MEMBER_LINK, member.network_id, member=member)
     _commit()
     return _show_links(_("New personal link for %(name)s", name=member.name), [(member, token)])
 
@@ -475,7 +484,12 @@ def role_edit(role_id: int):
 @bp.post("/roller/<int:role_id>/slet")
 def role_delete(role_id: int):
     role = _role(role_id)
-    return _delete(role.name, lambda: network_admin.delete_role(role), "coordinator.roles")
+    return _delete(
+        role.name,
+        lambda: network_admin.delete_role(role),
+        "coordinator.roles",
+        audit.Action.DELETE_ROLE,
+    )
 
 
 # -- polls: create and edit ------------------------------------------------------------------
@@ -691,6 +705,7 @@ def poll_day_remove(poll_id: int, day_id: int):
             "coordinator/day_remove_confirm.html", poll=poll, row=row, answers=answers
         ), 409
     poll_admin.remove_day(poll, row)
+    audit.record(audit.Action.REMOVE_DAY, poll.network_id, row.day.isoformat())
     _commit()
     flash(_("The day is removed from the poll."))
     if answers:

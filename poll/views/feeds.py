@@ -33,6 +33,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 
+from .. import audit
 from ..auth import login_required
 from ..calendar import webcal_url
 from ..db import db
@@ -153,6 +154,7 @@ def overview():
 @login_required
 def replace_network_feed():
     replace_feed_token(g.account.network)
+    audit.record(audit.Action.REPLACE_NETWORK_FEED, g.account.network_id)
     db.session.commit()
     flash(_("The network's calendar has a new link. The old link no longer works."))
     return redirect(url_for(".overview"), 303)
@@ -163,6 +165,7 @@ def replace_network_feed():
 def replace_member_feed(member_id: int):
     member = _member(member_id)
     replace_feed_token(member)
+    audit.record(audit.Action.REPLACE_MEMBER_FEED, member.network_id, member=member)
     db.session.commit()
     flash(
         _(

@@ -31,7 +31,7 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import format_datetime, get_locale
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
 
@@ -150,7 +150,6 @@ def index():
         failed=[log for log in logs if log.status == MessageStatus.FAILED],
         kind_label=kind_label,
         status_label=status_label,
-        when=lambda moment: format_datetime(moment, "short"),
     )
 
 

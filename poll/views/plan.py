@@ -19,6 +19,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from .. import audit
 from ..auth import login_required
 from ..db import db
 from ..job_rows import real_app, runs_inline
@@ -211,6 +212,7 @@ def publish_version(year: int):
         db.session.rollback()
         flash(_("Version %(version)d is already published.", version=plan.version))
         return redirect(url_for(".show", year=year)), 303
+    audit.record(audit.Action.PUBLISH, poll.network_id, f"{year}: {plan.version}")
     db.session.commit()
     flash(_("Version %(version)d is published.", version=plan.version))
     return redirect(url_for(".show", year=year)), 303

@@ -26,8 +26,10 @@ def upgrade():
     sa.Column('account_id', sa.Integer(), nullable=True),
     sa.Column('actor', sa.String(length=254), nullable=False),
     sa.Column('action', sa.String(length=40), nullable=False),
+    sa.Column('member_id', sa.Integer(), nullable=True),
     sa.Column('detail', sa.Text(), nullable=False),
     sa.ForeignKeyConstraint(['account_id'], ['coordinator_accounts.id'], name=op.f('fk_audit_events_account_id_coordinator_accounts'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['member_id'], ['members.id'], name=op.f('fk_audit_events_member_id_members'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['network_id'], ['networks.id'], name=op.f('fk_audit_events_network_id_networks'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_audit_events'))
     )
