@@ -134,6 +134,43 @@ class LostLinkForm(FlaskForm):
         EmailAddress()(self, field)
 
 
+class ForgotPasswordForm(LostLinkForm):
+    """The login page's "forgot your password?": the account's e-mail the link is mailed to."""
+
+
+class ChangePasswordForm(SetPasswordForm):
+    current = PasswordField(
+        _l("Current password"),
+        validators=[
+            DataRequired(_l("Current password: fill in your current password.")),
+            Length(max=200, message=_l("Current password: at most 200 characters.")),
+        ],
+    )
+
+
+class InviteCoordinatorForm(FlaskForm):
+    email = EmailField(
+        _l("E-mail"),
+        filters=[strip],
+        validators=[
+            DataRequired(_l("E-mail: fill in the new coordinator's e-mail address.")),
+            Length(max=254, message=_l("E-mail: at most 254 characters.")),
+        ],
+    )
+    name = StringField(
+        _l("Name (optional)"),
+        filters=[strip],
+        validators=[
+            NoControlCharacters(),
+            Length(max=200, message=_l("Name: at most 200 characters.")),
+        ],
+    )
+
+    def validate_email(self, field) -> None:
+        NoControlCharacters()(self, field)
+        EmailAddress()(self, field)
+
+
 class MultiCheckboxField(SelectMultipleField):
     """Check boxes for a list of choices (rendered in a fieldset by the templates)."""
 
