@@ -51,11 +51,14 @@ MAX_MEETING_ROWS = 24
 
 class SetPasswordForm(FlaskForm):
     password = PasswordField(
-        _l("New password"), validators=[DataRequired(_l("New password: fill in a password."))]
+        _l("New password"),
+        validators=[DataRequired(_l("New password: fill in a password."))],
+        render_kw={"autocomplete": "new-password"},
     )
     confirm = PasswordField(
         _l("Repeat the password"),
         validators=[DataRequired(_l("Repeat the password: fill in the password once more."))],
+        render_kw={"autocomplete": "new-password"},
     )
 
     def validate_password(self, field: Field) -> None:
@@ -145,6 +148,7 @@ class ChangePasswordForm(SetPasswordForm):
             DataRequired(_l("Current password: fill in your current password.")),
             Length(max=200, message=_l("Current password: at most 200 characters.")),
         ],
+        render_kw={"autocomplete": "current-password"},
     )
 
 
