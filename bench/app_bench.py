@@ -51,7 +51,7 @@ def seed() -> tuple[str, int]:
             is_coordinator=i == 0,
         )
         tokens.append(token)
-    account = CoordinatorAccount(network=network, email="bench@example.dk", name="Bench")
+    account = CoordinatorAccount(networks=[network], email="bench@example.dk", name="Bench")
     set_password(account, "bench-password")
     db.session.add(account)
     db.session.flush()

@@ -1,8 +1,10 @@
-"""Networks and accounts from the command line, one-time account links and the password policy.
+"""Networks and accounts from the command line, a network's coordinators, one-time account
+links and the password policy.
 
-An account coordinates at most one network (CoordinatorAccount.network_id); a site administrator
-may have none. A one-time link carries a random token; the database keeps only its SHA-256
-(as poll.tokens does for personal links), so a copy of the database opens no account.
+An account may coordinate several networks (models.network_coordinators) and a network has one
+or more coordinators; a site administrator may coordinate none. A one-time link carries a
+random token; the database keeps only its SHA-256 (as poll.tokens does for personal links), so
+a copy of the database opens no account.
 """
 
 import re
@@ -18,14 +20,16 @@ from sqlalchemy import CursorResult, delete, func, select, update
 
 from . import audit
 from .auth import normalise_email
-from .db import db
-from .models import AccountToken, CoordinatorAccount, Network, utcnow
+from .db import db, lock_for_write
+from .models import AccountToken, CoordinatorAccount, Network, network_coordinators, utcnow
 from .network_admin import default_roles
 from .text_checks import has_control, is_email, one_line
 from .tokens import hash_token, looks_like_token
 
 SET_PASSWORD = "set-password"
 SET_PASSWORD_DAYS = 7
+RESET_PASSWORD = "reset-password"
+RESET_PASSWORD_LIFETIME = timedelta(hours=1)
 PASSWORD_MIN_LENGTH = 10
 PASSWORD_MAX_LENGTH = 200
 NO_PASSWORD = "!"
@@ -123,7 +127,8 @@ def check_name(name: str, limit: int) -> str:
     return one_line(name)
 
 
-def _account(email: str) -> CoordinatorAccount | None:
+def account_by_email(email: str) -> CoordinatorAccount | None:
+    """The account of this (normalised) e-mail."""
     return db.session.scalar(
         select(CoordinatorAccount).where(func.lower(CoordinatorAccount.email) == email)
     )
@@ -132,37 +137,32 @@ def _account(email: str) -> CoordinatorAccount | None:
 @dataclass
 class NewAccount:
     account: CoordinatorAccount
-    token: str
+    # None when the account has a password already: it logs in as before.
+    token: str | None
 
 
 def create_network(slug: str, name: str, email: str, coordinator_name: str | None) -> NewAccount:
-    """The network with the default roles, its coordinator's account and a set-password token.
+    """The network with the default roles and its coordinator's account; a set-password token
+    unless that account has a password already (an existing account gets the network added).
 
     Arguments are checked by the caller (check_slug, check_email, check_name). Refuses, changing
-    nothing, when the slug is taken or the e-mail already coordinates another network.
+    nothing, when the slug is taken.
     """
     if db.session.scalar(select(Network).where(Network.slug == slug)) is not None:
         raise AccountError(_("A network with the slug '%(slug)s' exists already.", slug=slug))
-    account = _account(email)
-    if account is not None and account.network_id is not None:
-        raise AccountError(
-            _(
-                "%(email)s already coordinates the network '%(slug)s'; an account belongs to "
-                "one network.",
-                email=email,
-                slug=account.network.slug if account.network else "?",
-            )
-        )
     network = Network(slug=slug, name=name, meeting_start=time(10, 0), meeting_end=time(15, 0))
     db.session.add(network)
     default_roles(network)
+    account = account_by_email(email)
     if account is None:
         account = CoordinatorAccount(email=email, name="", password_hash=NO_PASSWORD)
         db.session.add(account)
-    account.network = network
+    account.networks.append(network)
     if coordinator_name:
         account.name = coordinator_name
-    token = issue_token(account, SET_PASSWORD, timedelta(days=SET_PASSWORD_DAYS))
+    token = None
+    if not account.has_password:
+        token = issue_token(account, SET_PASSWORD, timedelta(days=SET_PASSWORD_DAYS))
     db.session.flush()
     audit.record(audit.Action.CREATE_NETWORK, network.id, f"{slug}: {email}")
     db.session.commit()
@@ -172,12 +172,80 @@ def create_network(slug: str, name: str, email: str, coordinator_name: str | Non
 def create_admin(email: str) -> NewAccount:
     """Make `email` a site administrator (a new account when it has none) with a set-password
     token; an existing account keeps its password until the link is used."""
-    account = _account(email)
+    account = account_by_email(email)
     if account is None:
         account = CoordinatorAccount(email=email, name="", password_hash=NO_PASSWORD)
         db.session.add(account)
     account.is_admin = True
     token = issue_token(account, SET_PASSWORD, timedelta(days=SET_PASSWORD_DAYS))
-    audit.record(audit.Action.CREATE_ADMIN, account.network_id, email)
+    audit.record_for_account(audit.Action.CREATE_ADMIN, account)
     db.session.commit()
     return NewAccount(account, token)
+
+
+# -- a network's coordinators ----------------------------------------------------------------
+
+
+@dataclass
+class Invited:
+    account: CoordinatorAccount
+    # A set-password token for an account without a password; None when it has one.
+    token: str | None
+    new: bool
+
+
+def invite_coordinator(network: Network, email: str, name: str) -> Invited:
+    """Make the account of `email` (a new one if there is none) a coordinator of `network`,
+    with a set-password token unless it has a password (the caller commits, then mails).
+
+    Inviting a coordinator who has not set a password yet again replaces their link. Refuses a
+    coordinator who has one: nothing would change.
+    """
+    account = account_by_email(email)
+    new = account is None
+    if account is None:
+        account = CoordinatorAccount(email=email, name=name, password_hash=NO_PASSWORD)
+        db.session.add(account)
+    elif network in account.networks and account.has_password:
+        raise AccountError(
+            _("E-mail: %(email)s is a coordinator of this network already.", email=email)
+        )
+    if network not in account.networks:
+        account.networks.append(network)
+    if name and not account.name:
+        account.name = name
+    token = None
+    if not account.has_password:
+        token = issue_token(account, SET_PASSWORD, timedelta(days=SET_PASSWORD_DAYS))
+    action = audit.Action.INVITE_COORDINATOR if new else audit.Action.ADD_COORDINATOR
+    audit.record(action, network.id, detail=email)
+    return Invited(account, token, new)
+
+
+def remove_coordinator(network: Network, account: CoordinatorAccount) -> None:
+    """`account` no longer coordinates `network` (the caller commits). Refuses to remove the
+    last coordinator: the network's row is locked first, so two coordinators who remove each
+    other at the same moment cannot leave it without any."""
+    db.session.scalar(lock_for_write(select(Network).where(Network.id == network.id)))
+    count = db.session.scalar(
+        select(func.count())
+        .select_from(network_coordinators)
+        .where(network_coordinators.c.network_id == network.id)
+    )
+    if (count or 0) <= 1:
+        raise AccountError(
+            _(
+                "A network needs at least one coordinator, and %(email)s is the last one. "
+                "Invite another coordinator first.",
+                email=account.email,
+            )
+        )
+    db.session.execute(
+        delete(network_coordinators).where(
+            network_coordinators.c.network_id == network.id,
+            network_coordinators.c.account_id == account.id,
+        )
+    )
+    db.session.expire(network, ["coordinators"])
+    db.session.expire(account, ["networks"])
+    audit.record(audit.Action.REMOVE_COORDINATOR, network.id, detail=account.email)

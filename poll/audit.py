@@ -32,6 +32,11 @@ class Action(enum.StrEnum):
     CREATE_NETWORK = "create-network"
     CREATE_ADMIN = "create-admin"
     SET_PASSWORD = "set-password"
+    CHANGE_PASSWORD = "change-password"
+    RESET_PASSWORD = "reset-password"
+    INVITE_COORDINATOR = "invite-coordinator"
+    ADD_COORDINATOR = "add-coordinator"
+    REMOVE_COORDINATOR = "remove-coordinator"
 
 
 LABELS = {
@@ -47,6 +52,11 @@ LABELS = {
     Action.CREATE_NETWORK: _l("Created the network"),
     Action.CREATE_ADMIN: _l("Made a site administrator"),
     Action.SET_PASSWORD: _l("Set a password through a one-time link"),
+    Action.CHANGE_PASSWORD: _l("Changed their password"),
+    Action.RESET_PASSWORD: _l("Reset a forgotten password through a link by mail"),
+    Action.INVITE_COORDINATOR: _l("Invited a new coordinator"),
+    Action.ADD_COORDINATOR: _l("Added an existing account as coordinator"),
+    Action.REMOVE_COORDINATOR: _l("Removed a coordinator"),
 }
 
 
@@ -86,6 +96,17 @@ def record(
             member=member,
         )
     )
+
+
+def record_for_account(
+    action: Action, account: CoordinatorAccount, actor: CoordinatorAccount | str | None = None
+) -> None:
+    """Log an event of the account itself (its password) in the log of every network it
+    coordinates, so that each network's coordinators see it; once without a network when it
+    coordinates none."""
+    network_ids: list[int | None] = [n.id for n in account.networks]
+    for network_id in network_ids or [None]:
+        record(action, network_id, detail=account.email, actor=actor)
 
 
 def events(network_id: int, page: int = 1) -> tuple[list[AuditEvent], int]:

@@ -19,6 +19,11 @@ Only attempts that check a password count; refused ones do not. A successful log
 address's failures for the account. Rows older than the longest window are purged whenever a
 failure is written. Behind a reverse proxy set `MODEPLAN_PROXY_FIX`, or every request has the
 proxy's address and the per-address limit holds everyone back at once.
+
+An account may coordinate several networks. The network it works on is kept in the login
+session and checked against the account's networks on every request (`load_account`); the
+coordinator's pages reach it only through `current_network()`. An account with one network
+works on that one; with several it chooses after login (views/auth.py, `choose_network`).
 """
 
 import math
@@ -33,7 +38,7 @@ from sqlalchemy import delete, func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from .db import db
-from .models import CoordinatorAccount, LoginFailure, utcnow
+from .models import CoordinatorAccount, LoginFailure, Network, utcnow
 
 
 def normalise_email(email: str) -> str:
@@ -123,6 +128,23 @@ def log_in(account: CoordinatorAccount) -> None:
     session.permanent = True
 
 
+def keep_this_session(account: CoordinatorAccount) -> None:
+    """After `end_all_sessions` (a new password, committed): this login session goes on."""
+    session["session_version"] = account.session_version
+
+
+def choose_network(network_id: int) -> None:
+    """Work on this network from now on (the caller checked that the account coordinates it)."""
+    session["network_id"] = network_id
+    g.network_id = network_id
+
+
+def leave_network() -> None:
+    """This session works on no network any more (the account was removed from it)."""
+    session.pop("network_id", None)
+    g.network_id = None
+
+
 def log_out() -> None:
     """End this session and every other session of the same account."""
     account = g.get("account")
@@ -141,7 +163,7 @@ def without_account(view: Callable) -> Callable:
 def load_account() -> None:
     view = current_app.view_functions.get(request.endpoint or "")
     if getattr(view, "without_account", False):
-        g.account = None
+        g.account = g.network_id = None
         return
     account_id = session.get("account_id")
     account = db.session.get(CoordinatorAccount, account_id) if account_id else None
@@ -150,18 +172,70 @@ def load_account() -> None:
     if account is None and account_id:
         session.clear()
     g.account = account
+    g.network_id = _network_id(account) if account is not None else None
 
 
-def login_required(view: Callable) -> Callable:
+def _network_id(account: CoordinatorAccount) -> int | None:
+    """The network this session works on: the one chosen, if the account still coordinates
+    it, or the account's only network. Loading the account's networks here (one query) also
+    puts them in the session's identity map, so `current_network()` needs no query of its own."""
+    ids = [network.id for network in account.networks]
+    chosen = session.get("network_id")
+    if chosen in ids:
+        return chosen
+    if len(ids) == 1:
+        session["network_id"] = ids[0]
+        return ids[0]
+    session.pop("network_id", None)
+    return None
+
+
+def current_network() -> Network:
+    """The network the logged-in coordinator works on; behind `login_required` there is one."""
+    network = db.session.get(Network, g.network_id) if g.get("network_id") else None
+    if network is None:
+        abort(404, description=_("Choose a network first."))
+    return network
+
+
+def account_required(view: Callable) -> Callable:
+    """A view for any logged-in account, whether it has chosen a network or not."""
+
     @wraps(view)
     def wrapped(*args, **kwargs):
         if g.get("account") is None:
             return redirect(url_for("auth.login", next=request.full_path))
-        if g.account.network_id is None:  # a site administrator who coordinates no network
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
+def login_required(view: Callable) -> Callable:
+    """A coordinator's view: a logged-in account working on one of its networks. An account
+    with several that has not chosen one is asked to; a site administrator without a network
+    goes to the administrator's page."""
+
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        account = g.get("account")
+        if account is None:
+            return redirect(url_for("auth.login", next=request.full_path))
+        if g.network_id is None:
+            if account.networks:
+                return redirect(url_for("account.networks", next=request.full_path))
+            if account.is_admin:
+                return redirect(admin_page())
             abort(403, description=_("This account coordinates no network."))
         return view(*args, **kwargs)
 
     return wrapped
+
+
+def admin_page() -> str:
+    """The site administrator's page (views/admin.py, where it is installed)."""
+    if "admin.index" in current_app.view_functions:
+        return url_for("admin.index")
+    return "/admin"
 
 
 def safe_next(target: str | None) -> str | None:

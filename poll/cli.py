@@ -78,6 +78,15 @@ def _checked(check, value, hint: str, *args):
 
 
 def _echo_link(new: accounts.NewAccount) -> None:
+    if new.token is None:
+        click.echo(
+            _(
+                "%(email)s has an account with a password already: they log in as before "
+                "and choose the network. No new link is needed.",
+                email=new.account.email,
+            )
+        )
+        return
     url = absolute_url("account.set_password", token=new.token)
     click.echo(
         _(
@@ -98,7 +107,8 @@ def _echo_link(new: accounts.NewAccount) -> None:
 def create_network_command(slug: str, name: str, email: str, coordinator_name: str | None) -> None:
     """Create the network SLUG called NAME with the default roles and meeting hours 10-15, and
     its coordinator's account; print a one-time link where the coordinator sets a password.
-    Changes nothing and exits 1 when the slug is taken."""
+    An e-mail that has an account already gets the network added to it (and a link only if it
+    has no password yet). Changes nothing and exits 1 when the slug is taken."""
     slug = _checked(accounts.check_slug, slug, "SLUG")
     name = _checked(accounts.check_name, name, "NAME", 200)
     email = _checked(accounts.check_email, email, "--coordinator")

@@ -294,6 +294,11 @@ def defaults(instance_path: str) -> dict:
         "LOST_LINK_ADDRESS_WINDOW_SECONDS": 3600,
         "LOST_LINK_EMAIL_MAX": 3,
         "LOST_LINK_EMAIL_WINDOW_SECONDS": 24 * 3600,
+        # "Forgot your password?" on the login page; poll/password_reset.py explains the limits.
+        "PASSWORD_RESET_ADDRESS_MAX": 10,
+        "PASSWORD_RESET_ADDRESS_WINDOW_SECONDS": 3600,
+        "PASSWORD_RESET_EMAIL_MAX": 3,
+        "PASSWORD_RESET_EMAIL_WINDOW_SECONDS": 3600,
         # How many reverse proxies in front of the app set X-Forwarded-For/-Proto (true = 1).
         "PROXY_FIX": 0,
         "COMMENT_MAX_LENGTH": 2000,

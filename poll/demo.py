@@ -12,7 +12,7 @@ from .auth import set_password
 from .db import db
 from .instance_import import import_instance
 from .members import personal_token, replace_token
-from .models import CoordinatorAccount, Member, Network
+from .models import Member, Network
 
 SEED = Path(__file__).parent / "demo" / "seed-2013.json"
 SLUG = "benchmark"
@@ -36,9 +36,7 @@ def init_demo() -> DemoLogin:
     network = db.session.scalar(select(Network).where(Network.slug == SLUG))
     if network is None:
         network = _create(seed)
-    account = db.session.scalar(
-        select(CoordinatorAccount).where(CoordinatorAccount.network_id == network.id)
-    )
+    account = next(iter(network.coordinators), None)
     if account is None:
         raise RuntimeError(f"The demo network '{SLUG}' has lost its coordinator account.")
     password = secrets.token_urlsafe(9)

@@ -51,11 +51,14 @@ MAX_MEETING_ROWS = 24
 
 class SetPasswordForm(FlaskForm):
     password = PasswordField(
-        _l("New password"), validators=[DataRequired(_l("New password: fill in a password."))]
+        _l("New password"),
+        validators=[DataRequired(_l("New password: fill in a password."))],
+        render_kw={"autocomplete": "new-password"},
     )
     confirm = PasswordField(
         _l("Repeat the password"),
         validators=[DataRequired(_l("Repeat the password: fill in the password once more."))],
+        render_kw={"autocomplete": "new-password"},
     )
 
     def validate_password(self, field: Field) -> None:
@@ -126,6 +129,44 @@ class LostLinkForm(FlaskForm):
         validators=[
             DataRequired(_l("E-mail: fill in your e-mail address.")),
             Length(max=254, message=_l("E-mail: at most 254 characters.")),
+        ],
+    )
+
+    def validate_email(self, field) -> None:
+        NoControlCharacters()(self, field)
+        EmailAddress()(self, field)
+
+
+class ForgotPasswordForm(LostLinkForm):
+    """The login page's "forgot your password?": the account's e-mail the link is mailed to."""
+
+
+class ChangePasswordForm(SetPasswordForm):
+    current = PasswordField(
+        _l("Current password"),
+        validators=[
+            DataRequired(_l("Current password: fill in your current password.")),
+            Length(max=200, message=_l("Current password: at most 200 characters.")),
+        ],
+        render_kw={"autocomplete": "current-password"},
+    )
+
+
+class InviteCoordinatorForm(FlaskForm):
+    email = EmailField(
+        _l("E-mail"),
+        filters=[strip],
+        validators=[
+            DataRequired(_l("E-mail: fill in the new coordinator's e-mail address.")),
+            Length(max=254, message=_l("E-mail: at most 254 characters.")),
+        ],
+    )
+    name = StringField(
+        _l("Name (optional)"),
+        filters=[strip],
+        validators=[
+            NoControlCharacters(),
+            Length(max=200, message=_l("Name: at most 200 characters.")),
         ],
     )
 

@@ -75,7 +75,7 @@ def import_instance(
         )
     db.session.add(
         CoordinatorAccount(
-            network=network,
+            networks=[network],
             email=coordinator_email,
             name=members[coordinator].name,
             password_hash="!",

@@ -10,6 +10,7 @@ from sqlalchemy import (
     JSON,
     Boolean,
     CheckConstraint,
+    Column,
     Date,
     DateTime,
     Enum,
@@ -19,6 +20,7 @@ from sqlalchemy import (
     Integer,
     LargeBinary,
     String,
+    Table,
     Text,
     Time,
     TypeDecorator,
@@ -95,20 +97,37 @@ class Network(Model):
         back_populates="network", order_by="Role.position, Role.id"
     )
     polls: Mapped[list[Poll]] = relationship(back_populates="network", order_by="Poll.year")
+    coordinators: Mapped[list[CoordinatorAccount]] = relationship(
+        secondary="network_coordinators",
+        back_populates="networks",
+        order_by="CoordinatorAccount.email",
+    )
 
     @property
     def coordinator(self) -> Member | None:
         return next((m for m in self.members if m.is_coordinator), None)
 
 
+# Who coordinates which network: an account may coordinate several networks (it chooses one
+# after login, poll.auth), a network has one or more coordinators, a site administrator may
+# coordinate none.
+network_coordinators = Table(
+    "network_coordinators",
+    Model.metadata,
+    Column(
+        "account_id",
+        ForeignKey("coordinator_accounts.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("network_id", ForeignKey("networks.id", ondelete="CASCADE"), primary_key=True),
+    Index("ix_network_coordinators_network_id", "network_id"),
+)
+
+
 class CoordinatorAccount(Model):
     __tablename__ = "coordinator_accounts"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    # An account coordinates at most one network; a site administrator may have none.
-    network_id: Mapped[int | None] = mapped_column(
-        ForeignKey("networks.id", ondelete="CASCADE"), nullable=True
-    )
     email: Mapped[str] = mapped_column(String(254), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     # "!" = no usable password yet (set through a one-time link).
@@ -118,7 +137,13 @@ class CoordinatorAccount(Model):
     is_admin: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
-    network: Mapped[Network | None] = relationship()
+    networks: Mapped[list[Network]] = relationship(
+        secondary=network_coordinators, back_populates="coordinators", order_by="Network.name"
+    )
+
+    @property
+    def has_password(self) -> bool:
+        return "$" in self.password_hash
 
 
 class AccountToken(Model):
@@ -158,6 +183,19 @@ class LostLinkRequest(Model):
     members."""
 
     __tablename__ = "lost_link_requests"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email_digest: Mapped[str] = mapped_column(String(64), index=True)
+    remote_addr: Mapped[str] = mapped_column(String(64), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+
+class PasswordResetRequest(Model):
+    """One accepted "forgot your password?" request; recent rows per address and per e-mail
+    limit further requests (poll.password_reset). Like LostLinkRequest, the e-mail is kept only
+    as a keyed digest, so the table holds no addresses of people without an account."""
+
+    __tablename__ = "password_reset_requests"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email_digest: Mapped[str] = mapped_column(String(64), index=True)

@@ -30,7 +30,6 @@ from .calendar import (
 )
 from .db import db
 from .models import (
-    CoordinatorAccount,
     EventState,
     Member,
     Network,
@@ -295,9 +294,7 @@ def organizer_of(network: Network, fallback_email: str) -> tuple[str, str]:
     name = coordinator.name if coordinator else network.name
     if coordinator is not None and coordinator.email:
         return name, coordinator.email
-    account = db.session.scalar(
-        select(CoordinatorAccount).where(CoordinatorAccount.network_id == network.id).limit(1)
-    )
+    account = next(iter(network.coordinators), None)
     if account is not None:
         return (coordinator.name if coordinator else account.name), account.email
     return name, fallback_email

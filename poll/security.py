@@ -15,8 +15,9 @@ CONTENT_SECURITY_POLICY = "; ".join(
         "object-src 'none'",
     ]
 )
-# Paths that carry a personal or feed token: member pages, member meeting pages, feeds.
-TOKEN_PATHS = ("/m/", "/kalender/")
+# Paths that carry a personal, feed or one-time account token: member pages, member meeting
+# pages, feeds, the links to set or reset a password.
+TOKEN_PATHS = ("/m/", "/kalender/", "/konto/adgangskode/", "/konto/nulstil/")
 # Paths whose pages may show a token (member links, feed links) or the coordinator's data.
 PRIVATE_PATHS = ("/m/", "/tovholder/")
 HSTS = "max-age=31536000"

@@ -48,7 +48,7 @@ def make_network(
             email=f"{key}@example.dk",
             is_coordinator=i == 0,
         )
-    account = CoordinatorAccount(network=network, email=f"tovholder@{slug}.dk", name="Tovholder")
+    account = CoordinatorAccount(networks=[network], email=f"tovholder@{slug}.dk", name="Tovholder")
     set_password(account, PASSWORD)
     db.session.add(account)
     db.session.flush()
@@ -117,7 +117,7 @@ def make_full_network(members: int = 60) -> FullNetwork:
         add_member(network, key=f"m{i:02d}", name=f"Medlem {i:02d}", email=f"m{i}@example.dk")[0]
         for i in range(members)
     ]
-    account = CoordinatorAccount(network=network, email="stor@example.dk", name="Tovholder")
+    account = CoordinatorAccount(networks=[network], email="stor@example.dk", name="Tovholder")
     set_password(account, PASSWORD)
     db.session.add(account)
     db.session.flush()

@@ -1,9 +1,9 @@
 """The network's audit log, for its coordinators: who did what, when."""
 
-from flask import Blueprint, g, render_template, request
+from flask import Blueprint, render_template, request
 
 from .. import audit
-from ..auth import login_required
+from ..auth import current_network, login_required
 
 bp = Blueprint("audit", __name__, url_prefix="/tovholder/log")
 
@@ -12,7 +12,7 @@ bp = Blueprint("audit", __name__, url_prefix="/tovholder/log")
 @login_required
 def index():
     page = request.args.get("side", 1, type=int)
-    events, pages = audit.events(g.account.network_id, max(1, min(page, 10_000)))
+    events, pages = audit.events(current_network().id, max(1, min(page, 10_000)))
     return render_template(
         "coordinator/audit.html",
         events=events,

@@ -1,8 +1,10 @@
-"""The coordinator's pages (login required): the network, venues, members, roles and polls.
+"""The coordinator's pages (login required): the network and its coordinators, venues, members,
+roles and polls.
 
-Scope: every page works on the logged-in account's network only; anything of another network
-is answered with 404, as if it did not exist. Forms are validated before anything is written,
-and each change is one transaction. Pages that show personal links are never cached.
+Scope: every page works on the network the logged-in account works on (poll.auth
+current_network) only; anything of another network is answered with 404, as if it did not
+exist. Forms are validated before anything is written, and each change is one transaction.
+Pages that show personal links are never cached.
 """
 
 from collections.abc import Callable
@@ -16,14 +18,15 @@ from flask import (
     redirect,
     render_template,
     request,
+    session,
     url_for,
 )
 from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 
-from .. import audit, member_csv, network_admin, overview, poll_admin
+from .. import account_mail, accounts, audit, auth, member_csv, network_admin, overview, poll_admin
 from ..answers import local_today
-from ..auth import login_required
+from ..auth import current_network, login_required
 from ..days import iso_week
 from ..db import db
 from ..forms import (
@@ -31,6 +34,7 @@ from ..forms import (
     MEETING_ROWS,
     CsvImportForm,
     DeadlineForm,
+    InviteCoordinatorForm,
     ManualDayForm,
     MemberForm,
     NetworkForm,
@@ -41,7 +45,7 @@ from ..forms import (
     add_error,
 )
 from ..members import personal_token
-from ..models import CandidateDay, Member, Poll, Role, Venue
+from ..models import CandidateDay, CoordinatorAccount, Member, Poll, Role, Venue
 from ..network_admin import Refused
 
 bp = Blueprint("coordinator", __name__, url_prefix="/tovholder")
@@ -59,13 +63,13 @@ def require_login():
 
 
 def _network():
-    return g.account.network
+    return current_network()
 
 
 def _owned(model, object_id: int, message: str):
     """The object if it belongs to this coordinator's network, else 404 with `message`."""
     obj = db.session.get(model, object_id)
-    if obj is None or obj.network_id != g.account.network_id:
+    if obj is None or obj.network_id != current_network().id:
         abort(404, message)
     return obj
 
@@ -210,6 +214,119 @@ def network_settings():
     return render_template(
         "coordinator/network.html", network=network, form=form, errors=_errors(form)
     ), _form_status(form)
+
+
+# -- coordinators ----------------------------------------------------------------------------
+
+
+@bp.route("/netvaerk/tovholdere", methods=["GET", "POST"])
+def coordinators():
+    network = _network()
+    form = InviteCoordinatorForm()
+    status = 200
+    if form.validate_on_submit():
+        email = auth.normalise_email(form.email.data)
+        try:
+            invited = accounts.invite_coordinator(network, email, form.name.data or "")
+        except accounts.AccountError as error:
+            db.session.rollback()
+            form.email.errors = [*form.email.errors, str(error)]
+        else:
+            _commit()
+            _flash_invited(invited, account_mail.send_invitation(invited, network, g.account))
+            return _see_other("coordinator.coordinators")
+    if form.is_submitted():
+        status = INVALID
+    return render_template(
+        "coordinator/coordinators.html",
+        network=network,
+        coordinators=network.coordinators,
+        form=form,
+        errors=_errors(form),
+        days=accounts.SET_PASSWORD_DAYS,
+    ), status
+
+
+def _flash_invited(invited: accounts.Invited, problem: str | None) -> None:
+    email = invited.account.email
+    if problem and invited.token is not None:
+        flash(
+            _(
+                "%(email)s is a coordinator now, but the mail with the link could not be sent "
+                "(%(problem)s). Invite %(email)s again to send a new link.",
+                email=email,
+                problem=problem,
+            ),
+            "error",
+        )
+    elif problem:
+        flash(
+            _(
+                "%(email)s is a coordinator now, but the mail about it could not be sent "
+                "(%(problem)s). They log in as before.",
+                email=email,
+                problem=problem,
+            ),
+            "error",
+        )
+    elif invited.token is not None:
+        flash(
+            _(
+                "%(email)s is invited: we have mailed them a link to choose a password. "
+                "It works for %(days)d days.",
+                email=email,
+                days=accounts.SET_PASSWORD_DAYS,
+            )
+        )
+    else:
+        flash(
+            _(
+                "%(email)s already has an account and is a coordinator of the network now; "
+                "we have mailed them about it.",
+                email=email,
+            )
+        )
+
+
+def _coordinator(account_id: int) -> CoordinatorAccount:
+    account = db.session.get(CoordinatorAccount, account_id)
+    if account is None or _network() not in account.networks:
+        abort(404, _("This coordinator does not exist, or does not coordinate this network."))
+    return account
+
+
+@bp.route("/netvaerk/tovholdere/<int:account_id>/fjern", methods=["GET", "POST"])
+def coordinator_remove(account_id: int):
+    network = _network()
+    account = _coordinator(account_id)
+    yourself = account.id == g.account.id
+    if request.method == "GET":
+        return render_template(
+            "coordinator/coordinator_remove_confirm.html",
+            network=network,
+            account=account,
+            yourself=yourself,
+        )
+    try:
+        accounts.remove_coordinator(network, account)
+    except accounts.AccountError as error:
+        db.session.rollback()
+        return render_template(
+            "coordinator/refused.html",
+            message=str(error),
+            back=url_for("coordinator.coordinators"),
+        ), 409
+    _commit()
+    if not yourself:
+        flash(_("%(email)s is no longer a coordinator of the network.", email=account.email))
+        return _see_other("coordinator.coordinators")
+    auth.leave_network()
+    if not g.account.networks and not g.account.is_admin:
+        session.clear()  # nothing left to work on here
+    flash(_("You are no longer a coordinator of %(network)s.", network=network.name))
+    if "account_id" in session:
+        return _see_other("coordinator.dashboard")  # which asks for another network
+    return _see_other("auth.login")
 
 
 # -- venues ----------------------------------------------------------------------------------

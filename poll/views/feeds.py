@@ -25,7 +25,6 @@ from flask import (
     Response,
     abort,
     flash,
-    g,
     redirect,
     render_template,
     request,
@@ -34,7 +33,7 @@ from flask import (
 from flask_babel import gettext as _
 
 from .. import audit
-from ..auth import login_required
+from ..auth import current_network, login_required
 from ..calendar import webcal_url
 from ..db import db
 from ..exports import answers_csv, plan_csv
@@ -129,7 +128,7 @@ def _meeting_download(poll: Poll, key: str, member: Member | None):
 
 def _member(member_id: int) -> Member:
     member = db.session.get(Member, member_id)
-    if member is None or member.network_id != g.account.network_id:
+    if member is None or member.network_id != current_network().id:
         abort(404, _("This member does not exist, or belongs to another network."))
     return member
 
@@ -137,7 +136,7 @@ def _member(member_id: int) -> Member:
 @bp.get("/tovholder/kalender")
 @login_required
 def overview():
-    network = g.account.network
+    network = current_network()
     token = committed(lambda: feed_token(network))
     feed_url = url_for(".feed", token=token, _external=True)
     polls = [(poll, published_plan(poll)) for poll in reversed(network.polls)]
@@ -153,8 +152,8 @@ def overview():
 @bp.post("/tovholder/kalender/netvaerk/nyt-link")
 @login_required
 def replace_network_feed():
-    replace_feed_token(g.account.network)
-    audit.record(audit.Action.REPLACE_NETWORK_FEED, g.account.network_id)
+    replace_feed_token(current_network())
+    audit.record(audit.Action.REPLACE_NETWORK_FEED, current_network().id)
     db.session.commit()
     flash(_("The network's calendar has a new link. The old link no longer works."))
     return redirect(url_for(".overview"), 303)

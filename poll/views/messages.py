@@ -35,7 +35,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from ..auth import login_required
+from ..auth import current_network, login_required
 from ..db import db
 from ..job_rows import real_app, runs_inline
 from ..mail_jobs import check, job_of, running_job, start_batch, start_in_thread
@@ -70,15 +70,15 @@ def failed_messages_notice() -> dict:
     """`failed_message_count()` for any coordinator page that wants to show the notice."""
 
     def count() -> int:
-        account = g.get("account")
-        return failed_count(account.network_id) if account is not None else 0
+        network_id = g.get("network_id")
+        return failed_count(network_id) if network_id is not None else 0
 
     return {"failed_message_count": count}
 
 
 def _log(message_id: int) -> MessageLog:
     log = db.session.get(MessageLog, message_id)
-    if log is None or log.network_id != g.account.network_id:
+    if log is None or log.network_id != current_network().id:
         abort(404, _("This message does not exist, or belongs to another network."))
     return log
 
@@ -121,7 +121,7 @@ def status_label(status: MessageStatus) -> str:
 
 @bp.get("")
 def index():
-    network = g.account.network
+    network = current_network()
     logs = db.session.scalars(
         select(MessageLog)
         .where(MessageLog.network_id == network.id)
@@ -202,7 +202,7 @@ def _start(kind: str, *, poll: Poll | None = None, message_id: int | None = None
     instead, since two at once could send the same message twice."""
     here = runs_inline(current_app)
     job_id, started = start_batch(
-        g.account.network_id,
+        current_network().id,
         kind,
         poll_id=poll.id if poll is not None else None,
         message_id=message_id,
@@ -270,8 +270,9 @@ def retry_all():
 
 @bp.get("/udsendelse/<int(max=2147483647):job_id>")
 def batch(job_id: int):
-    running_job(g.account.network_id)  # a batch whose process died is reported as failed
-    job = job_of(g.account.network, job_id)
+    network = current_network()
+    running_job(network.id)  # a batch whose process died is reported as failed
+    job = job_of(network, job_id)
     if job is None:
         abort(404, _("This sending does not exist, or belongs to another network."))
     running = job.status in (JobStatus.QUEUED, JobStatus.RUNNING)

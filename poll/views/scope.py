@@ -1,9 +1,10 @@
 """Lookups that keep a URL inside the requester's own network, with a clear 404."""
 
-from flask import abort, g
+from flask import abort
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from ..auth import current_network
 from ..db import db
 from ..models import Poll
 
@@ -17,4 +18,4 @@ def network_poll(network_id: int, year: int) -> Poll:
 
 def coordinator_poll(year: int) -> Poll:
     """The logged-in coordinator's poll for `year`."""
-    return network_poll(g.account.network_id, year)
+    return network_poll(current_network().id, year)

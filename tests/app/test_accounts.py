@@ -70,10 +70,10 @@ def test_create_network_makes_the_network_its_roles_and_an_account_without_passw
         assert leader.within == "planning" and notes.conflicts == ["planning"]
         assert network.venues == [] and network.members == []
         account = db.session.scalar(select(CoordinatorAccount))
-        assert (account.email, account.name, account.network_id) == (
+        assert (account.email, account.name, [n.id for n in account.networks]) == (
             "anna@vest.dk",
             "Anna Holm",
-            network.id,
+            [network.id],
         )
         assert "$" not in account.password_hash and not account.is_admin
         token = db.session.scalar(select(AccountToken))
@@ -193,15 +193,28 @@ def test_an_existing_slug_changes_nothing_and_exits_1(app, runner):
         assert db.session.scalar(select(Network.name)) == "Netværk Vest"
 
 
-def test_an_e_mail_that_coordinates_another_network_is_refused(app, runner):
-    assert _create(runner).exit_code == 0
-    with app.app_context():
-        before = _counts()
+def test_an_e_mail_that_coordinates_another_network_gets_the_new_one_too(app, runner, client):
+    path = _path(_create(runner).output)
+    assert _set(client, path, GOOD_PASSWORD).status_code == 302
     again = _create(runner, "oest", "ANNA@vest.dk")
-    assert again.exit_code == 1
-    assert "en konto hører til ét netværk" in again.output
+    assert again.exit_code == 0, again.output
+    # It has a password: no new link, and the output says so.
+    assert not LINK.search(again.output)
+    assert "har allerede en konto med adgangskode" in again.output
     with app.app_context():
-        assert _counts() == before
+        account = db.session.scalar(select(CoordinatorAccount))
+        assert sorted(n.slug for n in account.networks) == ["oest", "vest"]
+        assert db.session.scalar(select(func.count()).select_from(CoordinatorAccount)) == 1
+    # The password logs in, and the account chooses between its two networks.
+    assert _log_in(client, "anna@vest.dk", GOOD_PASSWORD).status_code == 302
+    assert client.get("/tovholder/").location.startswith("/konto/netvaerk")
+
+
+def test_an_account_still_without_password_gets_a_new_link_with_the_new_network(app, runner):
+    first = _path(_create(runner).output)
+    again = _create(runner, "oest", "anna@vest.dk")
+    assert again.exit_code == 0, again.output
+    assert LINK.search(again.output) and _path(again.output) != first
 
 
 @pytest.mark.parametrize(
@@ -242,17 +255,17 @@ def test_an_admin_sets_a_password_and_logs_in(app, runner, client):
     assert done.exit_code == 0, done.output
     with app.app_context():
         account = db.session.scalar(select(CoordinatorAccount))
-        assert (account.email, account.is_admin, account.network_id) == (
+        assert (account.email, account.is_admin, account.networks) == (
             "admin@bibliotek.dk",
             True,
-            None,
+            [],
         )
     assert _set(client, _path(done.output), GOOD_PASSWORD).status_code == 302
     assert _log_in(client, "admin@bibliotek.dk", GOOD_PASSWORD).status_code == 302
-    # The administrator's own page is not built yet; coordinator pages say it has no network.
-    refused = client.get("/tovholder/")
-    assert refused.status_code == 403
-    assert "koordinerer intet netværk" in refused.get_data(as_text=True)
+    # An administrator who coordinates no network goes to the administrator's page.
+    for page in ("/tovholder/", "/konto/netvaerk"):
+        sent = client.get(page)
+        assert sent.status_code == 302 and sent.location.endswith("/admin"), page
 
 
 def test_an_admin_can_later_coordinate_a_new_network(app, runner, client):
@@ -261,7 +274,7 @@ def test_an_admin_can_later_coordinate_a_new_network(app, runner, client):
     assert done.exit_code == 0, done.output
     with app.app_context():
         account = db.session.scalar(select(CoordinatorAccount))
-        assert account.is_admin and account.network.slug == "vest"
+        assert account.is_admin and [n.slug for n in account.networks] == ["vest"]
         assert db.session.scalar(select(func.count()).select_from(AccountToken)) == 1
 
 

@@ -223,7 +223,7 @@ def test_unknown_and_known_e_mails_get_the_same_password_check(app, client, monk
     with app.app_context():
         network = db.session.get(Network, fx.network_id)
         db.session.add(
-            CoordinatorAccount(network=network, email="ny@test.dk", name="Ny", password_hash="!")
+            CoordinatorAccount(networks=[network], email="ny@test.dk", name="Ny", password_hash="!")
         )
         db.session.commit()
     unset = _try(client, "ny@test.dk", "!", ATTACKER)

@@ -50,6 +50,11 @@ def site(app):
         "plan": "/tovholder/plan/2027",
         "coordinator meeting": "/tovholder/plan/2027/moede/m1",
         "messages": "/tovholder/beskeder/",
+        "coordinators": "/tovholder/netvaerk/tovholdere",
+        "my account": "/konto/",
+        "forgot password": "/konto/glemt-adgangskode",
+        "set-password link": "/konto/adgangskode/" + "x" * 43,
+        "reset link": "/konto/nulstil/" + "x" * 43,
         "member": f"/m/{token}",
         "member year": f"/m/{token}/2027",
         "member meeting": f"/m/{token}/moede/2027/m1",
@@ -60,7 +65,15 @@ def site(app):
     }
 
 
-TOKEN_IN_URL = {"member", "member year", "member meeting", "feed", "bad personal link"}
+TOKEN_IN_URL = {
+    "member",
+    "member year",
+    "member meeting",
+    "feed",
+    "bad personal link",
+    "set-password link",
+    "reset link",
+}
 HTML_PAGES = {
     "login",
     "dashboard",
@@ -69,6 +82,11 @@ HTML_PAGES = {
     "plan",
     "coordinator meeting",
     "messages",
+    "coordinators",
+    "my account",
+    "forgot password",
+    "set-password link",
+    "reset link",
     "member",
     "member year",
     "member meeting",

@@ -40,7 +40,7 @@ def fresh_network(live_server) -> dict[str, str]:
                 email=f"{key}@flow.dk",
                 is_coordinator=i == 0,
             )
-        account = CoordinatorAccount(network=network, email="tovholder@flow.dk", name="Sara")
+        account = CoordinatorAccount(networks=[network], email="tovholder@flow.dk", name="Sara")
         set_password(account, PASSWORD)
         db.session.add(account)
         db.session.commit()
