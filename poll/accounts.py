@@ -16,6 +16,7 @@ from typing import cast
 from flask_babel import gettext as _
 from sqlalchemy import CursorResult, delete, func, select, update
 
+from . import audit
 from .auth import normalise_email
 from .db import db
 from .models import AccountToken, CoordinatorAccount, Network, utcnow
@@ -33,7 +34,12 @@ SLUG = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,58}[a-z0-9])?")
 
 
 class AccountError(Exception):
-    """A request that would change nothing or break a rule; the message says why."""
+    """A request that would change nothing or break a rule; the message says why, and `field`
+    names the input it is about ("slug", "email"), if one."""
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.field = field
 
 
 @cache
@@ -138,10 +144,13 @@ def create_network(slug: str, name: str, email: str, coordinator_name: str | Non
     """The network with the default roles, its coordinator's account and a set-password token.
 
     Arguments are checked by the caller (check_slug, check_email, check_name). Refuses, changing
-    nothing, when the slug is taken or the e-mail already coordinates another network.
+    nothing, when the slug is taken or the e-mail already coordinates another network. The
+    creation is in the audit log, by the logged-in account or the command line.
     """
     if db.session.scalar(select(Network).where(Network.slug == slug)) is not None:
-        raise AccountError(_("A network with the slug '%(slug)s' exists already.", slug=slug))
+        raise AccountError(
+            _("A network with the slug '%(slug)s' exists already.", slug=slug), field="slug"
+        )
     account = _account(email)
     if account is not None and account.network_id is not None:
         raise AccountError(
@@ -150,7 +159,8 @@ def create_network(slug: str, name: str, email: str, coordinator_name: str | Non
                 "one network.",
                 email=email,
                 slug=account.network.slug if account.network else "?",
-            )
+            ),
+            field="email",
         )
     network = Network(slug=slug, name=name, meeting_start=time(10, 0), meeting_end=time(15, 0))
     db.session.add(network)
@@ -162,6 +172,8 @@ def create_network(slug: str, name: str, email: str, coordinator_name: str | Non
     if coordinator_name:
         account.name = coordinator_name
     token = issue_token(account, SET_PASSWORD, timedelta(days=SET_PASSWORD_DAYS))
+    db.session.flush()
+    audit.record(audit.Action.CREATE_NETWORK, network.id, detail=f"{slug} ({name}), {email}")
     db.session.commit()
     return NewAccount(account, token)
 

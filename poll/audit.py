@@ -17,6 +17,7 @@ from .models import AuditEvent, CoordinatorAccount
 
 COMMAND_LINE = "command line"
 PAGE_SIZE = 100
+SITE_EVENTS = 50
 
 
 class Action(enum.StrEnum):
@@ -30,6 +31,9 @@ class Action(enum.StrEnum):
     CREATE_NETWORK = "create-network"
     CREATE_ADMIN = "create-admin"
     SET_PASSWORD = "set-password"
+    ARCHIVE_NETWORK = "archive-network"
+    UNARCHIVE_NETWORK = "unarchive-network"
+    DELETE_NETWORK = "delete-network"
 
 
 LABELS = {
@@ -43,6 +47,9 @@ LABELS = {
     Action.CREATE_NETWORK: _l("Created the network"),
     Action.CREATE_ADMIN: _l("Made a site administrator"),
     Action.SET_PASSWORD: _l("Set a password through a one-time link"),
+    Action.ARCHIVE_NETWORK: _l("Archived the network"),
+    Action.UNARCHIVE_NETWORK: _l("Reopened the archived network"),
+    Action.DELETE_NETWORK: _l("Deleted a network"),
 }
 
 
@@ -95,3 +102,15 @@ def events(network_id: int, page: int = 1) -> tuple[list[AuditEvent], int]:
         .offset((min(page, pages) - 1) * PAGE_SIZE)
     ).all()
     return list(rows), pages
+
+
+def site_events(limit: int = SITE_EVENTS) -> list[AuditEvent]:
+    """The latest events that belong to no network (a deleted network, a new administrator),
+    newest first, for the administrator's page."""
+    rows = db.session.scalars(
+        select(AuditEvent)
+        .where(AuditEvent.network_id.is_(None))
+        .order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
+        .limit(limit)
+    )
+    return list(rows)
