@@ -38,8 +38,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.before_request(auth.load_account)
     jobs.stop_solves_on_sigterm()
 
+    from .views import admin, coordinator, feeds, health, meeting, member, messages, plan, start
     from .views import auth as auth_views
-    from .views import coordinator, feeds, health, meeting, member, messages, plan, start
 
     app.register_blueprint(start.bp)
     app.register_blueprint(auth_views.bp)
@@ -51,4 +51,5 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(feeds.bp)
     app.register_blueprint(messages.bp)
     app.register_blueprint(health.bp)
+    app.register_blueprint(admin.bp)
     return app

@@ -34,7 +34,9 @@ def login():
         elif account := auth.authenticate(email, form.password.data, remote):
             auth.log_in(account)
             next_path = auth.safe_next(request.args.get("next"))
-            return redirect(next_path or url_for("coordinator.dashboard"))
+            # An administrator who coordinates no network has no dashboard.
+            home = "admin.index" if account.is_admin and account.network_id is None else None
+            return redirect(next_path or url_for(home or "coordinator.dashboard"))
         else:
             form.password.errors.append(_("Wrong e-mail or password."))
             status = 401
