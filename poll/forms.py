@@ -201,7 +201,7 @@ class NewNetworkForm(FlaskForm):
 class DeleteNetworkForm(FlaskForm):
     """Deleting a network: the administrator types its short name."""
 
-    slug = StringField(_l("Short name"), filters=[strip])
+    slug = StringField(_l("Short name"), filters=[strip], validators=[NoControlCharacters()])
 
 
 class MultiCheckboxField(SelectMultipleField):

@@ -164,28 +164,26 @@ def delete(network_id: int):
     network = _network(network_id)
     form = DeleteNetworkForm()
     status = 200
-    if form.validate_on_submit():
-        if form.slug.data != network.slug:
-            form.slug.errors = [
-                *form.slug.errors,
-                _(
-                    "Short name: type %(slug)s exactly to delete the network. Nothing was deleted.",
-                    slug=network.slug,
-                ),
-            ]
-            status = INVALID
+    if form.validate_on_submit() and form.slug.data == network.slug:
+        name = network.name
+        try:
+            network_lifecycle.delete_network(network)
+        except network_lifecycle.LifecycleError as error:
+            db.session.rollback()
+            form.slug.errors = [str(error)]
+            status = 409
         else:
-            name = network.name
-            try:
-                network_lifecycle.delete_network(network)
-            except network_lifecycle.LifecycleError as error:
-                db.session.rollback()
-                form.slug.errors = [*form.slug.errors, str(error)]
-                status = 409
-            else:
-                db.session.commit()
-                flash(_("%(name)s is deleted, with everything in it.", name=name))
-                return redirect(url_for(".index"), 303)
+            db.session.commit()
+            flash(_("%(name)s is deleted, with everything in it.", name=name))
+            return redirect(url_for(".index"), 303)
+    elif form.is_submitted():
+        form.slug.errors = form.slug.errors or [
+            _(
+                "Short name: type %(slug)s exactly to delete the network. Nothing was deleted.",
+                slug=network.slug,
+            )
+        ]
+        status = INVALID
     return render_template(
         "admin/delete.html",
         network=network,

@@ -501,6 +501,9 @@ def test_a_wrong_short_name_deletes_nothing(app, admin, fx):
         assert "Kortnavn: skriv præcis test for at slette netværket. Intet er slettet." in text(
             refused
         )
+    hidden = delete(admin, fx.network_id, "te\x00st")
+    assert hidden.status_code == 422
+    assert "Kortnavn: fjern de usynlige kontroltegn" in text(hidden)
     with app.app_context():
         assert table_counts() == before
 
