@@ -35,12 +35,13 @@ def create_app(test_config: dict | None = None) -> Flask:
     cli.init_app(app)
     security.init_app(app)
     app.jinja_env.globals["modeplan_version"] = __version__
+    app.jinja_env.globals["current_network"] = auth.current_network
     app.before_request(auth.load_account)
     jobs.stop_solves_on_sigterm()
 
+    from .views import admin, coordinator, feeds, health, meeting, member, messages, plan, start
     from .views import audit as audit_views
     from .views import auth as auth_views
-    from .views import coordinator, feeds, health, meeting, member, messages, plan, start
 
     app.register_blueprint(start.bp)
     app.register_blueprint(auth_views.bp)
@@ -53,4 +54,5 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(messages.bp)
     app.register_blueprint(health.bp)
     app.register_blueprint(audit_views.bp)
+    app.register_blueprint(admin.bp)
     return app

@@ -38,7 +38,12 @@ SLUG = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,58}[a-z0-9])?")
 
 
 class AccountError(Exception):
-    """A request that would change nothing or break a rule; the message says why."""
+    """A request that would change nothing or break a rule; the message says why, and `field`
+    names the input it is about ("slug", "email"), if one."""
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.field = field
 
 
 @cache
@@ -139,6 +144,7 @@ class NewAccount:
     account: CoordinatorAccount
     # None when the account has a password already: it logs in as before.
     token: str | None
+    network: Network | None = None
 
 
 def create_network(slug: str, name: str, email: str, coordinator_name: str | None) -> NewAccount:
@@ -146,10 +152,13 @@ def create_network(slug: str, name: str, email: str, coordinator_name: str | Non
     unless that account has a password already (an existing account gets the network added).
 
     Arguments are checked by the caller (check_slug, check_email, check_name). Refuses, changing
-    nothing, when the slug is taken.
+    nothing, when the slug is taken. The creation is in the audit log, by the logged-in account or
+    the command line.
     """
     if db.session.scalar(select(Network).where(Network.slug == slug)) is not None:
-        raise AccountError(_("A network with the slug '%(slug)s' exists already.", slug=slug))
+        raise AccountError(
+            _("A network with the slug '%(slug)s' exists already.", slug=slug), field="slug"
+        )
     network = Network(slug=slug, name=name, meeting_start=time(10, 0), meeting_end=time(15, 0))
     db.session.add(network)
     default_roles(network)
@@ -164,9 +173,9 @@ def create_network(slug: str, name: str, email: str, coordinator_name: str | Non
     if not account.has_password:
         token = issue_token(account, SET_PASSWORD, timedelta(days=SET_PASSWORD_DAYS))
     db.session.flush()
-    audit.record(audit.Action.CREATE_NETWORK, network.id, f"{slug}: {email}")
+    audit.record(audit.Action.CREATE_NETWORK, network.id, detail=f"{slug} ({name}), {email}")
     db.session.commit()
-    return NewAccount(account, token)
+    return NewAccount(account, token, network)
 
 
 def create_admin(email: str) -> NewAccount:

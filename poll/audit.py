@@ -17,6 +17,7 @@ from .models import AuditEvent, CoordinatorAccount, Member
 
 COMMAND_LINE = "command line"
 PAGE_SIZE = 100
+SITE_EVENTS = 50
 
 
 class Action(enum.StrEnum):
@@ -37,6 +38,9 @@ class Action(enum.StrEnum):
     INVITE_COORDINATOR = "invite-coordinator"
     ADD_COORDINATOR = "add-coordinator"
     REMOVE_COORDINATOR = "remove-coordinator"
+    ARCHIVE_NETWORK = "archive-network"
+    UNARCHIVE_NETWORK = "unarchive-network"
+    DELETE_NETWORK = "delete-network"
 
 
 LABELS = {
@@ -57,6 +61,9 @@ LABELS = {
     Action.INVITE_COORDINATOR: _l("Invited a new coordinator"),
     Action.ADD_COORDINATOR: _l("Added an existing account as coordinator"),
     Action.REMOVE_COORDINATOR: _l("Removed a coordinator"),
+    Action.ARCHIVE_NETWORK: _l("Archived the network"),
+    Action.UNARCHIVE_NETWORK: _l("Reopened the archived network"),
+    Action.DELETE_NETWORK: _l("Deleted a network"),
 }
 
 
@@ -123,3 +130,15 @@ def events(network_id: int, page: int = 1) -> tuple[list[AuditEvent], int]:
         .offset((min(page, pages) - 1) * PAGE_SIZE)
     ).all()
     return list(rows), pages
+
+
+def site_events(limit: int = SITE_EVENTS) -> list[AuditEvent]:
+    """The latest events that belong to no network (a deleted network, a new administrator),
+    newest first, for the administrator's page."""
+    rows = db.session.scalars(
+        select(AuditEvent)
+        .where(AuditEvent.network_id.is_(None))
+        .order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
+        .limit(limit)
+    )
+    return list(rows)

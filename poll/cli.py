@@ -485,6 +485,14 @@ def retry_mail_command(network: str | None, lang: str) -> None:
             )
         still = 0
         for found in networks:
+            if found.archived:
+                click.echo(
+                    _(
+                        "%(network)s: archived, no mail is sent for it.",
+                        network=found.slug,
+                    )
+                )
+                continue
             for log in retry_failed(found.id).logs:
                 ok = log.status != "failed"
                 still += not ok

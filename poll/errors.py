@@ -15,6 +15,7 @@ def _titles() -> dict[int, str]:
         403: _("Access denied"),
         404: _("Page not found"),
         405: _("Method not allowed"),
+        410: _("No longer available"),
         413: _("The upload is too large"),
         429: _("Too many attempts"),
         500: _("Something went wrong on our side"),

@@ -34,7 +34,7 @@ from wtforms.validators import (
 )
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from .accounts import password_problem
+from .accounts import AccountError, check_email, check_name, check_slug, password_problem
 from .days import Window, week_window
 from .network_admin import KEY_PATTERN
 from .poll_admin import MeetingDraft, PollRules, parse_week_list, parse_weeks
@@ -173,6 +173,76 @@ class InviteCoordinatorForm(FlaskForm):
     def validate_email(self, field) -> None:
         NoControlCharacters()(self, field)
         EmailAddress()(self, field)
+
+
+def _account_check(field: Field, check, *args) -> None:
+    """`field` through one of the checks `flask create-network` makes (poll/accounts.py), its
+    message prefixed with the field's name; the field keeps the checked (normalised) value."""
+    try:
+        field.data = check(field.data, *args)
+    except AccountError as error:
+        raise ValidationError(
+            _("%(field)s: %(error)s", field=field.label.text, error=str(error))
+        ) from None
+
+
+class NewNetworkForm(FlaskForm):
+    """The administrator's new network, checked as `flask create-network` checks its arguments."""
+
+    name = StringField(
+        _l("Name of the network"),
+        filters=[strip],
+        validators=[
+            InputRequired(_l("Name of the network: fill in a name.")),
+            NoControlCharacters(),
+            Length(max=200, message=_l("Name of the network: at most 200 characters.")),
+        ],
+    )
+    slug = StringField(
+        _l("Short name"),
+        filters=[strip],
+        validators=[
+            InputRequired(_l("Short name: fill in a short name, for example vest-fyn.")),
+            NoControlCharacters(),
+            Length(max=60, message=_l("Short name: at most 60 characters.")),
+        ],
+    )
+    email = EmailField(
+        _l("Coordinator's e-mail"),
+        filters=[strip],
+        validators=[
+            InputRequired(_l("Coordinator's e-mail: fill in an e-mail address.")),
+            NoControlCharacters(),
+            Length(max=254, message=_l("Coordinator's e-mail: at most 254 characters.")),
+        ],
+    )
+    coordinator_name = StringField(
+        _l("Coordinator's name"),
+        filters=[strip],
+        validators=[
+            NoControlCharacters(),
+            Length(max=200, message=_l("Coordinator's name: at most 200 characters.")),
+        ],
+    )
+
+    def validate_slug(self, field: Field) -> None:
+        _account_check(field, check_slug)
+
+    def validate_name(self, field: Field) -> None:
+        _account_check(field, check_name, 200)
+
+    def validate_email(self, field: Field) -> None:
+        _account_check(field, check_email)
+
+    def validate_coordinator_name(self, field: Field) -> None:
+        if field.data:
+            _account_check(field, check_name, 200)
+
+
+class DeleteNetworkForm(FlaskForm):
+    """Deleting a network: the administrator types its short name."""
+
+    slug = StringField(_l("Short name"), filters=[strip], validators=[NoControlCharacters()])
 
 
 class MultiCheckboxField(SelectMultipleField):

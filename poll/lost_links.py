@@ -12,9 +12,9 @@ does not count, so a limit clears by itself when its oldest request leaves the w
 counts are the same for members and strangers, so being refused reveals nothing either.
 The e-mail is stored as an HMAC under the secret key, not as text.
 
-Each active member with that e-mail (in any network) gets one mail with their link, logged in
-the network's message log like every other mail, the link replaced by a marker in the stored
-copy (poll.notifications).
+Each active member with that e-mail (in any network that is not archived) gets one mail with
+their link, logged in the network's message log like every other mail, the link replaced by a
+marker in the stored copy (poll.notifications).
 """
 
 import hashlib
@@ -29,7 +29,7 @@ from sqlalchemy import delete, func, select
 from .db import db
 from .feeds import absolute_url
 from .members import personal_token
-from .models import LostLinkRequest, Member, utcnow
+from .models import LostLinkRequest, Member, Network, utcnow
 from .notifications import Delivery, _render, send
 
 KIND = "lost-link"
@@ -93,7 +93,12 @@ def send_links(email: str) -> int:
     were handed to the mailer (each is in its network's message log, sent or failed)."""
     members = db.session.scalars(
         select(Member)
-        .where(func.lower(Member.email) == email, Member.active.is_(True))
+        .join(Network)
+        .where(
+            func.lower(Member.email) == email,
+            Member.active.is_(True),
+            Network.archived_at.is_(None),
+        )
         .order_by(Member.id)
     ).all()
     sent = 0

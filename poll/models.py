@@ -86,6 +86,9 @@ class Network(Model):
     feed_salt: Mapped[str | None] = mapped_column(String(32), nullable=True)
     feed_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Set while the network is archived: its members' links and feeds are refused and no mail
+    # goes out for it, but nothing is deleted (poll.network_lifecycle).
+    archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
     venues: Mapped[list[Venue]] = relationship(
         back_populates="network", order_by="Venue.position, Venue.id"
@@ -102,6 +105,10 @@ class Network(Model):
         back_populates="networks",
         order_by="CoordinatorAccount.email",
     )
+
+    @property
+    def archived(self) -> bool:
+        return self.archived_at is not None
 
     @property
     def coordinator(self) -> Member | None:

@@ -18,6 +18,9 @@ holds no working link: the member's personal and calendar tokens are replaced by
 into the copy that goes to the server, at the first send as at a retry (`_with_links`). A copy
 of the database alone still reveals no working link (poll/tokens.py).
 
+Nothing is sent for an archived network: every batch and retry raises NotSent
+(`require_active`), and the automatic reminder says it is not due.
+
 A batch (`send_invitations`, `send_reminders`, `send_plan`, `retry_failed`) reads the mail
 settings once and sends over one SMTP connection (`Delivery`); poll/mail_jobs.py runs it
 outside the request and reports its progress.
@@ -570,9 +573,13 @@ def send(
 
 
 def retry(log: MessageLog, delivery: Delivery | None = None) -> MessageLog:
-    """Send a failed message again, as it was composed, with the member's current links."""
+    """Send a failed message again, as it was composed, with the member's current links;
+    raises NotSent when its network is archived."""
     if log.status != MessageStatus.FAILED:
         return log
+    network = db.session.get(Network, log.network_id)
+    if network is not None:
+        require_active(network)
     log.attempts += 1
     if not log.raw:
         log.error = _("This message could not be built; send it again from the messages page.")
@@ -611,6 +618,9 @@ def failed_count(network_id: int) -> int:
 
 
 def retry_failed(network_id: int, progress: Progress | None = None) -> Outcome:
+    network = db.session.get(Network, network_id)
+    if network is not None:
+        require_active(network)
     outcome = Outcome()
     failed = failed_messages(network_id)
     if progress:
@@ -662,8 +672,17 @@ def _recipients(poll: Poll, members: list[Member], outcome: Outcome) -> list[Mem
     return result
 
 
+def require_active(network: Network) -> None:
+    """Raises NotSent when `network` is archived: no mail goes out for it."""
+    if network.archived:
+        raise NotSent(
+            _("The network %(name)s is archived: no mail is sent for it.", name=network.name)
+        )
+
+
 def require_open(poll: Poll) -> None:
     """Raises NotSent unless invitations and reminders may go out for `poll`."""
+    require_active(poll.network)
     if not poll.is_open:
         raise NotSent(_("The poll for %(year)d is closed.", year=poll.year))
 
@@ -734,6 +753,8 @@ def today_in(network: Network) -> date:
 def auto_reminder_due(poll: Poll, today: date) -> str | None:
     """None when the automatic reminder should go out today, else the reason it should not."""
     days = reminder_days()
+    if poll.network.archived:
+        return _("the network is archived")
     if not poll.is_open:
         return _("the poll for %(year)d is closed", year=poll.year)
     if poll.deadline is None:
@@ -787,6 +808,7 @@ def previous_published(poll: Poll, plan: Plan) -> Plan | None:
 def plan_to_send(poll: Poll, as_changes: bool | None) -> tuple[Plan, Plan | None]:
     """The published plan and, when change notices are to go out, the version before it;
     raises NotSent with the reason when there is nothing to send."""
+    require_active(poll.network)
     plan = published_plan(poll)
     if plan is None:
         raise NotSent(_("The plan for %(year)d is not published yet.", year=poll.year))

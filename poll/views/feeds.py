@@ -47,7 +47,7 @@ from ..plan_calendar import (
     network_calendar,
 )
 from ..planning import plan_versions, published_plan
-from .scope import coordinator_poll, network_poll
+from .scope import coordinator_poll, network_poll, refuse_archived
 
 bp = Blueprint("feeds", __name__)
 
@@ -83,6 +83,7 @@ def _owner_or_404(token: str) -> Network | Member:
     owner = feed_owner(token)
     if owner is None:
         abort(404, _("This calendar link is not valid (it may have been replaced)."))
+    refuse_archived(owner if isinstance(owner, Network) else owner.network)
     return owner
 
 

@@ -10,7 +10,7 @@ from ..models import Member, Plan, Poll
 from ..plan_view import MeetingView, meeting_views
 from ..planning import latest_plan, published_plan
 from ..text_checks import has_control
-from .scope import coordinator_poll, network_poll
+from .scope import coordinator_poll, network_poll, refuse_archived
 
 bp = Blueprint("meeting", __name__)
 
@@ -63,6 +63,7 @@ def member_page(token: str, year: int, key: str):
     member = member_by_token(token)
     if member is None:
         abort(404, _("This personal link is not valid. Ask your coordinator for a new one."))
+    refuse_archived(member.network)
     poll = network_poll(member.network_id, year)
     view = _view(poll, published_plan(poll), key)
     can_edit = _in_planning_group(view, member)

@@ -31,6 +31,7 @@ from ..feeds import member_calendar_links
 from ..members import member_by_token
 from ..models import Answer
 from ..planning import published_plan
+from .scope import refuse_archived
 
 bp = Blueprint("member", __name__)
 
@@ -42,6 +43,7 @@ def _member_or_404(token: str):
     member = member_by_token(token)
     if member is None:
         abort(404, _("This personal link is not valid. Ask your coordinator for a new one."))
+    refuse_archived(member.network)
     return member
 
 

@@ -1,4 +1,5 @@
-"""Lookups that keep a URL inside the requester's own network, with a clear 404."""
+"""Lookups that keep a URL inside the requester's own network, with a clear 404; the refusal
+of a member's or a calendar link of an archived network."""
 
 from flask import abort
 from flask_babel import gettext as _
@@ -6,7 +7,7 @@ from sqlalchemy import select
 
 from ..auth import current_network
 from ..db import db
-from ..models import Poll
+from ..models import Network, Poll
 
 
 def network_poll(network_id: int, year: int) -> Poll:
@@ -19,3 +20,16 @@ def network_poll(network_id: int, year: int) -> Poll:
 def coordinator_poll(year: int) -> Poll:
     """The logged-in coordinator's poll for `year`."""
     return network_poll(current_network().id, year)
+
+
+def refuse_archived(network: Network) -> None:
+    """410 for a personal or calendar link of an archived network (nothing of it is shown)."""
+    if network.archived:
+        abort(
+            410,
+            _(
+                "The network %(name)s is archived. Its polls, plans and calendars are no longer"
+                " available here.",
+                name=network.name,
+            ),
+        )

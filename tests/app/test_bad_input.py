@@ -25,6 +25,8 @@ from wtforms import HiddenField, PasswordField, StringField
 import poll.forms as poll_forms
 import poll.views.messages as messages_views
 import poll.views.plan as plan_views
+from poll import accounts
+from poll.auth import set_password
 from poll.db import db
 from poll.feeds import feed_token
 from poll.mailer import build_message
@@ -32,7 +34,7 @@ from poll.models import Meeting, Member, MessageLog, MessageStatus, Poll, Venue
 from poll.plan_edits import pin_date_venue
 from poll.text_checks import is_email
 from tests.calendar.test_feeds_helpers import answer, make_year, publish_result
-from tests.factories import log_in
+from tests.factories import PASSWORD, log_in
 
 BAD_PATH_VALUES = [
     str(2**31),
@@ -200,6 +202,7 @@ def world(app, tmp_path, monkeypatch):
             "member_id": str(fx.member_ids["maria"]),
             "pin_id": str(pin.id),
             "message_id": str(message.id),
+            "network_id": str(fx.network_id),
             "filename": "style.css",
             # The network's only coordinator: removing them is refused, so the sweep stays in.
             "account_id": str(network.coordinators[0].id),
@@ -311,6 +314,16 @@ def test_no_route_answers_malformed_input_with_a_server_error(app, world):
     failures, logged_out_posted = _sweep(app.test_client(), app, fx, values, feed)
     logged_in_failures, posted = _sweep(logged_in, app, fx, values, feed)
     failures += logged_in_failures
+    # Last, as a site administrator: the sweep archives the network, closing its links.
+    with app.app_context():
+        admin = accounts.create_admin("admin@modeplan.dk")
+        set_password(admin.account, PASSWORD)
+        db.session.commit()
+    as_admin = app.test_client()
+    as_admin.post("/tovholder/login", data={"email": "admin@modeplan.dk", "password": PASSWORD})
+    admin_failures, admin_posted = _sweep(as_admin, app, fx, values, feed)
+    failures += admin_failures
+    assert {"admin.new_network", "admin.delete"} <= admin_posted
     # The forms were found and posted field by field (the parser did not come back empty).
     assert {
         "coordinator.network_settings",
@@ -338,7 +351,7 @@ def test_no_route_answers_malformed_input_with_a_server_error(app, world):
 def test_every_route_is_swept(app):
     """The sweep reads the URL map, so it knows every route; each argument has a real value."""
     known = {"year", "key", "poll_id", "day_id", "venue_id", "role_id", "member_id", "pin_id"}
-    known |= {"message_id", "job_id", "filename", "token", "account_id"}
+    known |= {"message_id", "job_id", "filename", "token", "account_id", "network_id"}
     arguments = {a for rule in app.url_map.iter_rules() for a in rule.arguments}
     assert arguments <= known, f"give the sweep a real value for {arguments - known}"
 
