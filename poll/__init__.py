@@ -39,7 +39,17 @@ def create_app(test_config: dict | None = None) -> Flask:
     jobs.stop_solves_on_sigterm()
 
     from .views import auth as auth_views
-    from .views import coordinator, feeds, health, meeting, member, messages, plan, start
+    from .views import (
+        coordinator,
+        feeds,
+        health,
+        meeting,
+        member,
+        messages,
+        plan,
+        privacy,
+        start,
+    )
 
     app.register_blueprint(start.bp)
     app.register_blueprint(auth_views.bp)
@@ -51,4 +61,5 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(feeds.bp)
     app.register_blueprint(messages.bp)
     app.register_blueprint(health.bp)
+    app.register_blueprint(privacy.bp)
     return app
