@@ -30,6 +30,8 @@ class Action(enum.StrEnum):
     CREATE_NETWORK = "create-network"
     CREATE_ADMIN = "create-admin"
     SET_PASSWORD = "set-password"
+    ERASE_MEMBER = "erase-member"
+    PURGE = "purge"
 
 
 LABELS = {
@@ -43,6 +45,8 @@ LABELS = {
     Action.CREATE_NETWORK: _l("Created the network"),
     Action.CREATE_ADMIN: _l("Made a site administrator"),
     Action.SET_PASSWORD: _l("Set a password through a one-time link"),
+    Action.ERASE_MEMBER: _l("Erased a member's personal data"),
+    Action.PURGE: _l("Removed old answers, comments and messages"),
 }
 
 
