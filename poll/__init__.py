@@ -39,7 +39,18 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.before_request(auth.load_account)
     jobs.stop_solves_on_sigterm()
 
-    from .views import admin, coordinator, feeds, health, meeting, member, messages, plan, start
+    from .views import (
+        admin,
+        coordinator,
+        feeds,
+        health,
+        meeting,
+        member,
+        messages,
+        plan,
+        privacy,
+        start,
+    )
     from .views import audit as audit_views
     from .views import auth as auth_views
 
@@ -55,4 +66,5 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(health.bp)
     app.register_blueprint(audit_views.bp)
     app.register_blueprint(admin.bp)
+    app.register_blueprint(privacy.bp)
     return app

@@ -41,6 +41,8 @@ class Action(enum.StrEnum):
     ARCHIVE_NETWORK = "archive-network"
     UNARCHIVE_NETWORK = "unarchive-network"
     DELETE_NETWORK = "delete-network"
+    ERASE_MEMBER = "erase-member"
+    PURGE = "purge"
 
 
 LABELS = {
@@ -64,6 +66,8 @@ LABELS = {
     Action.ARCHIVE_NETWORK: _l("Archived the network"),
     Action.UNARCHIVE_NETWORK: _l("Reopened the archived network"),
     Action.DELETE_NETWORK: _l("Deleted a network"),
+    Action.ERASE_MEMBER: _l("Erased a member's personal data"),
+    Action.PURGE: _l("Removed old answers, comments and messages"),
 }
 
 

@@ -1,14 +1,14 @@
 """Command line: flask --app poll create-network | create-admin | init-demo | plan-year |
-export-ics | export-csv | remind | send-mail | retry-mail | worker."""
+export-ics | export-csv | remind | send-mail | retry-mail | purge | worker."""
 
 import logging
 import sys
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
 import click
 from flask import Flask, current_app, url_for
-from flask.cli import with_appcontext
+from flask.cli import ScriptInfo, with_appcontext
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
@@ -43,6 +43,7 @@ from .plan_calendar import (
 )
 from .plan_view import meeting_views
 from .planning import latest_plan, plan_versions, published_plan
+from .privacy import retention
 from .publishing import publish
 
 
@@ -183,7 +184,7 @@ def echo_plan(poll: Poll, plan: Plan) -> None:
         click.echo(f"  {view.venue.name}{', ' + view.venue.address if view.venue.address else ''}")
         for rv in view.roles:
             if rv.holders:
-                click.echo(f"  {rv.role.name}: {', '.join(m.name for m in rv.holders)}")
+                click.echo(f"  {rv.role.name}: {', '.join(m.shown_name for m in rv.holders)}")
         att = view.attendance
         click.echo(
             "  "
@@ -259,7 +260,7 @@ def _lang_option(command):
 
 
 def _member_of(poll: Poll, key: str) -> Member:
-    member = next((m for m in poll.network.members if m.key == key), None)
+    member = next((m for m in poll.network.members if m.key == key and m.erased_at is None), None)
     if member is None:
         raise click.BadParameter(
             _("the network has no member '%(key)s'", key=key), param_hint="--member"
@@ -502,6 +503,98 @@ def retry_mail_command(network: str | None, lang: str) -> None:
             sys.exit(1)
 
 
+# -- personal data (poll/privacy/)
+
+
+class PurgeCommand(click.Command):
+    """An unknown or misused option is refused in the app's language, naming it (click's own
+    messages are English); exit 2 as ever."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        try:
+            return super().parse_args(ctx, args)
+        except click.NoSuchOption as error:
+            with ctx.ensure_object(ScriptInfo).load_app().app_context():
+                message = _("There is no option %(option)s.", option=error.option_name)
+        except click.BadOptionUsage as error:
+            with ctx.ensure_object(ScriptInfo).load_app().app_context():
+                message = _(
+                    "%(option)s is used wrongly: --older-than takes a number of months,"
+                    " --dry-run nothing.",
+                    option=error.option_name,
+                )
+        raise click.UsageError(message, ctx)
+
+
+def _purge_line(item: retention.YearPurge) -> str:
+    return _(
+        "%(year)d: answers %(answers)d, comments %(comments)d, messages %(messages)d",
+        year=item.year,
+        answers=item.answers,
+        comments=item.comments,
+        messages=item.messages,
+    )
+
+
+@click.command("purge", cls=PurgeCommand)
+@click.option(
+    "--older-than",
+    "older_than",
+    metavar="MONTHS",
+    help="Polls whose year ended at least this many months ago (default MODEPLAN_PURGE_MONTHS,"
+    " 24).",
+)
+@click.option("--dry-run", is_flag=True, help="Only print what would be removed.")
+@_lang_option
+@with_appcontext
+def purge_command(older_than: str | None, dry_run: bool, lang: str) -> None:
+    """Remove the answers, comments and mails of polls whose year ended MONTHS months ago or
+    more; plans and role history are kept. Prints nothing when there is nothing to remove
+    (for cron)."""
+    with force_locale(lang):
+        if older_than is None:
+            months = current_app.config["PURGE_MONTHS"]
+        elif older_than.isascii() and older_than.isdigit() and int(older_than) >= 1:
+            months = int(older_than)
+        else:
+            raise click.UsageError(
+                _(
+                    "--older-than: give a whole number of months, 1 or more (not '%(value)s').",
+                    value=older_than[:20],
+                )
+            )
+        found = retention.find(date.today(), months)
+        if not found:
+            return
+        for item in found:
+            click.echo(f"{item.network} {_purge_line(item)}")
+        totals = {
+            "answers": sum(i.answers for i in found),
+            "comments": sum(i.comments for i in found),
+            "messages": sum(i.messages for i in found),
+        }
+        if dry_run:
+            click.echo(
+                _(
+                    "--dry-run: nothing was removed. It would remove answers %(answers)d,"
+                    " comments %(comments)d, messages %(messages)d.",
+                    **totals,
+                )
+            )
+            return
+        retention.purge(found, _purge_line)
+        db.session.commit()
+        click.echo(
+            _(
+                "Removed answers %(answers)d, comments %(comments)d, messages %(messages)d of"
+                " polls that ended %(months)d months ago or more; plans and role history are"
+                " kept.",
+                months=months,
+                **totals,
+            )
+        )
+
+
 # -- background jobs (poll/worker.py)
 
 
@@ -555,3 +648,4 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(remind_command)
     app.cli.add_command(send_mail_command)
     app.cli.add_command(retry_mail_command)
+    app.cli.add_command(purge_command)

@@ -117,6 +117,12 @@ def proxy_count(text: str) -> int:
         raise Invalid("a number of proxies (0 or more), true (1) or false (0)") from None
 
 
+def one_line(text: str) -> str:
+    if len(text) > 300 or any(ord(c) < 32 or ord(c) == 127 for c in text):
+        raise Invalid("one line of text, at most 300 characters")
+    return text
+
+
 def one_of(*choices: str, upper: bool = False) -> Callable[[str], str]:
     def parse(text: str) -> str:
         value = text.upper() if upper else text.lower()
@@ -223,6 +229,33 @@ SETTINGS: tuple[Setting, ...] = (
         one_of("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL", upper=True),
     ),
     Setting(
+        "MODEPLAN_PRIVACY_CONTROLLER",
+        "one line of text",
+        "",
+        "the data controller the privacy page (/privatliv) names: the organisation responsible"
+        " for the personal data, e.g. the library that runs Mødeplan, with its address",
+        "PRIVACY_CONTROLLER",
+        one_line,
+    ),
+    Setting(
+        "MODEPLAN_PRIVACY_CONTACT",
+        "one line of text",
+        "",
+        "where the privacy page sends questions about personal data: an e-mail address, or the"
+        " data protection officer's",
+        "PRIVACY_CONTACT",
+        one_line,
+    ),
+    Setting(
+        "MODEPLAN_PURGE_MONTHS",
+        "whole number ≥ 1",
+        "24",
+        "answers, comments and mails of a poll are kept this many months after its year ends:"
+        " `purge` removes them then (its default), and the privacy page says so",
+        "PURGE_MONTHS",
+        whole_number(1),
+    ),
+    Setting(
         "MAIL_HOST",
         "host name",
         "",
@@ -302,6 +335,10 @@ def defaults(instance_path: str) -> dict:
         # How many reverse proxies in front of the app set X-Forwarded-For/-Proto (true = 1).
         "PROXY_FIX": 0,
         "COMMENT_MAX_LENGTH": 2000,
+        # The privacy page and `purge`; SETTINGS says what they mean.
+        "PRIVACY_CONTROLLER": "",
+        "PRIVACY_CONTACT": "",
+        "PURGE_MONTHS": 24,
         # Read by the worker and logging set-up; SETTINGS says what they mean.
         "WORKERS": "inline",
         "LOG_FORMAT": "plain",

@@ -83,7 +83,7 @@ def answers_csv(poll: Poll) -> bytes:
                 value = response.answer(day.day, venue.key) if response else None
                 rows.append(
                     [
-                        member.name,
+                        member.shown_name,
                         member.organisation,
                         day.meeting.name,
                         day.day.isoformat(),
@@ -125,7 +125,7 @@ def plan_csv(poll: Poll, plan: Plan) -> bytes:
                 view.end.strftime("%H:%M"),
                 view.venue.name,
                 view.venue.address,
-                *[", ".join(m.name for m in holders.get(role.key, [])) for role in roles],
+                *[", ".join(m.shown_name for m in holders.get(role.key, [])) for role in roles],
             ]
         )
     return csv_bytes(header, rows)

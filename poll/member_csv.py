@@ -248,7 +248,7 @@ def _check_row(report, number, record, header, positions, roles, existing, seen)
                 "Row %(row)d: id '%(value)s' already belongs to the member %(name)s.",
                 row=number,
                 value=key,
-                name=existing[key].name,
+                name=existing[key].shown_name,
             ),
         )
     if key:

@@ -6,6 +6,7 @@ import enum
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import UTC, date, datetime, time
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
     JSON,
     Boolean,
@@ -224,7 +225,13 @@ class Venue(Model):
     network: Mapped[Network] = relationship(back_populates="venues")
 
 
+FORMER_MEMBER = _l("former member")
+
+
 class Member(Model):
+    """A member of a network. After erasure (poll.privacy.erasure) the row stays, inactive and
+    without anything about the person, so the role history it holds keeps counting."""
+
     __tablename__ = "members"
     __table_args__ = (UniqueConstraint("network_id", "key"),)
 
@@ -242,8 +249,14 @@ class Member(Model):
     feed_salt: Mapped[str | None] = mapped_column(String(32), nullable=True)
     feed_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
     network: Mapped[Network] = relationship(back_populates="members")
+
+    @property
+    def shown_name(self) -> str:
+        """The name for pages, plans, calendars and files: "former member" once erased."""
+        return str(FORMER_MEMBER) if self.erased_at is not None else self.name
 
 
 class Role(Model):

@@ -211,7 +211,9 @@ def event_description(event: PlannedEvent, member: Member | None = None) -> str:
     holders = [rv for rv in view.roles if rv.holders]
     if holders:
         lines.append(_("Roles:"))
-        lines += [f"{rv.role.name}: {', '.join(m.name for m in rv.holders)}" for rv in holders]
+        lines += [
+            f"{rv.role.name}: {', '.join(m.shown_name for m in rv.holders)}" for rv in holders
+        ]
         lines.append("")
     lines.append(_("Agenda:"))
     lines += [f"- {item}" for item in view.agenda_items] or ["-"]

@@ -47,6 +47,7 @@ from ..forms import (
 from ..members import personal_token
 from ..models import CandidateDay, CoordinatorAccount, Member, Poll, Role, Venue
 from ..network_admin import Refused
+from ..privacy import erasure
 
 bp = Blueprint("coordinator", __name__, url_prefix="/tovholder")
 
@@ -85,9 +86,12 @@ def _venue(venue_id: int) -> Venue:
 
 
 def _member(member_id: int) -> Member:
-    return _owned(
+    member = _owned(
         Member, member_id, _("This member does not exist, or belongs to another network.")
     )
+    if member.erased_at is not None:
+        abort(410, _("This member's personal data is erased."))
+    return member
 
 
 def _role(role_id: int) -> Role:
@@ -390,7 +394,10 @@ def venue_delete(venue_id: int):
 def members():
     network = _network()
     roles = {r.key: r.name for r in network.roles}
-    people = sorted(network.members, key=lambda m: (not m.active, overview.danish_key(m.name)))
+    people = sorted(
+        (m for m in network.members if m.erased_at is None),
+        key=lambda m: (not m.active, overview.danish_key(m.name)),
+    )
     return render_template("coordinator/members.html", network=network, members=people, roles=roles)
 
 
@@ -501,6 +508,32 @@ def member_new_link(member_id: int):
     audit.record(audit.Action.REPLACE_MEMBER_LINK, member.network_id, member=member)
     _commit()
     return _show_links(_("New personal link for %(name)s", name=member.name), [(member, token)])
+
+
+@bp.route("/medlemmer/<int:member_id>/slet-personoplysninger", methods=["GET", "POST"])
+def member_erase(member_id: int):
+    """GET: what erasing the member removes and keeps; POST (confirmed): erase, for good."""
+    member = _member(member_id)
+    if request.method == "GET" or request.form.get("confirm") != str(member.id):
+        status = 200 if request.method == "GET" else 400
+        return render_template(
+            "coordinator/member_erase.html",
+            member=member,
+            gone=erasure.what_goes(member),
+            unconfirmed=status == 400,
+        ), status
+    try:
+        erasure.erase(member)
+    except Refused as refusal:
+        db.session.rollback()
+        return render_template(
+            "coordinator/refused.html",
+            message=refusal.message,
+            back=url_for("coordinator.member_edit", member_id=member_id),
+        ), 409
+    _commit()
+    flash(_('The member\'s personal data is erased. The plans now show "former member".'))
+    return _see_other("coordinator.members")
 
 
 @bp.route("/medlemmer/import", methods=["GET", "POST"])

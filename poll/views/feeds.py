@@ -131,6 +131,8 @@ def _member(member_id: int) -> Member:
     member = db.session.get(Member, member_id)
     if member is None or member.network_id != current_network().id:
         abort(404, _("This member does not exist, or belongs to another network."))
+    if member.erased_at is not None:
+        abort(410, _("This member's personal data is erased."))
     return member
 
 
@@ -186,7 +188,9 @@ def year_ics(year: int):
     network = poll.network
     member_key = request.args.get("member", "")
     if member_key:
-        member = next((m for m in network.members if m.key == member_key), None)
+        member = next(
+            (m for m in network.members if m.key == member_key and m.erased_at is None), None
+        )
         if member is None:
             abort(404, _("Member: there is no member '%(key)s'.", key=member_key[:40]))
         body = committed(lambda: member_calendar(member, year=year))

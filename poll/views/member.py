@@ -2,13 +2,26 @@
 
 GET  /m/<token>         the network's current poll (latest open year, else latest year)
 GET  /m/<token>/<year>  that year's poll
+GET  /m/<token>/mine-oplysninger  everything stored about the member, as a file (GDPR access)
 POST /m/<token>/<year>  save answers, comment and role opt-outs; a `shortcut` button sets many
                         answers first. Form posts redirect back with "Saved"; a request that
                         accepts only JSON (the page's script) gets {"ok", "message"} or
                         {"ok": false, "errors": [{"field", "message"}]} with a 4xx.
 """
 
-from flask import Blueprint, abort, jsonify, redirect, render_template, request, session, url_for
+import json
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import format_datetime, format_time
 from flask_babel import gettext as _
 
@@ -21,6 +34,7 @@ from ..answers import (
     current_poll,
     encode_shown_cells,
     load_sheet,
+    local_today,
     network_polls,
     parse_submission,
     save,
@@ -29,8 +43,9 @@ from ..answers import (
 )
 from ..feeds import member_calendar_links
 from ..members import member_by_token
-from ..models import Answer
+from ..models import Answer, utcnow
 from ..planning import published_plan
+from ..privacy import export
 from .scope import refuse_archived
 
 bp = Blueprint("member", __name__)
@@ -53,8 +68,21 @@ def answer(token: str):
     polls = network_polls(member)
     poll = current_poll(polls)
     if poll is None:
-        return render_template("member/no_poll.html", member=member, network=member.network)
+        return render_template(
+            "member/no_poll.html", token=token, member=member, network=member.network
+        )
     return _render(token, load_sheet(member, poll, polls))
+
+
+@bp.get("/m/<token>/mine-oplysninger")
+def my_data(token: str):
+    member = _member_or_404(token)
+    now = utcnow()
+    body = json.dumps(export.member_data(member, now), ensure_ascii=False, indent=2)
+    response = Response(body + "\n", mimetype="application/json")
+    name = export.filename(member, local_today(member.network))
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
 
 
 @bp.route("/m/<token>/<int:year>", methods=["GET", "POST"])

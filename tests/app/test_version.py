@@ -5,7 +5,9 @@ import re
 from poll.version import __version__
 from tests.factories import log_in, make_network
 
-FOOTER = re.compile(r"<footer class=\"site\"><small>Mødeplan ([^<]+)</small></footer>")
+FOOTER = re.compile(
+    r"<footer class=\"site\"><small><a href=\"/privatliv\">[^<]+</a> · Mødeplan ([^<]+)</small>"
+)
 
 
 def test_public_member_and_coordinator_pages_show_the_version_in_the_footer(app, client):

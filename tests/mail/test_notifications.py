@@ -794,8 +794,14 @@ def test_every_message_is_danish_first_with_nothing_english_in_the_danish_half(a
         assert mail.text.count("---------- English ----------") == 1, mail.kind
         danish, english = _halves(mail.text)
         assert danish.startswith("Kære Maria\n") and english.startswith("Dear Maria\n")
-        assert danish.endswith("Venlig hilsen\nSara\nTestnetværk"), mail.kind
-        assert english.endswith("Kind regards\nSara\nTestnetværk"), mail.kind
+        privacy = "personal data: http://127.0.0.1:5000/privatliv"
+        assert danish.endswith(
+            "Venlig hilsen\nSara\nTestnetværk\n\n"
+            "Sådan behandler Mødeplan dine personoplysninger: http://127.0.0.1:5000/privatliv"
+        ), mail.kind
+        assert english.endswith(
+            f"Kind regards\nSara\nTestnetværk\n\nHow Mødeplan handles your {privacy}"
+        ), mail.kind
         # An English msgid left untranslated under "da" would give the same line in both halves.
         same = set(danish.splitlines()) & set(english.splitlines())
         assert {line for line in same if not SHARED.search(line)} == set(), mail.kind
