@@ -36,6 +36,17 @@ def weeks_in_year(year: int) -> int:
     return date(year, 12, 28).isocalendar().week
 
 
+def whole_weeks(window: Window, year: int) -> tuple[int, int] | None:
+    """The first and last ISO week of `year` when the window is exactly whole weeks of it
+    (Monday to Sunday), else None."""
+    start, end = window.start, window.end
+    if start.weekday() != 0 or end.weekday() != 6:
+        return None
+    if start.isocalendar().year != year or end.isocalendar().year != year:
+        return None
+    return iso_week(start), iso_week(end)
+
+
 @lru_cache(maxsize=16)
 def danish_holidays(year: int) -> dict[date, str]:
     """Public holidays plus the customary closing days (Grundlovsdag, juleaftensdag, ...)."""

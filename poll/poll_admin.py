@@ -245,6 +245,22 @@ def _settings(poll: Poll, rules: PollRules) -> None:
     poll.min_attendance = rules.min_attendance
 
 
+def rules_of(poll: Poll) -> PollRules:
+    """The rules a saved poll was made from, as its form holds them."""
+    return PollRules(
+        meetings=[
+            MeetingDraft(m.key, m.name, Window(m.window_start, m.window_end), number)
+            for number, m in enumerate(poll.meetings, start=1)
+        ],
+        weekdays=list(poll.weekdays),
+        blackout_weeks=list(poll.blackout_weeks),
+        deadline=poll.deadline,
+        hide_answers=poll.hide_answers,
+        min_days_between=poll.min_days_between,
+        min_attendance=poll.min_attendance,
+    )
+
+
 def create_poll(network: Network, year: int, rules: PollRules) -> Poll:
     """A new poll from rules (the caller has checked that `year` is free)."""
     poll = Poll(network=network, year=year, excluded_days=[])

@@ -7,6 +7,7 @@ exist. Forms are validated before anything is written, and each change is one tr
 Pages that show personal links are never cached.
 """
 
+import re
 from collections.abc import Callable
 
 from flask import (
@@ -24,10 +25,20 @@ from flask import (
 from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 
-from .. import account_mail, accounts, audit, auth, member_csv, network_admin, overview, poll_admin
+from .. import (
+    account_mail,
+    accounts,
+    audit,
+    auth,
+    member_csv,
+    network_admin,
+    next_year,
+    overview,
+    poll_admin,
+)
 from ..answers import local_today
 from ..auth import current_network, login_required
-from ..days import iso_week
+from ..days import whole_weeks
 from ..db import db
 from ..forms import (
     MAX_MEETING_ROWS,
@@ -47,6 +58,7 @@ from ..forms import (
 from ..members import personal_token
 from ..models import CandidateDay, CoordinatorAccount, Member, Poll, Role, Venue
 from ..network_admin import Refused
+from ..poll_admin import PollRules
 from ..privacy import erasure
 
 bp = Blueprint("coordinator", __name__, url_prefix="/tovholder")
@@ -653,20 +665,38 @@ def _add_row_requested(form) -> bool:
     return True
 
 
-def _default_year(network) -> int:
+def _free_year(network, year: int) -> int:
+    """`year`, or the first year after it that has no poll yet."""
     taken = {p.year for p in network.polls}
-    year = local_today(network).year + 1
     while year in taken:
         year += 1
     return year
 
 
+def _source_poll() -> Poll | None:
+    """The poll named by ?fra=, whose rules fill in the new poll's form; None without it."""
+    if "fra" not in request.args:
+        return None
+    raw = request.args["fra"]
+    if not re.fullmatch(r"[0-9]{1,9}", raw):
+        abort(400, _("From the poll: '%(value)s' is not the number of a poll.", value=raw[:20]))
+    return _poll(int(raw))
+
+
 @bp.route("/afstemninger/ny", methods=["GET", "POST"])
 def poll_new():
     network = _network()
+    source = _source_poll()
     form = NewPollForm()
-    if request.method == "GET":
-        form.year.data = _default_year(network)
+    shifted, target = None, None
+    if source is not None:
+        target = _free_year(network, source.year + 1)
+        shifted = next_year.shift_rules(poll_admin.rules_of(source), source.year, target)
+        if request.method == "GET":
+            _fill_rules_form(form, target, shifted.rules)
+            form.year.data = target
+    elif request.method == "GET":
+        form.year.data = _free_year(network, local_today(network).year + 1)
     status, plan, rules = 200, None, None
     if form.is_submitted() and not _add_row_requested(form):
         valid = form.validate()
@@ -706,6 +736,7 @@ def poll_new():
             status = INVALID
         if errors:
             plan = None
+    latest = max(network.polls, key=lambda p: p.year, default=None)
     return render_template(
         "coordinator/poll_form.html",
         form=form,
@@ -713,35 +744,33 @@ def poll_new():
         plan=plan,
         errors=_errors(form),
         can_add_row=len(form.meetings) < MAX_MEETING_ROWS,
+        source=source,
+        target=target,
+        notes=[note.message() for note in shifted.notes] if shifted else [],
+        latest=latest,
     ), status
 
 
-def _fill_rules_form(form: PollRulesForm, poll: Poll) -> None:
-    """Prefill the rules form from a saved poll (GET of the edit page)."""
-    form.weekdays.data = list(poll.weekdays)
-    form.blackout_weeks.data = ", ".join(str(w) for w in poll.blackout_weeks)
-    form.deadline.data = poll.deadline
-    form.hide_answers.data = poll.hide_answers
-    form.min_days_between.data = poll.min_days_between
-    form.min_attendance.data = f"{poll.min_attendance:g}".replace(".", ",")
+def _fill_rules_form(form: PollRulesForm, year: int, rules: PollRules) -> None:
+    """Prefill the rules form (for a GET) with these rules for `year`."""
+    form.weekdays.data = list(rules.weekdays)
+    form.blackout_weeks.data = ", ".join(str(w) for w in rules.blackout_weeks)
+    form.deadline.data = rules.deadline
+    form.hide_answers.data = rules.hide_answers
+    form.min_days_between.data = rules.min_days_between
+    form.min_attendance.data = f"{rules.min_attendance:g}".replace(".", ",")
     while len(form.meetings):
         form.meetings.pop_entry()
-    for meeting in poll.meetings:
-        entry = form.meetings.append_entry()
-        row = entry.form
-        row.key.data, row.name.data = meeting.key, meeting.name
-        start, end = meeting.window_start, meeting.window_end
-        whole_weeks = (
-            start.weekday() == 0
-            and end.weekday() == 6
-            and start.isocalendar().year == poll.year == end.isocalendar().year
-        )
-        if whole_weeks:
-            first, last = iso_week(start), iso_week(end)
+    for draft in rules.meetings:
+        row = form.meetings.append_entry().form
+        row.key.data, row.name.data = draft.key, draft.name
+        weeks = whole_weeks(draft.window, year)
+        if weeks:
+            first, last = weeks
             row.weeks.data = str(first) if first == last else f"{first}–{last}"
         else:
-            row.start.data, row.end.data = start, end
-    for _extra in range(max(2, MEETING_ROWS - len(poll.meetings))):
+            row.start.data, row.end.data = draft.window.start, draft.window.end
+    for _extra in range(max(2, MEETING_ROWS - len(rules.meetings))):
         form.meetings.append_entry()
 
 
@@ -750,7 +779,7 @@ def poll_edit(poll_id: int):
     poll = _poll(poll_id)
     form = PollRulesForm()
     if request.method == "GET":
-        _fill_rules_form(form, poll)
+        _fill_rules_form(form, poll.year, poll_admin.rules_of(poll))
     status, plan, confirm = 200, None, False
     action = request.form.get("action")
     if form.is_submitted() and not _add_row_requested(form):
