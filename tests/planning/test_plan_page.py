@@ -87,6 +87,11 @@ def test_plan_the_year_stores_a_draft_and_shows_it(app, planned):
     assert "Østre Stationsvej 15" in page or "Willy Sørensens Plads 1" in page
     assert "Planlægningsgruppe" in page and "Retfærdighed" in page
     assert "Udgiv version 1" in page
+    # The fairness table scrolls sideways on a phone: a named region reached by keyboard.
+    assert (
+        '<div class="table-wrap" tabindex="0" role="region" aria-labelledby="fairness-heading">'
+        in page
+    )
     # Every hard rule the page relies on: three in the planning group, the coordinator among them.
     for meeting in plan.result["meetings"]:
         assert len(meeting["roles"]["planning"]) == 3 and "sara" in meeting["roles"]["planning"]
