@@ -1,4 +1,5 @@
 import json
+import re
 import time
 from datetime import timedelta
 
@@ -243,6 +244,18 @@ def test_no_plan_possible_explains_and_loses_nothing(app):
     assert "Ingen plan er mulig" in page
     assert "Sara" in page
     assert "lavere mindste fremmøde" in page
+    # Each relaxation links to the page where it is made, and each of those pages answers.
+    relax = page[page.index("Hvad du kan lempe") : page.index("Intet gemt er ændret")]
+    links = re.findall(r'href="([^"]+)"', relax)
+    assert links == [
+        f"/tovholder/afstemninger/{fx.poll_id}/rediger",
+        f"/tovholder/afstemninger/{fx.poll_id}/rediger",
+        "/tovholder/roller",
+        "/tovholder/medlemmer",
+    ]
+    for link in links:
+        assert client.get(link).status_code == 200, link
+    assert "flere aktive medlemmer" in relax and "færre personer pr. møde i en rolle" in relax
     assert plans(app) == []
     with app.app_context():
         assert db.session.scalar(select(Poll).where(Poll.id == fx.poll_id)) is not None
