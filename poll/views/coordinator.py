@@ -43,6 +43,7 @@ from ..forms import (
 from ..members import personal_token
 from ..models import CandidateDay, Member, Poll, Role, Venue
 from ..network_admin import Refused
+from ..planning import planning_gaps
 
 bp = Blueprint("coordinator", __name__, url_prefix="/tovholder")
 
@@ -187,6 +188,7 @@ def dashboard():
         answered=answered,
         member_count=overview.active_member_count(network.id),
         today=local_today(network),
+        gaps=planning_gaps(network),
     )
 
 

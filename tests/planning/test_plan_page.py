@@ -329,9 +329,9 @@ def test_a_poll_that_cannot_be_planned_is_refused_at_the_click_with_the_reason(a
         sara.is_coordinator = False
         db.session.commit()
     response = client.post("/tovholder/plan/2027/solve", follow_redirects=True)
-    assert "Netværket har ingen aktiv tovholder blandt medlemmerne." in response.get_data(
-        as_text=True
-    )
+    page = response.get_data(as_text=True)
+    assert "Intet aktivt medlem er markeret som netværkets tovholder" in page
+    assert "sæt flueben ved “Netværkets tovholder”" in page
     with app.app_context():
         assert db.session.scalars(select(SolveJob)).all() == []
     assert client.get("/tovholder/plan/2027/instance.json").status_code == 409
