@@ -4,6 +4,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import BindParameter, Row, bindparam, func, insert, or_, select
 from sqlalchemy.orm import aliased
 
@@ -124,9 +125,82 @@ def _rows(statement, **params) -> Sequence[Row]:
 
 
 def check_plannable(poll: Poll) -> None:
-    """Refuse, with the reason, a poll that cannot become an instance. Cheap: the answers are
-    not read."""
-    _parts(poll)
+    """Refuse, with the reason, a poll that cannot become an instance, or whose roles alone
+    need more people than the network has. Cheap: the answers are not read."""
+    parts = _parts(poll)
+    shortfall = roles_shortfall(_rows(_ROLES, network=poll.network_id), len(parts.members))
+    if shortfall:
+        raise PlanningError(shortfall)
+
+
+NO_COORDINATOR = _l(
+    "No active member is marked as the network's coordinator, and the plan needs one. Under"
+    " Members, add yourself (or open the coordinator) and tick “Coordinator of the network”."
+)
+
+
+def roles_shortfall(roles: Sequence, active_members: int) -> str | None:
+    """Why the roles alone need more different people at each meeting than the network has
+    active members, or None. Counts the largest role, and any two roles that cannot be combined
+    together: a lower bound, so no poll that could be planned is refused."""
+    by_key = {role.key: role for role in roles}
+    single = max(roles, key=lambda role: role.per_meeting, default=None)
+    pairs = [
+        (role, by_key[key])
+        for role in roles
+        for key in role.conflicts
+        if key in by_key and key != role.key
+    ]
+    pair = max(pairs, key=lambda p: p[0].per_meeting + p[1].per_meeting, default=None)
+    if pair and pair[0].per_meeting + pair[1].per_meeting > active_members:
+        first, second = sorted(pair, key=lambda role: role.per_meeting, reverse=True)
+        return _(
+            "%(first)s (%(first_count)d per meeting) and %(second)s (%(second_count)d) cannot be"
+            " combined, so each meeting needs %(needed)d different people, but the number of"
+            " active members is %(count)d. Add members, or give a role fewer holders per meeting"
+            " under Roles.",
+            first=first.name,
+            first_count=first.per_meeting,
+            second=second.name,
+            second_count=second.per_meeting,
+            needed=first.per_meeting + second.per_meeting,
+            count=active_members,
+        )
+    if single and single.per_meeting > active_members:
+        return _(
+            "%(role)s has %(needed)d holders per meeting, but the number of active members is"
+            " %(count)d. Add members, or give the role fewer holders per meeting under Roles.",
+            role=single.name,
+            needed=single.per_meeting,
+            count=active_members,
+        )
+    return None
+
+
+@dataclass(frozen=True)
+class Gap:
+    """Something a network lacks before it can be planned: `kind` is venues, members,
+    coordinator or roles (the page links each to where it is fixed)."""
+
+    kind: str
+    message: str
+
+
+def planning_gaps(network: Network) -> list[Gap]:
+    """What the network lacks before any year of it can be planned, for the coordinator's
+    overview: a new network lacks everything, and the plan page refuses one at a time."""
+    active = [m for m in network.members if m.active]
+    gaps = []
+    if not network.venues:
+        gaps.append(Gap("venues", _("The network has no venues.")))
+    if not active:
+        gaps.append(Gap("members", _("The network has no active members.")))
+    if not any(m.is_coordinator for m in active):
+        gaps.append(Gap("coordinator", str(NO_COORDINATOR)))
+    shortfall = roles_shortfall(network.roles, len(active)) if active else None
+    if shortfall:
+        gaps.append(Gap("roles", shortfall))
+    return gaps
 
 
 @dataclass(frozen=True)
@@ -143,7 +217,7 @@ def _parts(poll: Poll) -> _Parts:
     members = _rows(_MEMBERS, network=poll.network_id)
     coordinator = next((m.key for m in members if m.is_coordinator), None)
     if coordinator is None:
-        raise PlanningError(_("The network has no active coordinator among its members."))
+        raise PlanningError(str(NO_COORDINATOR))
     venues = _rows(_VENUES, network=poll.network_id)
     if not venues:
         raise PlanningError(_("The network has no venues."))

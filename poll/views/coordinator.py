@@ -58,6 +58,7 @@ from ..forms import (
 from ..members import personal_token
 from ..models import CandidateDay, CoordinatorAccount, Member, Poll, Role, Venue
 from ..network_admin import Refused
+from ..planning import planning_gaps
 from ..poll_admin import PollRules
 from ..privacy import erasure
 
@@ -208,6 +209,7 @@ def dashboard():
         answered=answered,
         member_count=overview.active_member_count(network.id),
         today=local_today(network),
+        gaps=planning_gaps(network),
     )
 
 

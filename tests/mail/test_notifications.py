@@ -237,6 +237,10 @@ def test_reminder_goes_only_to_those_who_have_not_answered(app, network, smtp):
     assert recipients == ["berit@example.dk", "kis@example.dk", "maria@example.dk"]
     text = text_of(handler.to("kis@example.dk"))
     assert "Vi mangler dit svar" in text and "We have not yet had your answer" in text
+    # The log of sent messages scrolls sideways on a phone: a named region reached by keyboard.
+    page = client.get("/tovholder/beskeder").get_data(as_text=True)
+    region = '<div class="table-wrap" tabindex="0" role="region" aria-labelledby="log-heading">'
+    assert region in page
 
 
 def test_published_plan_arrives_with_one_request_per_meeting(app, network, smtp):

@@ -1,4 +1,5 @@
 import json
+import re
 import time
 from datetime import timedelta
 
@@ -87,6 +88,11 @@ def test_plan_the_year_stores_a_draft_and_shows_it(app, planned):
     assert "Østre Stationsvej 15" in page or "Willy Sørensens Plads 1" in page
     assert "Planlægningsgruppe" in page and "Retfærdighed" in page
     assert "Udgiv version 1" in page
+    # The fairness table scrolls sideways on a phone: a named region reached by keyboard.
+    assert (
+        '<div class="table-wrap" tabindex="0" role="region" aria-labelledby="fairness-heading">'
+        in page
+    )
     # Every hard rule the page relies on: three in the planning group, the coordinator among them.
     for meeting in plan.result["meetings"]:
         assert len(meeting["roles"]["planning"]) == 3 and "sara" in meeting["roles"]["planning"]
@@ -238,6 +244,18 @@ def test_no_plan_possible_explains_and_loses_nothing(app):
     assert "Ingen plan er mulig" in page
     assert "Sara" in page
     assert "lavere mindste fremmøde" in page
+    # Each relaxation links to the page where it is made, and each of those pages answers.
+    relax = page[page.index("Hvad du kan lempe") : page.index("Intet gemt er ændret")]
+    links = re.findall(r'href="([^"]+)"', relax)
+    assert links == [
+        f"/tovholder/afstemninger/{fx.poll_id}/rediger",
+        f"/tovholder/afstemninger/{fx.poll_id}/rediger",
+        "/tovholder/roller",
+        "/tovholder/medlemmer",
+    ]
+    for link in links:
+        assert client.get(link).status_code == 200, link
+    assert "flere aktive medlemmer" in relax and "færre personer pr. møde i en rolle" in relax
     assert plans(app) == []
     with app.app_context():
         assert db.session.scalar(select(Poll).where(Poll.id == fx.poll_id)) is not None
@@ -311,9 +329,9 @@ def test_a_poll_that_cannot_be_planned_is_refused_at_the_click_with_the_reason(a
         sara.is_coordinator = False
         db.session.commit()
     response = client.post("/tovholder/plan/2027/solve", follow_redirects=True)
-    assert "Netværket har ingen aktiv tovholder blandt medlemmerne." in response.get_data(
-        as_text=True
-    )
+    page = response.get_data(as_text=True)
+    assert "Intet aktivt medlem er markeret som netværkets tovholder" in page
+    assert "sæt flueben ved “Netværkets tovholder”" in page
     with app.app_context():
         assert db.session.scalars(select(SolveJob)).all() == []
     assert client.get("/tovholder/plan/2027/instance.json").status_code == 409
