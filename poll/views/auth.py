@@ -61,7 +61,9 @@ def login():
         elif account := auth.authenticate(email, form.password.data, remote):
             auth.log_in(account)
             next_path = auth.safe_next(request.args.get("next"))
-            return redirect(next_path or url_for("coordinator.dashboard"))
+            # An administrator who coordinates no network has no dashboard.
+            home = auth.admin_page() if account.is_admin and not account.networks else None
+            return redirect(next_path or home or url_for("coordinator.dashboard"))
         else:
             form.password.errors.append(_("Wrong e-mail or password."))
             status = 401

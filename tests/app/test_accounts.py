@@ -265,7 +265,7 @@ def test_an_admin_sets_a_password_and_logs_in(app, runner, client):
     # An administrator who coordinates no network goes to the administrator's page.
     for page in ("/tovholder/", "/konto/netvaerk"):
         sent = client.get(page)
-        assert sent.status_code == 302 and sent.location.endswith("/admin"), page
+        assert sent.status_code == 302 and sent.location.endswith("/admin/"), page
 
 
 def test_an_admin_can_later_coordinate_a_new_network(app, runner, client):

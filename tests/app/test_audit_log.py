@@ -104,7 +104,7 @@ def test_create_network_from_the_command_line_is_logged_as_such(app, runner, cli
             "command line",
             "create-network",
         )
-        assert event.detail == "vest: anna@vest.dk"
+        assert event.detail == "vest (Netværk Vest), anna@vest.dk"
 
 
 def test_a_member_in_the_log_is_shown_by_their_current_name(app, client):

@@ -113,7 +113,7 @@ def test_without_the_settings_the_page_says_to_ask_the_coordinator_and_the_defau
     assert "spørg dit netværks tovholder, hvem det er" in text
     assert "Spørgsmål om dine personoplysninger" not in text
     assert "indtil 24 måneder efter udgangen af afstemningens år" in text
-    assert "Ingen netværk endnu." in text
+    assert "Der er ingen netværk endnu." in text
 
 
 def test_the_start_pages_footer_links_to_the_privacy_page(client):
