@@ -109,7 +109,7 @@ def test_the_offer_is_shown_only_when_the_network_has_a_poll(app, client):
         db.session.add(network)
         default_venues(network)
         default_roles(network)
-        account = CoordinatorAccount(network=network, email="tom@example.dk", name="Tovholder")
+        account = CoordinatorAccount(networks=[network], email="tom@example.dk", name="Tovholder")
         set_password(account, PASSWORD)
         db.session.add(account)
         db.session.commit()
