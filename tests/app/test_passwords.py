@@ -192,9 +192,11 @@ def test_a_reset_link_comes_by_mail_and_sets_a_new_password_once(app, client, fx
     page = client.get(path)
     assert page.status_code == 200
     assert "<h1>Vælg en ny adgangskode</h1>" in text(page) and fx.email in text(page)
-    weak = post_form(client, path, "password", {"password": "kort", "confirm": "kort"})
+    weak = post_form(client, path, "password-form", {"password": "kort", "confirm": "kort"})
     assert weak.status_code == 400 and "Ny adgangskode: mindst 10 tegn." in text(weak)
-    saved = post_form(client, path, "password", {"password": NEW_PASSWORD, "confirm": NEW_PASSWORD})
+    saved = post_form(
+        client, path, "password-form", {"password": NEW_PASSWORD, "confirm": NEW_PASSWORD}
+    )
     assert saved.status_code == 302 and saved.location.endswith("/tovholder/login")
     assert "Din nye adgangskode er gemt, og du er logget ud alle steder." in text(
         client.get(saved.location)
