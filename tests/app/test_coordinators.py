@@ -252,7 +252,7 @@ def test_inviting_a_new_coordinator_mails_a_link_to_choose_a_password(app, clien
     path = urlsplit(link).path
     assert "ny@example.dk" in text(newcomer.get(path))
     saved = post_form(
-        newcomer, path, "password", {"password": NEW_PASSWORD, "confirm": NEW_PASSWORD}
+        newcomer, path, "password-form", {"password": NEW_PASSWORD, "confirm": NEW_PASSWORD}
     )
     assert saved.status_code == 302
     login = urlsplit(LOGIN_LINK.search(body).group(0)).path  # type: ignore[union-attr]
