@@ -19,8 +19,7 @@ marker in the stored copy (poll.notifications).
 
 import hashlib
 import hmac
-import math
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
@@ -31,6 +30,7 @@ from .feeds import absolute_url
 from .members import personal_token
 from .models import LostLinkRequest, Member, Network, utcnow
 from .notifications import Delivery, _render, send
+from .rate_limits import seconds_until_free
 
 KIND = "lost-link"
 
@@ -46,13 +46,15 @@ def wait_seconds(email: str, remote_addr: str) -> int:
     config = current_app.config
     now = utcnow()
     waits = [
-        _wait(
+        seconds_until_free(
+            LostLinkRequest.at,
             LostLinkRequest.remote_addr == remote_addr,
             config["LOST_LINK_ADDRESS_MAX"],
             timedelta(seconds=config["LOST_LINK_ADDRESS_WINDOW_SECONDS"]),
             now,
         ),
-        _wait(
+        seconds_until_free(
+            LostLinkRequest.at,
             LostLinkRequest.email_digest == email_digest(email),
             config["LOST_LINK_EMAIL_MAX"],
             timedelta(seconds=config["LOST_LINK_EMAIL_WINDOW_SECONDS"]),
@@ -60,19 +62,6 @@ def wait_seconds(email: str, remote_addr: str) -> int:
         ),
     ]
     return max(waits)
-
-
-def _wait(condition, limit: int, window: timedelta, now: datetime) -> int:
-    """Seconds until the oldest of the `limit` most recent requests leaves the window."""
-    recent = db.session.scalars(
-        select(LostLinkRequest.at)
-        .where(condition, LostLinkRequest.at > now - window)
-        .order_by(LostLinkRequest.at.desc())
-        .limit(limit)
-    ).all()
-    if len(recent) < limit:
-        return 0
-    return max(1, math.ceil((recent[-1] + window - now).total_seconds()))
 
 
 def record(email: str, remote_addr: str) -> None:

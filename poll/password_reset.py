@@ -16,15 +16,15 @@ sets the new password, which ends every session of the account (views/auth.py).
 
 import hashlib
 import hmac
-import math
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import delete, select
+from sqlalchemy import delete
 
 from . import account_mail, accounts
 from .db import db
 from .models import PasswordResetRequest, utcnow
+from .rate_limits import seconds_until_free
 
 
 def email_digest(email: str) -> str:
@@ -38,32 +38,21 @@ def wait_seconds(email: str, remote_addr: str) -> int:
     config = current_app.config
     now = utcnow()
     return max(
-        _wait(
+        seconds_until_free(
+            PasswordResetRequest.at,
             PasswordResetRequest.remote_addr == remote_addr,
             config["PASSWORD_RESET_ADDRESS_MAX"],
             timedelta(seconds=config["PASSWORD_RESET_ADDRESS_WINDOW_SECONDS"]),
             now,
         ),
-        _wait(
+        seconds_until_free(
+            PasswordResetRequest.at,
             PasswordResetRequest.email_digest == email_digest(email),
             config["PASSWORD_RESET_EMAIL_MAX"],
             timedelta(seconds=config["PASSWORD_RESET_EMAIL_WINDOW_SECONDS"]),
             now,
         ),
     )
-
-
-def _wait(condition, limit: int, window: timedelta, now: datetime) -> int:
-    """Seconds until the oldest of the `limit` most recent requests leaves the window."""
-    recent = db.session.scalars(
-        select(PasswordResetRequest.at)
-        .where(condition, PasswordResetRequest.at > now - window)
-        .order_by(PasswordResetRequest.at.desc())
-        .limit(limit)
-    ).all()
-    if len(recent) < limit:
-        return 0
-    return max(1, math.ceil((recent[-1] + window - now).total_seconds()))
 
 
 def record(email: str, remote_addr: str) -> None:
