@@ -28,7 +28,6 @@ from wtforms.validators import (
     Length,
     NumberRange,
     Optional,
-    Regexp,
     StopValidation,
     ValidationError,
 )
@@ -36,7 +35,6 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from .accounts import AccountError, check_email, check_name, check_slug, password_problem
 from .days import Window, week_window
-from .network_admin import KEY_PATTERN
 from .poll_admin import MeetingDraft, PollRules, parse_week_list, parse_weeks
 from .text_checks import has_control, is_email
 
@@ -92,10 +90,6 @@ class LoginForm(FlaskForm):
 
 def strip(value):
     return value.strip() if isinstance(value, str) else value
-
-
-def lower(value):
-    return value.lower() if isinstance(value, str) else value
 
 
 class NoControlCharacters:
@@ -252,22 +246,6 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-def _key_field(label, what):
-    return StringField(
-        label,
-        filters=[strip, lower],
-        validators=[
-            InputRequired(_l("Key: fill in a short key, for example %(example)s.", example=what)),
-            NoControlCharacters(),
-            Length(max=40, message=_l("Key: at most 40 characters.")),
-            Regexp(
-                KEY_PATTERN,
-                message=_l("Key: use only small letters a–z, digits, - and _ (no spaces or æøå)."),
-            ),
-        ],
-    )
-
-
 class NetworkForm(FlaskForm):
     name = StringField(
         _l("Name of the network"),
@@ -296,7 +274,6 @@ class NetworkForm(FlaskForm):
 
 
 class VenueForm(FlaskForm):
-    key = _key_field(_l("Key"), "odense")
     name = StringField(
         _l("Name"),
         filters=[strip],
@@ -317,7 +294,6 @@ class VenueForm(FlaskForm):
 
 
 class MemberForm(FlaskForm):
-    key = _key_field(_l("Key"), "berit")
     name = StringField(
         _l("Name"),
         filters=[strip],
@@ -358,7 +334,6 @@ class MemberForm(FlaskForm):
 
 
 class RoleForm(FlaskForm):
-    key = _key_field(_l("Key"), "notes")
     name = StringField(
         _l("Name"),
         filters=[strip],

@@ -356,9 +356,7 @@ def venues():
     form = VenueForm()
 
     def change() -> str:
-        venue = network_admin.add_venue(
-            network, key=form.key.data, name=form.name.data, address=form.address.data
-        )
+        venue = network_admin.add_venue(network, name=form.name.data, address=form.address.data)
         return _("%(name)s is added.", name=venue.name)
 
     if done := _save(form, change, "coordinator.venues"):
@@ -375,7 +373,7 @@ def venue_edit(venue_id: int):
 
     def change() -> str:
         network_admin.update_venue(
-            venue, key=form.key.data, name=form.name.data or "", address=form.address.data or ""
+            venue, name=form.name.data or "", address=form.address.data or ""
         )
         return _("%(name)s is saved.", name=venue.name)
 
@@ -437,7 +435,6 @@ def member_new():
         try:
             member, token = network_admin.create_member(
                 network,
-                key=form.key.data,
                 name=form.name.data,
                 email=form.email.data,
                 organisation=form.organisation.data,
@@ -468,7 +465,6 @@ def member_edit(member_id: int):
     def change() -> str:
         network_admin.update_member(
             member,
-            key=form.key.data,
             name=form.name.data or "",
             email=form.email.data or "",
             organisation=form.organisation.data or "",
@@ -617,7 +613,7 @@ def role_new():
     form = RoleForm(roles=network.roles)
 
     def change() -> str:
-        role = network_admin.add_role(network, key=form.key.data, **_role_values(form))
+        role = network_admin.add_role(network, **_role_values(form))
         return _("%(name)s is added.", name=role.name)
 
     if done := _save(form, change, "coordinator.roles"):
@@ -632,7 +628,6 @@ def role_edit(role_id: int):
     role = _role(role_id)
     network = role.network
     form = RoleForm(obj=role, roles=network.roles, this_key=role.key)
-    del form.key  # the key is fixed: answers and plans refer to it
 
     def change() -> str:
         network_admin.update_role(role, **_role_values(form))
