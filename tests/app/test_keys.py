@@ -33,7 +33,7 @@ def text(response) -> str:
 
 
 def keys(app, fx, model) -> dict[str, str]:
-    """name -> key of the network's rows (the last one wins for a repeated name)."""
+    """key -> name of the network's rows of this kind."""
     with app.app_context():
         rows = db.session.scalars(
             select(model).where(model.network_id == fx.network_id).order_by(model.id)
@@ -211,7 +211,7 @@ def test_a_csv_file_without_an_id_column_is_imported_with_keys_from_the_names(ap
 
 
 def test_a_csv_id_column_may_be_given_and_its_empty_cells_are_made_from_names(app, client, fx):
-    csv = "id;navn;email\nberit;Berit;berit@example.dk\n;Berit;berit2@example.dk\n".encode()
+    csv = b"id;navn;email\nberit;Berit;berit@example.dk\n;Berit;berit2@example.dk\n"
     response = client.post(
         "/tovholder/medlemmer/import",
         data={"file": (io.BytesIO(csv), "medlemmer.csv")},
