@@ -37,8 +37,13 @@ COUNT = re.compile(
     r'<span class="visually-hidden">([^<]*)</span></span>'
 )
 VENUE = re.compile(r'<th scope="col" id="d\d+v\d+" class="venue[^"]*">([^<]+)</th>')
-WEEK = re.compile(r'<th scope="colgroup" colspan="(\d+)" id="g\d+-w\d+" class="first">([^<]+)</th>')
-DAY = re.compile(r'<th scope="colgroup" colspan="(\d+)" id="d\d+" class="first">([^<]+)')
+WEEK = re.compile(
+    r'<th scope="colgroup" colspan="(\d+)" id="g\d+-w\d+" class="first">'
+    r'<span class="label">([^<]+)</span></th>'
+)
+DAY = re.compile(
+    r'<th scope="colgroup" colspan="(\d+)" id="d\d+" class="first"><span class="label">([^<]+)'
+)
 
 
 def text(response) -> str:
