@@ -20,23 +20,17 @@ from .models import Answer, CandidateDay, Meeting, Member, Poll, Response, Role,
 from .overview import danish_key
 
 
-@dataclass(frozen=True)
+@dataclass(eq=False)
 class Column:
     """One cell column: a candidate day at a venue."""
 
     day: CandidateDay
     venue: Venue
-    week: int
+    week: WeekHead
     first_of_day: bool  # the day's first venue, where a new day starts
 
 
-@dataclass
-class DayHead:
-    day: CandidateDay
-    columns: list[Column] = field(default_factory=list)
-
-
-@dataclass
+@dataclass(eq=False)
 class WeekHead:
     week: int
     days: list[DayHead] = field(default_factory=list)
@@ -44,6 +38,18 @@ class WeekHead:
     @property
     def span(self) -> int:
         return sum(len(d.columns) for d in self.days)
+
+    @property
+    def first_day_id(self) -> int:
+        """Names the week's header cell: unique, where a week number may come twice (week 1
+        at the end of December)."""
+        return self.days[0].day.id
+
+
+@dataclass(eq=False)
+class DayHead:
+    day: CandidateDay
+    columns: list[Column] = field(default_factory=list)
 
 
 @dataclass
@@ -66,7 +72,7 @@ class Totals:
             self.blank += 1
 
 
-@dataclass(frozen=True)
+@dataclass(eq=False)
 class Cell:
     column: Column
     answer: Answer | None  # None: not answered
@@ -149,7 +155,7 @@ def answer_grid(poll: Poll) -> AnswerGrid:
         week = iso_week(day.day)
         if not weeks or weeks[-1].week != week:
             weeks.append(WeekHead(week))
-        columns = [Column(day, venue, week, i == 0) for i, venue in enumerate(venues)]
+        columns = [Column(day, venue, weeks[-1], i == 0) for i, venue in enumerate(venues)]
         weeks[-1].days.append(DayHead(day, columns))
 
     # Each member's answers as {(ISO date, venue key): answer}, read once.

@@ -38,7 +38,7 @@ COUNT = re.compile(
 )
 VENUE = re.compile(r'<th scope="col" id="d\d+v\d+" class="venue[^"]*">([^<]+)</th>')
 WEEK = re.compile(
-    r'<th scope="colgroup" colspan="(\d+)" id="g\d+-w\d+" class="first">'
+    r'<th scope="colgroup" colspan="(\d+)" id="w\d+" class="first">'
     r'<span class="label">([^<]+)</span></th>'
 )
 DAY = re.compile(
@@ -192,6 +192,12 @@ def test_the_page_has_proper_table_semantics(app, client, fx):
     assert "<caption" in page and "Møde 1: hvert medlems svar pr. dag og mødested" in page
     assert page.count('role="region"') == 2 and page.count('tabindex="0"') == 2
     assert '<th scope="col" rowspan="3" id="g' in page
+    # Every data cell names its member, week, day and venue headers, and those exist, once.
+    ids = re.findall(r' id="([^"]+)"', page)
+    assert len(ids) == len(set(ids))
+    headers = re.findall(r'<td class="[^"]*" headers="([^"]+)">', page)
+    assert len(headers) == (3 + 1) * (20 + 10)  # (3 members + the total) × 30 columns
+    assert all(len(h.split()) == 4 and set(h.split()) <= set(ids) for h in headers)
 
 
 def test_the_overview_links_to_the_grid(app, client, fx):
