@@ -1,4 +1,5 @@
-"""What the coordinator sees of a poll: who answered, who is missing, and a day × venue heat map.
+"""What the coordinator sees of a poll: who answered, who is missing, and a day × venue heat map
+(counts of Yes, If need be and No; poll.answer_grid has the names).
 
 Everything comes from a handful of queries whatever the size of the poll: the answers are one
 row per member (Response.answers), counted here.
@@ -29,6 +30,7 @@ class Cell:
     venue: Venue
     yes: int = 0
     maybe: int = 0
+    no: int = 0
     level: int = 0  # 0..4, share of members who can come, for the colour
     best: bool = False
 
@@ -133,7 +135,7 @@ def poll_overview(poll: Poll) -> Overview:
         cells = []
         for venue in venues:
             c = counts.get((day.day.isoformat(), venue.key), Counter())
-            cell = Cell(venue, c[Answer.YES], c[Answer.MAYBE])
+            cell = Cell(venue, c[Answer.YES], c[Answer.MAYBE], c[Answer.NO])
             cell.level = _level(cell.can_come, total)
             cells.append(cell)
         block = blocks[day.meeting_id]

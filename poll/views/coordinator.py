@@ -23,11 +23,13 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import pgettext
 from sqlalchemy.exc import IntegrityError
 
 from .. import (
     account_mail,
     accounts,
+    answer_grid,
     audit,
     auth,
     member_csv,
@@ -823,7 +825,12 @@ def poll_edit(poll_id: int):
 def _render_overview(poll: Poll, deadline_form: DeadlineForm, errors=()):
     # The cell texts are translated once here, not once per cell: gettext is the slow part
     # of a page with a hundred cells.
-    labels = {"yes": _("%(count)d yes"), "maybe": _("%(count)d if need be"), "best": _("best")}
+    labels = {
+        "yes": _("%(count)d yes"),
+        "maybe": _("%(count)d if need be"),
+        "no": _("%(count)d no"),
+        "best": _("best"),
+    }
     return render_template(
         "coordinator/poll_overview.html",
         poll=poll,
@@ -838,6 +845,37 @@ def _render_overview(poll: Poll, deadline_form: DeadlineForm, errors=()):
 def poll_overview(poll_id: int):
     poll = _poll(poll_id)
     return _render_overview(poll, DeadlineForm(obj=poll))
+
+
+@bp.route("/afstemninger/<int:poll_id>/svar")
+def poll_answers(poll_id: int):
+    """Who said what: a row per member, a column per day and venue."""
+    poll = _poll(poll_id)
+    # Translated once here, not once per cell (a full poll has thousands of cells). Each answer
+    # is a symbol and a word; `short` is what shows in a cell, `long` what a screen reader says.
+    answers = {
+        "yes": {"symbol": "✓", "short": _("Yes"), "long": _("Yes")},
+        "maybe": {
+            "symbol": "(✓)",
+            "short": pgettext("short", "If need be"),
+            "long": _("If need be"),
+        },
+        "no": {"symbol": "✗", "short": _("No"), "long": _("No")},
+        "blank": {"symbol": "–", "short": "", "long": _("Not answered")},
+    }
+    counts = {
+        "yes": _("%(count)d yes"),
+        "maybe": _("%(count)d if need be"),
+        "no": _("%(count)d no"),
+        "blank": _("%(count)d not answered"),
+    }
+    return render_template(
+        "coordinator/poll_answers.html",
+        poll=poll,
+        grid=answer_grid.answer_grid(poll),
+        answers=answers,
+        counts=counts,
+    )
 
 
 @bp.route("/afstemninger/<int:poll_id>/dage", methods=["GET", "POST"])

@@ -29,7 +29,7 @@ ROW = re.compile(
 )
 CELL = re.compile(
     r'<td class="heat heat-(\d)( best)?"><span class="n-yes">(\d+) ja</span> '
-    r'<span class="n-maybe">(\d+) hvis nødvendigt</span>'
+    r'<span class="n-maybe">(\d+) hvis nødvendigt</span> <span class="n-no">\d+ nej</span>'
 )
 
 
@@ -107,7 +107,7 @@ def test_the_heat_map_shows_yes_and_maybe_per_day_and_venue_as_text(app, client,
         "Bedst:" in page
         and "mandag den 1. marts 2027, Odense Bibliotek (2 ja, 0 hvis nødvendigt)" in page
     )
-    assert "<caption>Møde 1: Ja og Hvis nødvendigt pr. dag og mødested</caption>" in page
+    assert "<caption>Møde 1: Ja, Hvis nødvendigt og Nej pr. dag og mødested</caption>" in page
 
 
 def test_a_poll_without_answers_has_an_empty_overview(app, client):
@@ -147,5 +147,8 @@ def test_the_overview_of_a_full_network_uses_few_queries(app, client, big):
 def test_the_overview_speaks_english_on_request(app, client, fx):
     page = text(client.get(f"/tovholder/afstemninger/{fx.poll_id}?lang=en"))
     assert "2 of 3 have answered" in page
-    assert '<span class="n-yes">2 yes</span> <span class="n-maybe">0 if need be</span>' in page
+    assert (
+        '<span class="n-yes">2 yes</span> <span class="n-maybe">0 if need be</span>'
+        ' <span class="n-no">0 no</span>'
+    ) in page
     assert "week 9" in page and "Not answered yet" in page
