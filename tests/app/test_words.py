@@ -367,3 +367,20 @@ def test_no_jargon_on_the_pages_of_a_published_demo_network(app, lang):
     member.get(f"/?lang={lang}")
     token = next(iter(links.values()))
     assert _walk(member, f"/m/{token}", f"/m/{token}", lang) == {}
+
+
+def test_an_erased_member_is_former_in_each_languages_sentences(app):
+    with app.app_context():
+        fx = make_network(MEMBERS)
+        poll = db.session.get(Poll, fx.poll_id)
+        answer_all(poll)
+        answer_all(poll, value=Answer.NO, only=("kis",))
+    client = app.test_client()
+    log_in(client, fx)
+    assert solve(client)["status"] == "done"
+    url = f"/tovholder/medlemmer/{fx.member_ids['kis']}/slet-personoplysninger"
+    assert client.post(url, data={"confirm": str(fx.member_ids["kis"])}).status_code == 303
+    danish = visible(page(client, "/tovholder/plan/2027", "da"))
+    assert "tidligere medlem kan ikke komme." in danish and "Kis" not in danish
+    english = visible(page(client, "/tovholder/plan/2027", "en"))
+    assert "former member cannot come." in english and "Kis" not in english
