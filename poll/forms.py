@@ -376,8 +376,8 @@ class RoleForm(FlaskForm):
 
 class CsvImportForm(FlaskForm):
     file = FileField(
-        _l("CSV file"),
-        validators=[FileRequired(_l("CSV file: choose a file to upload."))],
+        _l("Spreadsheet file (CSV)"),
+        validators=[FileRequired(_l("Spreadsheet file: choose a file to upload."))],
     )
 
 
@@ -413,12 +413,18 @@ def add_error(field: Field, message: str) -> None:
 
 
 def _fraction(text: str | None) -> float | None:
-    """'0,5' or '0.5' → 0.5; None unless a number from 0 to 1."""
+    """A percentage as the share it stands for: '50', '50 %' or '33,3' → 0.5, 0.333; None
+    unless a number from 0 to 100."""
     try:
-        value = float((text or "").replace(",", "."))
+        value = float((text or "").removesuffix("%").strip().replace(",", "."))
     except ValueError:
         return None
-    return value if 0 <= value <= 1 else None
+    return round(value / 100, 6) if 0 <= value <= 100 else None
+
+
+def percent(share: float) -> str:
+    """0.5 → '50', 0.333 → '33,3': a stored share as the form shows it."""
+    return f"{round(share * 100, 4):g}".replace(".", ",")
 
 
 def _filled(field) -> bool:
@@ -462,8 +468,8 @@ class PollRulesForm(FlaskForm):
         invalid_value_message=_l("Minimum days between meetings: fill in a whole number."),  # type: ignore[call-arg]
     )
     min_attendance = StringField(
-        _l("Minimum attendance (share of the members)"),
-        default="0,5",
+        _l("Minimum attendance (percent of the members)"),
+        default="50",
         filters=[strip],
         validators=[NoControlCharacters()],
     )
@@ -480,7 +486,7 @@ class PollRulesForm(FlaskForm):
     def validate_min_attendance(self, field):
         if _fraction(field.data) is None:
             raise ValidationError(
-                _l("Minimum attendance: a number from 0 to 1, for example 0,5 for half.")
+                _l("Minimum attendance: a percentage from 0 to 100, for example 50 for half.")
             )
 
     def rules(self, year: int) -> PollRules | None:

@@ -94,7 +94,7 @@ def reap_all_stale() -> int:
 
 
 def _died() -> dict:
-    return _ended(_("The solver stopped without an answer. Try again."))
+    return _ended(_("The planning stopped without an answer. Try again."))
 
 
 def run_job(job_id: int, *, language: str | None = None, progress: Progress | None = None) -> None:

@@ -119,7 +119,9 @@ def read_members_csv(data: bytes, network: Network) -> CsvReport:
     try:
         records = list(csv.reader(io.StringIO(text, newline=""), delimiter=_separator(text)))
     except csv.Error as error:
-        report.problem = _("The file could not be read as CSV: %(error)s.", error=str(error))
+        report.problem = _(
+            "The file could not be read as a spreadsheet: %(error)s.", error=str(error)
+        )
         return report
 
     header_index = next((i for i, r in enumerate(records) if any(c.strip() for c in r)), None)

@@ -46,7 +46,7 @@ from zoneinfo import ZoneInfo
 from babel import Locale
 from babel.lists import format_list
 from flask import current_app, render_template
-from flask_babel import LazyString, force_locale, format_date, format_time, get_locale
+from flask_babel import LazyString, force_locale, format_date, get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
@@ -55,6 +55,7 @@ from sqlalchemy import func, select
 from .calendar import webcal_url
 from .db import db
 from .feeds import absolute_url, feed_token
+from .filenames import network_stem
 from .mailer import DEFAULT_SENDER, DeliveryError, MailSettings, Postman, build_message
 from .members import personal_token
 from .models import (
@@ -94,12 +95,6 @@ class NotSent(Exception):
 # Danish first: every mail holds the Danish text, a divider, then the English text.
 MAIL_LANGUAGES = ("da", "en")
 TEXT_DIVIDER = "\n\n---------- {language} ----------\n\n"
-
-
-def clock(value: time) -> str:
-    """'10.00' / '10:00' (a wall-clock time, never moved between time zones)."""
-    # Translators: a CLDR time pattern; Danish wants "HH.mm".
-    return format_time(value, _("HH:mm"), rebase=False)
 
 
 def day_month(day: date) -> str:
@@ -153,7 +148,6 @@ def _common(member: Member, poll: Poll) -> dict:
     network = poll.network
     coordinator = network.coordinator
     return {
-        "clock": clock,
         "day_month": day_month,
         "any_of": any_of,
         "member": member,
@@ -287,7 +281,7 @@ def _attachments(
     for event in events:
         data, mime = invitation_calendar(event, member, organizer, stamp)
         view = event.view
-        name = f"{event.poll.network.slug}-{event.poll.year}-{view.meeting.key}.ics"
+        name = f"{network_stem(event.poll.network)}-{event.poll.year}-{view.meeting.key}.ics"
         files.append((name, mime, data))
     return files
 

@@ -56,6 +56,7 @@ from ..forms import (
     RoleForm,
     VenueForm,
     add_error,
+    percent,
 )
 from ..members import personal_token
 from ..models import CandidateDay, CoordinatorAccount, Member, Poll, Role, Venue
@@ -757,7 +758,7 @@ def _fill_rules_form(form: PollRulesForm, year: int, rules: PollRules) -> None:
     form.deadline.data = rules.deadline
     form.hide_answers.data = rules.hide_answers
     form.min_days_between.data = rules.min_days_between
-    form.min_attendance.data = f"{rules.min_attendance:g}".replace(".", ",")
+    form.min_attendance.data = percent(rules.min_attendance)
     while len(form.meetings):
         form.meetings.pop_entry()
     for draft in rules.meetings:

@@ -114,7 +114,7 @@ def batch_label(job: MailJob) -> str:
 def status_label(status: MessageStatus) -> str:
     return {
         MessageStatus.SENT: _("sent"),
-        MessageStatus.WRITTEN: _("written to the outbox folder"),
+        MessageStatus.WRITTEN: _("saved on the server, not sent"),
         MessageStatus.FAILED: _("failed"),
     }[status]
 

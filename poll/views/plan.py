@@ -22,6 +22,7 @@ from sqlalchemy import select
 from .. import audit
 from ..auth import login_required
 from ..db import db
+from ..filenames import network_stem
 from ..job_rows import real_app, runs_inline
 from ..jobs import latest_job, reap_stale, start_in_thread, start_job
 from ..models import Meeting, Pin, Plan, Poll
@@ -140,7 +141,7 @@ def instance(year: int):
     except PlanningError as error:
         abort(409, str(error))
     body = json.dumps(data, ensure_ascii=False, indent=1)
-    filename = f"{poll.network.slug}-{year}-instance.json"
+    filename = f"{network_stem(poll.network)}-{year}-data.json"
     return Response(
         body,
         mimetype="application/json",

@@ -149,7 +149,7 @@ def test_a_file_that_cannot_be_used_gets_a_clear_message(app, client, fx, data, 
 def test_no_file_and_a_huge_file_are_refused_clearly(app, client, fx):
     none = client.post(URL, data={}, content_type="multipart/form-data")
     assert none.status_code == 422
-    assert "CSV-fil: vælg en fil at uploade." in text(none)
+    assert "Regnearksfil: vælg en fil at uploade." in text(none)
     # Encoded by hand: the test client would spool a body this size to an unclosed temp file.
     body = (
         b"--grense\r\n"

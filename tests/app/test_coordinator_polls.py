@@ -31,7 +31,7 @@ def form(
     deadline="",
     hide=False,
     min_days="28",
-    min_attendance="0,5",
+    min_attendance="50",
 ) -> dict:
     """The poll form as a browser posts it; meetings are (name, weeks, start, end[, key])."""
     data = {
@@ -148,7 +148,7 @@ def test_saving_creates_the_poll_with_its_days_and_settings(app, client, fx26):
             deadline="2026-12-15",
             hide=True,
             min_days="21",
-            min_attendance="0,6",
+            min_attendance="60 %",
         ),
     )
     assert response.status_code in (302, 303), text(response)
@@ -221,7 +221,7 @@ def test_a_poll_from_dates_with_chosen_weekdays_and_blackout_weeks(app, client, 
         ({"weekdays": ()}, "Ugedage: vælg mindst én ugedag."),
         ({"weekdays": ("0", "9")}, "Ugedage: ukendt ugedag"),
         ({"blackout": "7, x"}, "Blokerede uger: 'x' er ikke et ugenummer."),
-        ({"min_attendance": "2"}, "Mindste fremmøde: et tal fra 0 til 1"),
+        ({"min_attendance": "150"}, "Mindste fremmøde: en procentsats fra 0 til 100"),
         ({"min_days": "-3"}, "Mindste antal dage mellem møderne: et helt tal fra 0 til 365."),
         ({"deadline": "15/13/2026"}, "Svarfrist: skriv en dato som 2026-12-15."),
     ],
@@ -254,7 +254,7 @@ def test_the_edit_page_shows_the_rules_as_saved(app, client, fx):
     page = text(client.get(f"/tovholder/afstemninger/{fx.poll_id}/rediger"))
     assert 'value="9–10"' in page and 'value="23"' in page
     assert 'name="meetings-0-key" type="hidden" value="m1"' in page
-    assert 'value="0,5"' in page and 'value="28"' in page
+    assert 'value="50"' in page and 'value="28"' in page
 
 
 def test_adding_days_keeps_every_answer(app, client, fx):

@@ -153,7 +153,7 @@ def test_the_form_holds_last_years_rules_moved_to_the_next_year(app, client, fx)
     assert form["blackout_weeks"] == "7, 19"
     assert form["deadline"] == "2026-12-15"
     assert form["hide_answers"] == "y"
-    assert (form["min_days_between"], form["min_attendance"]) == ("21", "0,6")
+    assert (form["min_days_between"], form["min_attendance"]) == ("21", "60")
     assert "Møde 3: 2027 har ingen uge 53, så uge 52 er udfyldt i stedet." in page
     assert "Blokeret uge 53: 2027 har ingen uge 53, så den er udeladt." in page
     assert "De helligdage, der udelades, er dem i 2027." in page

@@ -252,7 +252,7 @@ def test_the_member_downloads_everything_about_them_from_their_page(app, client,
     assert download.mimetype == "application/json"
     disposition = download.headers["Content-Disposition"]
     assert re.fullmatch(
-        r'attachment; filename="mine-oplysninger-test-\d{4}-\d\d-\d\d\.json"', disposition
+        r'attachment; filename="mine-oplysninger-testnetvaerk-\d{4}-\d\d-\d\d\.json"', disposition
     )
     assert download.headers["Cache-Control"] == "no-store"
     assert download.headers["Referrer-Policy"] == "no-referrer"

@@ -319,7 +319,7 @@ def test_a_new_network_from_nothing(
     page.get_by_role("link", name="Plan", exact=True).click()
     page.get_by_role("button", name="Planlæg året").click()
     expect(
-        page.get_by_role("heading", name="Version 1: kladde (bevist bedst mulig)")
+        page.get_by_role("heading", name="Version 1: kladde (den bedst mulige plan)")
     ).to_be_visible(timeout=PLANNING)
     checked(page, axe_violations, f"Plan for {year}")
     forår = page.get_by_role("article", name="Forårsmøde")
@@ -331,7 +331,7 @@ def test_a_new_network_from_nothing(
     page.get_by_role("button", name="Udgiv version 1").click()
     expect(page.get_by_text("Version 1 er udgivet.")).to_be_visible()
     expect(
-        page.get_by_role("heading", name="Version 1: udgivet (bevist bedst mulig)")
+        page.get_by_role("heading", name="Version 1: udgivet (den bedst mulige plan)")
     ).to_be_visible()
     checked(page, axe_violations, f"Plan for {year}")
     # Fetched with a copy of Anna's login: the language links would switch the browser's.

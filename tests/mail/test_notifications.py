@@ -259,14 +259,15 @@ def test_published_plan_arrives_with_one_request_per_meeting(app, network, smtp)
     assert "  Du er: Referent" in text and "  Your roles: Referent" in text
     assert "webcal://127.0.0.1:5000/kalender/" in text
     files = calendars(message)
-    assert sorted(files) == [f"test-2027-m{n}.ics" for n in (1, 2, 3, 4)]
+    assert sorted(files) == [f"testnetvaerk-2027-m{n}.ics" for n in (1, 2, 3, 4)]
     for name, (content_type, data) in files.items():
         assert content_type.startswith("text/calendar")
         assert "method=REQUEST" in content_type
         parsed = check_ics(data, method="REQUEST")
         [event] = parsed.events
         assert (
-            str(event["UID"]) == f"test-{name.removesuffix('.ics').removeprefix('test-')}@modeplan"
+            str(event["UID"])
+            == f"test-{name.removesuffix('.ics').removeprefix('testnetvaerk-')}@modeplan"
         )
         assert str(event["ATTENDEE"]) == "mailto:maria@example.dk"
         assert event["ATTENDEE"].params["CN"] == "Maria"
@@ -274,7 +275,7 @@ def test_published_plan_arrives_with_one_request_per_meeting(app, network, smtp)
         assert str(event["ORGANIZER"]) == "mailto:sara@example.dk"
         assert event["ORGANIZER"].params["CN"] == "Sara"
         assert event["SEQUENCE"] == 0
-    m3 = icalendar.Calendar.from_ical(files["test-2027-m3.ics"][1]).events[0]
+    m3 = icalendar.Calendar.from_ical(files["testnetvaerk-2027-m3.ics"][1]).events[0]
     assert str(m3["SUMMARY"]) == "Møde 3 – Testnetværk (Referent)"
     assert m3.start.date() == DAYS["m3"]
 
@@ -307,10 +308,10 @@ def test_change_notice_says_what_changed_for_each_member(app, network, smtp):
     assert "- You are now Referent at Møde 2." in text
     assert "<li>Du er nu Referent ved Møde 2.</li>" in text_of(kis, "html")
     files = calendars(kis)
-    assert sorted(files) == ["test-2027-m1.ics", "test-2027-m2.ics", "test-2027-m4.ics"]
-    m1 = check_ics(files["test-2027-m1.ics"][1], method="REQUEST").events[0]
+    assert sorted(files) == [f"testnetvaerk-2027-m{n}.ics" for n in (1, 2, 4)]
+    m1 = check_ics(files["testnetvaerk-2027-m1.ics"][1], method="REQUEST").events[0]
     assert m1["SEQUENCE"] == 1 and m1.start.date() == date(2027, 3, 25)
-    content_type, data = files["test-2027-m4.ics"]
+    content_type, data = files["testnetvaerk-2027-m4.ics"]
     assert "method=CANCEL" in content_type
     m4 = check_ics(data, method="CANCEL").events[0]
     assert (m4["STATUS"], m4["SEQUENCE"]) == ("CANCELLED", 1)
@@ -407,7 +408,7 @@ def test_server_down_gives_a_clear_retryable_entry(app, network, mail_env, monke
 def test_without_a_mail_server_messages_go_to_the_outbox(app, network, mail_env):
     client = app.test_client()
     log_in(client, network)
-    assert "gemt i outbox-mappen" in click(client, "/tovholder/beskeder/2027/paamindelser")
+    assert "kun gemt på serveren" in click(client, "/tovholder/beskeder/2027/paamindelser")
     files = sorted(mail_env.glob("*.eml"))
     assert len(files) == 3
     parsed = [message_from_bytes(f.read_bytes(), policy=default) for f in files]
@@ -439,7 +440,7 @@ def test_bad_requests_on_the_messages_page(app, network, smtp):
     assert client.post("/tovholder/beskeder/2031/invitationer").status_code == 404
     assert client.post("/tovholder/beskeder/2027/plan", data={"mode": "x"}).status_code == 400
     response = client.post("/tovholder/beskeder/2027/plan", follow_redirects=True)
-    assert "Planen for 2027 er ikke offentliggjort endnu." in response.get_data(as_text=True)
+    assert "Planen for 2027 er ikke udgivet endnu." in response.get_data(as_text=True)
     assert client.post("/tovholder/beskeder/424242/igen").status_code == 404
     assert client.get("/tovholder/beskeder/424242").status_code == 404
     with app.app_context():
@@ -1019,7 +1020,7 @@ def test_send_mail_command(app, network, smtp, runner):
     assert result.exit_code == 0, result.output
     assert len(handler.envelopes) == 5
     changes = runner.invoke(args=["send-mail", "test", "2027", "changes"])
-    assert changes.exit_code == 1 and "ingen tidligere offentliggjort plan" in changes.output
+    assert changes.exit_code == 1 and "ingen tidligere udgivet plan" in changes.output
 
 
 def test_delivery_reasons_follow_the_language_of_whoever_sent(app):

@@ -84,7 +84,7 @@ def test_plan_the_year_stores_a_draft_and_shows_it(app, planned):
     first = plan.result["meetings"][0]
     assert first["date"].startswith("2027-03-")
     assert "den " in page and "marts 2027" in page and "uge " in page
-    assert "10:00–15:00" in page
+    assert "kl. 10.00–15.00" in page
     assert "Østre Stationsvej 15" in page or "Willy Sørensens Plads 1" in page
     assert "Planlægningsgruppe" in page and "Retfærdighed" in page
     assert "Udgiv version 1" in page
