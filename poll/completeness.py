@@ -88,6 +88,18 @@ def progress(
     )
 
 
+def blank_by_week(done: Progress) -> list[tuple[date, list[BlankDay]]]:
+    """The blank days grouped by ISO week: (the week's Monday, its blank days), in date order."""
+    weeks: list[tuple[date, list[BlankDay]]] = []
+    for blank in done.blank:
+        year, week, _weekday = blank.day.isocalendar()
+        start = date.fromisocalendar(year, week, 1)
+        if not weeks or weeks[-1][0] != start:
+            weeks.append((start, []))
+        weeks[-1][1].append(blank)
+    return weeks
+
+
 def states(
     days: Sequence[date], venues: Sequence[str], responses: Mapping[int, StoredAnswers]
 ) -> dict[int, State]:
