@@ -16,6 +16,7 @@ from sqlalchemy import select
 from poll.completeness import State, blank_by_week, progress
 from poll.db import db
 from poll.models import Answer, CandidateDay, Network, Poll, Response, Venue
+from tests.calendar.test_feeds_helpers import make_year, publish_result
 from tests.factories import log_in, make_network, record_answers
 
 TUE = date(2027, 3, 2)  # uge 9
@@ -133,7 +134,7 @@ def test_set_every_blank_answer_keeps_the_given_ones(app, client, fx, grid):
     assert f"{DAYS} af {DAYS} dage besvaret" in page and "Alle dage har et svar." in page
     assert "Du har svaret; senest gemt" in page
     assert 'class="blank-weeks"' not in page and 'value="blank:' not in page
-    assert ' open>' not in re.sub(r'<details class="replace[^>]*>', "", page)  # all folded
+    assert " open>" not in re.sub(r'<details class="replace[^>]*>', "", page)  # all folded
 
     again = client.post(url(fx), data={"shortcut": "blank:no"})
     assert "Der var ingen manglende svar at udfylde." in text(client.get(again.headers["Location"]))
@@ -274,3 +275,18 @@ def test_a_network_without_answers_counts_everyone_missing(app, client):
     log_in(client, fx)
     page = text(client.get(f"/tovholder/afstemninger/{fx.poll_id}"))
     assert "0 af 3 har svaret på alle dage" in page and "3 har ikke svaret." in page
+
+
+# -- after publication -----------------------------------------------------------------------
+
+
+def test_a_meeting_already_held_folds_on_the_member_page(app, client):
+    with app.app_context():
+        fx = make_year(slug="holdt")
+        # Møde 1 was held (a date before today); the others are still to come.
+        publish_result(fx.poll_id, days={"m1": date(2026, 3, 26)})
+    page = text(client.get(f"/m/{fx.tokens['henrik']}/2027"))
+    held = re.search(r'<details class="past-meeting">(.*?)</details>', page, re.S).group(1)
+    assert "<h3>Møde 1</h3> <span" in held and "holdt torsdag den 26. marts 2026" in held
+    assert page.count('class="past-meeting"') == 1
+    assert "<h3>Møde 2</h3>" in page
