@@ -1,5 +1,6 @@
-"""The poll overview: N of M answered every day, who answered partly, who is missing, the day × venue heat map with its best
-cells, comments, and its speed for a full-size network. Both engines."""
+"""The poll overview: N of M answered every day, who answered partly, who is missing, the
+day × venue heat map with its best cells, comments, and its speed for a full-size network.
+Both engines."""
 
 from __future__ import annotations
 
