@@ -290,3 +290,14 @@ def test_a_meeting_already_held_folds_on_the_member_page(app, client):
     assert "<h3>Møde 1</h3> <span" in held and "holdt torsdag den 26. marts 2026" in held
     assert page.count('class="past-meeting"') == 1
     assert "<h3>Møde 2</h3>" in page
+
+
+def test_nobody_missing_but_some_partly_is_not_called_everybody_answered(app, client, three):
+    with app.app_context():
+        record_answers(three.poll_id, three.member_ids["maria"], [(TUE, "odense", Answer.NO)])
+        db.session.commit()
+    log_in(client, three)
+    page = text(client.get(f"/tovholder/afstemninger/{three.poll_id}"))
+    assert "Alle har svaret på nogle af dagene" in page
+    assert "Alle har svaret." not in page
+    assert "1 af 3 har svaret på alle dage</strong>;\n  2 har svaret delvist" in page
