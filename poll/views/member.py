@@ -4,8 +4,11 @@ GET  /m/<token>         the network's current poll (latest open year, else lates
 GET  /m/<token>/<year>  that year's poll
 GET  /m/<token>/mine-oplysninger  everything stored about the member, as a file (GDPR access)
 POST /m/<token>/<year>  save answers, comment and role opt-outs; a `shortcut` button sets many
-                        answers first. Form posts redirect back with "Saved"; a request that
-                        accepts only JSON (the page's script) gets {"ok", "message"} or
+                        answers first. Form posts redirect back with "Saved" (a shortcut's to
+                        the week or block it set, #uge-2027-9, #hurtigt or #svar-status, with
+                        its message shown there too); a request that
+                        accepts only JSON (the page's script) gets {"ok", "message",
+                        "answered", "state", "progress_html", ...} or
                         {"ok": false, "errors": [{"field", "message"}]} with a 4xx.
 """
 
