@@ -2,9 +2,9 @@
 
 Four messages, each in Danish with the English version below it in the same mail (plain text
 and HTML; templates/mail/): an invitation with the member's personal link, a reminder to those
-who have not answered, the published plan with one invitation (.ics, METHOD:REQUEST, the member
-as attendee, the coordinator as organiser) per meeting, and a change notice that says what a
-new published version changed for that member.
+who have not answered every day (poll.completeness), the published plan with one invitation
+(.ics, METHOD:REQUEST, the member as attendee, the coordinator as organiser) per meeting, and a
+change notice that says what a new published version changed for that member.
 
 Each template is written once, in English gettext msgids with the locale-aware date filters,
 and rendered once per language under force_locale (see `_render`); the Danish comes from the
@@ -53,6 +53,7 @@ from markupsafe import Markup
 from sqlalchemy import func, select
 
 from .calendar import webcal_url
+from .completeness import State, member_progress, to_remind
 from .db import db
 from .feeds import absolute_url, feed_token
 from .filenames import network_stem
@@ -66,7 +67,6 @@ from .models import (
     Plan,
     PlanStatus,
     Poll,
-    Response,
     utcnow,
 )
 from .plan_calendar import (
@@ -243,7 +243,9 @@ def compose_invitation(member: Member, poll: Poll, link: str) -> Composed:
 
 def compose_reminder(member: Member, poll: Poll, link: str) -> Composed:
     subject = _l("Reminder: please answer for %(year)d", year=poll.year)
-    return _render("reminder", subject, _poll_context(member, poll, link))
+    done = member_progress(poll, member)
+    partly = done if done.state == State.PARTLY else None
+    return _render("reminder", subject, {**_poll_context(member, poll, link), "partly": partly})
 
 
 def _meeting_item(event: PlannedEvent, member: Member) -> dict:
@@ -710,17 +712,15 @@ def send_invitations(
 
 
 def non_respondents(poll: Poll) -> list[Member]:
-    """Active members with no Response row for the poll (they have not answered)."""
-    answered = set(
-        db.session.scalars(select(Response.member_id).where(Response.poll_id == poll.id))
-    )
-    return [m for m in poll.network.members if m.active and m.id not in answered]
+    """Active members who have not answered every day of the poll: those who have not answered
+    at all and those who left some days blank."""
+    return to_remind(poll)
 
 
 def send_reminders(
     poll: Poll, *, auto_day: date | None = None, progress: Progress | None = None
 ) -> Outcome:
-    """Remind the active members who have not answered; `auto_day` marks the automatic
+    """Remind the active members who have not answered every day; `auto_day` marks the automatic
     reminder of that day (see `auto_reminder_due`)."""
     require_open(poll)
     kind = kind_of("reminder", poll) if auto_day is None else auto_kind(poll, auto_day)

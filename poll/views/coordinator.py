@@ -32,6 +32,7 @@ from .. import (
     answer_grid,
     audit,
     auth,
+    completeness,
     member_csv,
     network_admin,
     next_year,
@@ -204,12 +205,12 @@ def _delete(name: str, delete: Callable[[], None], back: str, action: audit.Acti
 @bp.route("/")
 def dashboard():
     network = _network()
-    answered = overview.answered_counts(network.id)
+    states = completeness.network_counts(network.id)
     return render_template(
         "coordinator/dashboard.html",
         network=network,
         polls=sorted(network.polls, key=lambda p: p.year, reverse=True),
-        answered=answered,
+        states=states,
         member_count=overview.active_member_count(network.id),
         today=local_today(network),
         gaps=planning_gaps(network),
