@@ -145,7 +145,7 @@ def test_saving_creates_the_poll_with_its_days_and_settings(app, client, fx26):
             year=2027,
             action="save",
             blackout="7, 42",
-            deadline="2026-12-15",
+            deadline="2027-02-15",
             hide=True,
             min_days="21",
             min_attendance="0,6",
@@ -156,7 +156,7 @@ def test_saving_creates_the_poll_with_its_days_and_settings(app, client, fx26):
     assert response.headers["Location"].endswith(f"/tovholder/afstemninger/{poll.id}")
     assert (poll.blackout_weeks, poll.deadline, poll.hide_answers) == (
         [7, 42],
-        date(2026, 12, 15),
+        date(2027, 2, 15),
         True,
     )
     assert (poll.min_days_between, poll.min_attendance, poll.weekdays) == (21, 0.6, [0, 1, 2, 3, 4])
