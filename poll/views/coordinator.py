@@ -9,6 +9,7 @@ Pages that show personal links are never cached.
 
 import re
 from collections.abc import Callable
+from datetime import date
 
 from flask import (
     Blueprint,
@@ -24,6 +25,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
+from wtforms import Field
 
 from .. import (
     account_mail,
@@ -56,7 +58,7 @@ from ..forms import (
     add_error,
 )
 from ..members import personal_token
-from ..models import CandidateDay, CoordinatorAccount, Member, Poll, Role, Venue
+from ..models import CandidateDay, CoordinatorAccount, Member, Network, Poll, Role, Venue
 from ..network_admin import Refused
 from ..planning import latest_plan, planning_gaps
 from ..poll_admin import PollRules
@@ -753,7 +755,7 @@ def poll_new():
     ), status
 
 
-def _deadline_ok(field, network, current=None) -> bool:
+def _deadline_ok(field: Field, network: Network, current: date | None = None) -> bool:
     """Refuse a deadline in the past (on the field), unless it is the poll's own, unchanged."""
     if field.errors:
         return True  # unreadable: the field says so already
