@@ -12,9 +12,9 @@ from werkzeug.datastructures import MultiDict
 
 from poll.db import db
 from poll.i18n import long_date
-from poll.models import Poll
+from poll.models import Answer, Poll
 from tests.app.test_coordinator_polls import FIXTURE_MEETINGS, NEW, form, poll_of, text
-from tests.factories import log_in, make_network
+from tests.factories import log_in, make_network, record_answers
 from tests.html_forms import form_fields
 
 
@@ -152,3 +152,23 @@ def test_editing_a_poll_keeps_its_own_passed_deadline_but_refuses_a_new_one(app,
         == 303
     )
     assert poll_of(app, fx27, 2027).deadline == later
+
+
+def test_the_question_before_deleting_answers_is_where_the_edit_form_lands(app, client, fx27):
+    with app.app_context():
+        record_answers(
+            fx27.poll_id, fx27.member_ids["henrik"], [(date(2027, 3, 1), "odense", Answer.YES)]
+        )
+        db.session.commit()
+    url = f"/tovholder/afstemninger/{fx27.poll_id}/rediger"
+    meetings = [("Møde 1", "", "2027-03-02", "2027-03-12", "m1"), ("Møde 2", "23", "", "", "m2")]
+    asked = client.post(url, data=form(meetings, action="save"))
+    assert asked.status_code == 409
+    page = text(asked)
+    assert f'action="{url}#forhaandsvisning"' in page
+    # The question, not the days below it, is where the browser lands.
+    assert page.count('id="forhaandsvisning"') == 1
+    question = page[page.index('id="forhaandsvisning"') :]
+    assert question.index("Slette dage, der har svar?") < question.index("Mulige dage")
+    # Asked first, the days' own save button is not offered.
+    assert "Gem ændringerne" not in page
