@@ -9,6 +9,7 @@ Pages that show personal links are never cached.
 
 import re
 from collections.abc import Callable
+from datetime import date
 
 from flask import (
     Blueprint,
@@ -25,6 +26,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_babel import pgettext
 from sqlalchemy.exc import IntegrityError
+from wtforms import Field
 
 from .. import (
     account_mail,
@@ -60,9 +62,9 @@ from ..forms import (
     percent,
 )
 from ..members import personal_token
-from ..models import CandidateDay, CoordinatorAccount, Member, Poll, Role, Venue
+from ..models import CandidateDay, CoordinatorAccount, Member, Network, Poll, Role, Venue
 from ..network_admin import Refused
-from ..planning import planning_gaps
+from ..planning import latest_plan, planning_gaps
 from ..poll_admin import PollRules
 from ..privacy import erasure
 
@@ -700,7 +702,7 @@ def poll_new():
         form.year.data = _free_year(network, local_today(network).year + 1)
     status, plan, rules = 200, None, None
     if form.is_submitted() and not _add_row_requested(form):
-        valid = form.validate()
+        valid = form.validate() & _deadline_ok(form.deadline, network)
         year = form.year.data if not form.year.errors else None
         if year and any(p.year == year for p in network.polls):
             form.year.errors.append(
@@ -752,6 +754,16 @@ def poll_new():
     ), status
 
 
+def _deadline_ok(field: Field, network: Network, current: date | None = None) -> bool:
+    """Refuse a deadline in the past (on the field), unless it is the poll's own, unchanged."""
+    if field.errors:
+        return True  # unreadable: the field says so already
+    problem = poll_admin.past_deadline(field.data, local_today(network), current)
+    if problem:
+        add_error(field, problem)
+    return problem is None
+
+
 def _fill_rules_form(form: PollRulesForm, year: int, rules: PollRules) -> None:
     """Prefill the rules form (for a GET) with these rules for `year`."""
     form.weekdays.data = list(rules.weekdays)
@@ -784,7 +796,7 @@ def poll_edit(poll_id: int):
     status, plan, confirm = 200, None, False
     action = request.form.get("action")
     if form.is_submitted() and not _add_row_requested(form):
-        valid = form.validate()
+        valid = form.validate() & _deadline_ok(form.deadline, poll.network, poll.deadline)
         rules = form.rules(poll.year)
         if valid and rules is not None:
             plan = poll_admin.preview(poll, rules)
@@ -840,6 +852,7 @@ def _render_overview(poll: Poll, deadline_form: DeadlineForm, errors=()):
         deadline_form=deadline_form,
         labels=labels,
         errors=list(errors),
+        planned=latest_plan(poll) is not None,
     )
 
 
@@ -933,7 +946,7 @@ def poll_day_remove(poll_id: int, day_id: int):
 def poll_deadline(poll_id: int):
     poll = _poll(poll_id)
     form = DeadlineForm()
-    if not form.validate():
+    if not (form.validate() & _deadline_ok(form.deadline, poll.network, poll.deadline)):
         return _render_overview(poll, form, _errors(form)), INVALID
     poll_admin.set_deadline(poll, form.deadline.data)
     _commit()

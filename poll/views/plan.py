@@ -1,6 +1,7 @@
 """The coordinator's plan page: solve, explain, pin, replace, re-plan, publish, versions."""
 
 import json
+from collections.abc import Sequence
 from datetime import date
 
 from flask import (
@@ -25,8 +26,15 @@ from ..db import db
 from ..filenames import network_stem
 from ..job_rows import real_app, runs_inline
 from ..jobs import latest_job, reap_stale, start_in_thread, start_job
-from ..models import Meeting, Pin, Plan, Poll
-from ..plan_edits import EditError, pin_date_venue, pin_role, replacement_pin, unpin
+from ..models import Meeting, Pin, Plan, PlanStatus, Poll
+from ..plan_edits import (
+    EditError,
+    pin_date_venue,
+    pin_role,
+    replacement_choices,
+    replacement_pin,
+    unpin,
+)
 from ..plan_view import FairnessRow, MeetingView, fairness_rows, meeting_views
 from ..planning import (
     PlanningError,
@@ -88,13 +96,31 @@ def show(year: int):
         plan=plan,
         previous=previous,
         versions=versions,
+        published=next((p for p in versions if p.status == PlanStatus.PUBLISHED), None),
         views=views,
         fairness=fairness,
         spread=spread,
         job=job,
         running=running,
         pins=pins,
+        pinned=_pinned(pins),
+        choices=replacement_choices(poll, plan) if plan else {},
     )
+
+
+def _pinned(pins: Sequence[Pin]) -> set[tuple[str, ...]]:
+    """What the page marks as pinned: (meeting, "date"), (meeting, "venue") and
+    (meeting, role, member) keys."""
+    marks: set[tuple[str, ...]] = set()
+    for pin in pins:
+        key = pin.meeting.key
+        if pin.role is not None and pin.member is not None:
+            marks.add((key, pin.role.key, pin.member.key))
+        if pin.day is not None:
+            marks.add((key, "date"))
+        if pin.venue is not None:
+            marks.add((key, "venue"))
+    return marks
 
 
 @bp.get("/<int:year>/job.json")
@@ -185,6 +211,8 @@ def replace(year: int):
     poll = coordinator_poll(year)
     meeting = _meeting(poll, request.form.get("meeting", ""))
     plan = _latest_or_404(poll)
+    if not request.form.get("new", ""):
+        abort(400, _("New holder: choose the member who takes over the role."))
     try:
         replacement_pin(
             poll,

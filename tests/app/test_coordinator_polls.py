@@ -145,7 +145,7 @@ def test_saving_creates_the_poll_with_its_days_and_settings(app, client, fx26):
             year=2027,
             action="save",
             blackout="7, 42",
-            deadline="2026-12-15",
+            deadline="2027-02-15",
             hide=True,
             min_days="21",
             min_attendance="60 %",
@@ -156,7 +156,7 @@ def test_saving_creates_the_poll_with_its_days_and_settings(app, client, fx26):
     assert response.headers["Location"].endswith(f"/tovholder/afstemninger/{poll.id}")
     assert (poll.blackout_weeks, poll.deadline, poll.hide_answers) == (
         [7, 42],
-        date(2026, 12, 15),
+        date(2027, 2, 15),
         True,
     )
     assert (poll.min_days_between, poll.min_attendance, poll.weekdays) == (21, 0.6, [0, 1, 2, 3, 4])
@@ -412,16 +412,16 @@ def test_removing_a_single_day_keeps_it_out_and_asks_when_it_has_answers(app, cl
 
 def test_deadline_is_set_validated_and_cleared(app, client, fx):
     url = f"/tovholder/afstemninger/{fx.poll_id}/svarfrist"
-    ok = client.post(url, data={"deadline": "2027-01-15"})
+    ok = client.post(url, data={"deadline": "2027-12-15"})
     assert ok.status_code in (302, 303)
-    assert poll_of(app, fx, 2027).deadline == date(2027, 1, 15)
+    assert poll_of(app, fx, 2027).deadline == date(2027, 12, 15)
     overview = text(client.get(f"/tovholder/afstemninger/{fx.poll_id}"))
-    assert "Svarfrist: fredag den 15. januar 2027" in overview
+    assert "Svarfrist: onsdag den 15. december 2027" in overview
 
     bad = client.post(url, data={"deadline": "15/13/2027"})
     assert bad.status_code == 422
     assert "Svarfrist: skriv en dato som 2026-12-15." in text(bad)
-    assert poll_of(app, fx, 2027).deadline == date(2027, 1, 15)
+    assert poll_of(app, fx, 2027).deadline == date(2027, 12, 15)
 
     cleared = client.post(url, data={"deadline": ""})
     assert cleared.status_code in (302, 303)
