@@ -151,7 +151,7 @@ def test_cli_export_ics_without_a_published_plan_exits_1(app, runner):
         make_network(("sara", "henrik"))
     result = runner.invoke(args=["export-ics", "test", "2027"])
     assert result.exit_code == 1
-    assert "Planen for 2027 er ikke offentliggjort endnu." in result.output
+    assert "Planen for 2027 er ikke udgivet endnu." in result.output
 
 
 def test_coordinator_downloads_refuse_unpublished_and_unknown(app, runner):
