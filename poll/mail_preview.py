@@ -11,13 +11,15 @@ calendar link or the calendar state of the plan's meetings; the preview keeps no
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from email import message_from_bytes
+from email.policy import default
 from email.utils import parseaddr
 
 from flask_babel import gettext as _
 
 from .db import db
 from .mail_jobs import PLAN_KINDS
-from .models import Member, Poll
+from .models import Member, MessageLog, Poll
 from .notifications import (
     FEED_MARK,
     PERSONAL_MARK,
@@ -31,6 +33,7 @@ from .notifications import (
     compose_invitation,
     compose_plan,
     compose_reminder,
+    failed_messages,
     member_changes,
     non_respondents,
     plan_to_send,
@@ -127,4 +130,34 @@ def _filled(result: Preview, first: tuple[Member, Composed] | None, outcome: Out
         FEED_MARK, _("[calendar link]")
     )
     result.attachments = [name for name, _mime, _data in stored.attachments]
+    return result
+
+
+def stored_copy(log: MessageLog) -> tuple[str, list[str]]:
+    """A logged message's plain text, with placeholders for the links, and its attachments'
+    names."""
+    if not log.raw:
+        return "", []
+    message = message_from_bytes(log.raw, policy=default)
+    body = message.get_body(preferencelist=("plain",))
+    text = body.get_content() if body is not None else ""
+    # The stored copy holds markers, never working links (notifications._redact).
+    text = text.replace(PERSONAL_MARK, _("[personal link]")).replace(
+        FEED_MARK, _("[calendar link]")
+    )
+    names = [part.get_filename() or "" for part in message.iter_attachments()]
+    return text, names
+
+
+def retry_preview(network_id: int) -> Preview:
+    """Sending every failed message of the network again: the first of them as it is stored
+    (it goes out as it was composed, with the member's current links), and how many there are."""
+    failed = failed_messages(network_id)
+    result = Preview("retry", len(failed))
+    if failed:
+        first = failed[0]
+        result.first_name = first.member.shown_name if first.member else ""
+        result.first_address = first.recipient
+        result.subject = first.subject
+        result.text, result.attachments = stored_copy(first)
     return result

@@ -25,8 +25,6 @@ runs.
 from __future__ import annotations
 
 from datetime import timedelta
-from email import message_from_bytes
-from email.policy import default
 
 from flask import (
     Blueprint,
@@ -45,11 +43,9 @@ from sqlalchemy import select
 from ..auth import current_network, login_required
 from ..db import db
 from ..mail_jobs import check, job_of, queue, running_job
-from ..mail_preview import preview
+from ..mail_preview import preview, retry_preview, stored_copy
 from ..models import JobStatus, MailJob, MessageLog, MessageStatus, Poll, utcnow
 from ..notifications import (
-    FEED_MARK,
-    PERSONAL_MARK,
     NotSent,
     failed_count,
     kind_of,
@@ -167,17 +163,7 @@ def index():
 @bp.get("/<int(max=2147483647):message_id>")
 def show(message_id: int):
     log = _log(message_id)
-    text = ""
-    if log.raw:
-        message = message_from_bytes(log.raw, policy=default)
-        body = message.get_body(preferencelist=("plain",))
-        text = body.get_content() if body is not None else ""
-        # The stored copy holds markers, never working links (notifications._redact).
-        text = text.replace(PERSONAL_MARK, _("[personal link]"))
-        text = text.replace(FEED_MARK, _("[calendar link]"))
-        attachments = [part.get_filename() for part in message.iter_attachments()]
-    else:
-        attachments = []
+    text, attachments = stored_copy(log)
     return render_template(
         "messages/show.html",
         log=log,
@@ -311,9 +297,36 @@ def retry_one(message_id: int):
     return _start("retry", message_id=log.id)
 
 
-@bp.post("/igen")
+@bp.route("/igen", methods=["GET", "POST"])
 def retry_all():
-    return _start("retry")
+    """GET: the first failed message and how many there are. POST: send them all again, if
+    the number the page showed still holds."""
+    network = current_network()
+    shown = retry_preview(network.id)
+    status = 200
+    if request.method == "POST":
+        seen = request.form.get("recipients", "")
+        if not seen:
+            return redirect(url_for(".retry_all"), 303)
+        if seen == str(shown.recipients):
+            return _start("retry")
+        flash(
+            _(
+                "Recipients: the number of members who get this message has changed since the"
+                " page was shown. Look at it again, then send."
+            ),
+            "error",
+        )
+        status = 409
+    return render_template(
+        "messages/confirm.html",
+        poll=None,
+        preview=shown,
+        label=kind_batch_label("retry", 0),
+        action=url_for(".retry_all"),
+        mode=None,
+        not_sent="",
+    ), status
 
 
 @bp.get("/udsendelse/<int(max=2147483647):job_id>")

@@ -139,9 +139,8 @@ def test_member_page_after_publication_leads_with_the_plan_and_roles(app, year, 
 
 
 def test_the_invitation_is_gone_and_refused_after_publication(app, year, coordinator, smtp):
-    fields = with_values(publish_form(coordinator), {})
-    fields = [(k, v) for k, v in fields if k != "mail_plan"]  # keep the poll open, no mail
-    fields = [(k, v) for k, v in fields if k != "close_poll"]
+    # Both boxes unticked: the poll stays open, so only the published plan stops invitations.
+    fields = [(k, v) for k, v in publish_form(coordinator) if k not in ("close_poll", "mail_plan")]
     assert coordinator.post(f"{PLAN_PAGE}/publish", data=MultiDict(fields)).status_code == 303
     assert poll_is_open(app, year)
     index = page(coordinator, MESSAGES)
@@ -260,3 +259,32 @@ def test_plan_and_change_notice_show_their_text_and_count_before_sending(
         "kis@example.dk",
     ]
     assert "mødeplanen for 2027 er ændret" in smtp.messages()[0]["Subject"]
+
+
+def test_sending_every_failed_message_again_shows_the_first_and_the_count(
+    app, year, coordinator, smtp
+):
+    smtp.data_reply = "554 5.7.1 Afvist af politik"
+    html = page(coordinator, f"{MESSAGES}/2027/paamindelser")
+    sent = coordinator.post(
+        f"{MESSAGES}/2027/paamindelser", data=MultiDict(form_fields(html, "confirm-send"))
+    )
+    assert "3 beskeder kunne ikke sendes" in wait_for_batch(coordinator, sent.headers["Location"])
+    smtp.data_reply = "250 OK"
+    index = page(coordinator, MESSAGES)
+    assert f'<form method="get" action="{MESSAGES}/igen">' in index
+
+    html = page(coordinator, f"{MESSAGES}/igen")
+    assert "Beskeden sendes til 3 medlemmer." in html
+    assert "Påmindelse: svar på mødedatoerne for 2027" in html
+    assert "[personligt link]" in html
+    assert coordinator.post(f"{MESSAGES}/igen").status_code == 303  # without the page: nothing
+    assert smtp.envelopes == []
+    fields = form_fields(html, "confirm-send")
+    stale = coordinator.post(
+        f"{MESSAGES}/igen", data=MultiDict(with_values(fields, {"recipients": "7"}))
+    )
+    assert stale.status_code == 409 and smtp.envelopes == []
+    again = coordinator.post(f"{MESSAGES}/igen", data=MultiDict(fields))
+    assert "3 af 3 beskeder sendt." in wait_for_batch(coordinator, again.headers["Location"])
+    assert len(smtp.envelopes) == 3
