@@ -164,7 +164,7 @@ def test_coordinator_downloads_refuse_unpublished_and_unknown(app, runner):
     assert client.get("/tovholder/kalender/2027/m1.ics").status_code == 404
     response = client.get("/tovholder/eksport/2027/plan.csv")
     assert response.status_code == 409
-    assert "ikke offentliggjort" in response.get_data(as_text=True)
+    assert "ikke udgivet" in response.get_data(as_text=True)
 
 
 # -- SEQUENCE and UID across re-plans -------------------------------------------------------
