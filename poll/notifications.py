@@ -683,6 +683,19 @@ def require_open(poll: Poll) -> None:
         raise NotSent(_("The poll for %(year)d is closed.", year=poll.year))
 
 
+def require_unplanned(poll: Poll) -> None:
+    """Raises NotSent when `poll` has a published plan: its year is planned, so nobody is
+    invited to answer for it any more."""
+    if published_plan(poll) is not None:
+        raise NotSent(
+            _(
+                "Invitation: the plan for %(year)d is published, so invitations for that year"
+                " can no longer be sent.",
+                year=poll.year,
+            )
+        )
+
+
 def _ask(poll: Poll, kind: str, members: list[Member], progress: Progress | None) -> Outcome:
     """Invitations or reminders (`kind`, as logged) to `members`."""
     compose = compose_reminder if kind.startswith("reminder") else compose_invitation
@@ -707,6 +720,7 @@ def send_invitations(
     poll: Poll, members: list[Member] | None = None, progress: Progress | None = None
 ) -> Outcome:
     require_open(poll)
+    require_unplanned(poll)
     chosen = members if members is not None else [m for m in poll.network.members if m.active]
     return _ask(poll, kind_of("invitation", poll), chosen, progress)
 

@@ -26,7 +26,9 @@ from ..db import db
 from ..filenames import network_stem
 from ..job_rows import real_app, runs_inline
 from ..jobs import latest_job, reap_stale, start_in_thread, start_job
+from ..mail_jobs import check, queue
 from ..models import Meeting, Pin, Plan, PlanStatus, Poll
+from ..notifications import NotSent
 from ..plan_edits import (
     EditError,
     pin_date_venue,
@@ -232,19 +234,51 @@ def replace(year: int):
 
 @bp.post("/<int:year>/publish")
 def publish_version(year: int):
+    """Publish a version; with the boxes ticked (the form ticks both) also close the poll and
+    queue the plan mail, whose page is shown then."""
     poll = coordinator_poll(year)
     version = request.form.get("version", type=int)
     plan = next((p for p in plan_versions(poll) if p.version == version), None)
     if plan is None:
         abort(400, _("Version: choose a plan version to publish."))
-    if not publish(plan):
+    close_poll = request.form.get("close_poll") == "1"
+    mail_plan = request.form.get("mail_plan") == "1"
+    if not publish(plan, close_poll=close_poll):
         db.session.rollback()
         flash(_("Version %(version)d is already published.", version=plan.version))
         return redirect(url_for(".show", year=year)), 303
     audit.record(audit.Action.PUBLISH, poll.network_id, f"{year}: {plan.version}")
     db.session.commit()
-    flash(_("Version %(version)d is published.", version=plan.version))
-    return redirect(url_for(".show", year=year)), 303
+    if close_poll:
+        flash(
+            _(
+                "Version %(version)d is published, and the poll is closed.",
+                version=plan.version,
+            )
+        )
+    else:
+        flash(_("Version %(version)d is published.", version=plan.version))
+    if not mail_plan:
+        return redirect(url_for(".show", year=year)), 303
+    try:
+        check("plan-auto", poll)
+    except NotSent as reason:
+        flash(str(reason), "error")
+        return redirect(url_for(".show", year=year)), 303
+    job_id, started = queue(
+        poll.network_id, "plan-auto", poll_id=poll.id, language=str(get_locale())
+    )
+    if not started:
+        flash(
+            _(
+                "The plan was not mailed: other messages are being sent. Send it from the"
+                " messages page when they are sent."
+            ),
+            "error",
+        )
+    if job_id is None:
+        return redirect(url_for(".show", year=year)), 303
+    return redirect(url_for("messages.batch", job_id=job_id)), 303
 
 
 def _latest_or_404(poll: Poll) -> Plan:
