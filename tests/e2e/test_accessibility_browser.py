@@ -145,7 +145,7 @@ def sweep(live_server) -> Sweep:
     with app.app_context():
         fx = make_network(MEMBERS, slug="tilgaengelig")
         poll = db.session.get(Poll, fx.poll_id)
-        venues = db.session.scalars(db.select(Venue).where(Venue.network_id == fx.network_id))
+        venues = db.session.scalars(db.select(Venue).where(Venue.network_id == fx.network_id)).all()
         cells = [(d.day, v.key) for d in poll.days for v in venues]
         for key in MEMBERS[:3]:
             record_answers(poll.id, fx.member_ids[key], [(*c, "yes") for c in cells])
