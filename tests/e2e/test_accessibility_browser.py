@@ -19,6 +19,7 @@ from pprint import pformat
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
+from poll import accounts
 from poll.auth import set_password
 from poll.db import db
 from poll.mail_jobs import run_batch, start_batch
@@ -53,6 +54,9 @@ class Sweep:
     role_id: int
     message_id: int
     batch_id: int
+    invited_id: int  # a second coordinator, invited, who has not chosen a password yet
+    set_password_token: str
+    reset_token: str
     member_token: str  # a member of the published year
     open_token: str  # a member of the seeded network, whose 2027 is not published yet
 
@@ -67,11 +71,23 @@ def go_to_member_links(page: Page, sweep: Sweep) -> None:
     expect(page.locator("input.link-copy").first).to_be_visible()
 
 
+def go_to_poll_preview(page: Page, sweep: Sweep) -> None:
+    """The new-poll form with its preview of the candidate days."""
+    page.goto("/tovholder/afstemninger/ny")
+    page.locator("input[name=year]").fill(str(sweep.year + 1))
+    page.locator("input[name='meetings-0-name']").fill("Forårsmøde")
+    page.locator("input[name='meetings-0-weeks']").fill("9-10")
+    page.locator("button[name=action][value=preview]").first.click()
+    expect(page.locator(".preview").first).to_be_visible()
+
+
 # (name, path or function, as whom: "anyone", "coordinator" or "admin")
 PAGES: list[tuple[str, str | Callable[[Page, Sweep], None], str]] = [
     ("start", "/", "anyone"),
     ("login", "/tovholder/login", "anyone"),
     ("forgot password", "/konto/glemt-adgangskode", "anyone"),
+    ("choose a password", "/konto/adgangskode/{set_password_token}", "anyone"),
+    ("reset a password", "/konto/nulstil/{reset_token}", "anyone"),
     ("privacy", "/privatliv", "anyone"),
     ("accessibility statement", "/tilgaengelighed", "anyone"),
     ("not found", "/findes-ikke", "anyone"),
@@ -81,6 +97,7 @@ PAGES: list[tuple[str, str | Callable[[Page, Sweep], None], str]] = [
     ("dashboard", "/tovholder/", "coordinator"),
     ("network", "/tovholder/netvaerk", "coordinator"),
     ("coordinators", "/tovholder/netvaerk/tovholdere", "coordinator"),
+    ("remove a coordinator", "/tovholder/netvaerk/tovholdere/{invited_id}/fjern", "coordinator"),
     ("venues", "/tovholder/moedesteder", "coordinator"),
     ("venue form", "/tovholder/moedesteder/{venue_id}", "coordinator"),
     ("members", "/tovholder/medlemmer", "coordinator"),
@@ -93,6 +110,7 @@ PAGES: list[tuple[str, str | Callable[[Page, Sweep], None], str]] = [
     ("new role form", "/tovholder/roller/ny", "coordinator"),
     ("role form", "/tovholder/roller/{role_id}", "coordinator"),
     ("new poll form", "/tovholder/afstemninger/ny", "coordinator"),
+    ("new poll preview", go_to_poll_preview, "coordinator"),
     ("edit poll form", "/tovholder/afstemninger/{poll_id}/rediger", "coordinator"),
     ("poll overview", "/tovholder/afstemninger/{poll_id}", "coordinator"),
     ("poll days", "/tovholder/afstemninger/{poll_id}/dage", "coordinator"),
@@ -159,6 +177,13 @@ def sweep(live_server) -> Sweep:
         admin = CoordinatorAccount(email="admin@tilgaengelig.dk", name="Admin", is_admin=True)
         set_password(admin, PASSWORD)
         db.session.add(admin)
+        invited = accounts.invite_coordinator(
+            db.session.get(Network, fx.network_id), "ny@tilgaengelig.dk", "Ny Tovholder"
+        )
+        assert invited.token is not None
+        reset_token = accounts.issue_token(
+            admin, accounts.RESET_PASSWORD, accounts.RESET_PASSWORD_LIFETIME
+        )
         db.session.commit()
         message_id = db.session.scalar(
             db.select(MessageLog.id).where(MessageLog.network_id == fx.network_id).limit(1)
@@ -182,6 +207,9 @@ def sweep(live_server) -> Sweep:
             role_id=role_id,
             message_id=message_id,
             batch_id=batch_id,
+            invited_id=invited.account.id,
+            set_password_token=invited.token,
+            reset_token=reset_token,
             member_token=fx.tokens["astrid"],
             open_token=live_server.network.tokens["henrik"],
         )
