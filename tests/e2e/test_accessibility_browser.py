@@ -257,12 +257,14 @@ SIDEWAYS = """(allowed) => {
 
 
 @pytest.fixture
-def browser_page(browser: Browser, live_server) -> Iterator[Callable[[str, int], Page]]:
+def browser_page(browser: Browser, live_server) -> Iterator[Callable[..., Page]]:
+    """open_page(language, width, javascript=True): a page of a context of its own."""
     contexts = []
 
-    def open_page(language: str, width: int) -> Page:
+    def open_page(language: str, width: int, javascript: bool = True) -> Page:
         context = browser.new_context(
             base_url=live_server.url,
+            java_script_enabled=javascript,
             locale="da-DK",
             timezone_id="Europe/Copenhagen",
             viewport={"width": width, "height": 900},
@@ -274,6 +276,13 @@ def browser_page(browser: Browser, live_server) -> Iterator[Callable[[str, int],
     yield open_page
     for context in contexts:
         context.close()
+
+
+# List items that sit in a row of buttons, a menu or a page's header and footer: no bullets.
+BULLETS = """() => [...document.querySelectorAll(
+    'ul.actions > li, ul.link-list > li, ul.plan-meetings > li, nav li, header li, footer li')]
+  .filter((li) => getComputedStyle(li).listStyleType !== 'none')
+  .map((li) => li.parentElement.className + ': ' + li.innerText.trim().slice(0, 40))"""
 
 
 @pytest.mark.parametrize("width", WIDTHS)
@@ -300,8 +309,34 @@ def test_every_page_meets_wcag_21_aa_and_fits_the_screen(
         found = wcag_violations(page)
         if found:
             problems[f"{name} ({page.url}): axe"] = found
+        if bullets := page.evaluate(BULLETS):
+            problems[f"{name} ({page.url}): bullets"] = bullets
         if width < 1280:
             sideways = page.evaluate(SIDEWAYS, list(WIDE_INSIDE_ITS_BOX))
             if sideways["scroll"] > sideways["width"] or sideways["boxes"]:
                 problems[f"{name} ({page.url}): scrolls sideways"] = sideways
     assert not problems, pformat(problems, width=100)
+
+
+@pytest.mark.parametrize("javascript", [True, False], ids=["javascript", "no-javascript"])
+def test_on_a_phone_the_members_table_is_a_card_per_member(
+    browser_page, sweep: Sweep, javascript: bool
+):
+    """With JavaScript each member is a card whose values are labelled by their column; without,
+    the table scrolls inside its own box (reachable by keyboard) and the page does not."""
+    page = browser_page("da", 390, javascript)
+    _log_in(page, sweep.email)
+    page.goto("/tovholder/medlemmer")
+    row = page.locator("table.members tbody tr").first
+    email = row.locator("td", has_text="astrid@example.dk")
+    expect(email).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    box = page.locator(".table-wrap").first
+    if javascript:
+        label = email.evaluate("td => getComputedStyle(td, '::before').content")
+        assert label == '"E-mail: "'
+        assert row.bounding_box()["width"] <= 390
+        assert box.evaluate("el => el.scrollWidth <= el.clientWidth")
+    else:
+        assert box.evaluate("el => el.scrollWidth > el.clientWidth")
+        assert box.get_attribute("tabindex") == "0"
