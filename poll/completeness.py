@@ -138,6 +138,16 @@ def tally(poll: Poll, members: Iterable[Member]) -> Tally:
             select(Response.member_id, Response.answers).where(Response.poll_id == poll.id)
         ).all()
     )
+    return tally_of(days, venues, stored, members)
+
+
+def tally_of(
+    days: Sequence[date],
+    venues: Sequence[str],
+    stored: Mapping[int, StoredAnswers],
+    members: Iterable[Member],
+) -> Tally:
+    """`members` (in their order) by their state, from answers already loaded."""
     result = Tally()
     for member in members:
         result.progress[member.id] = done = progress(days, venues, stored.get(member.id))

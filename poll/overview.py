@@ -110,7 +110,17 @@ def poll_overview(poll: Poll) -> Overview:
         r.member_id: r
         for r in db.session.scalars(select(Response).where(Response.poll_id == poll.id))
     }
-    by_state = completeness.tally(poll, members)
+    days = list(
+        db.session.scalars(
+            select(CandidateDay).where(CandidateDay.poll_id == poll.id).order_by(CandidateDay.day)
+        )
+    )
+    by_state = completeness.tally_of(
+        [d.day for d in days],
+        [v.key for v in venues],
+        {member_id: r.answers for member_id, r in responses.items()},
+        members,
+    )
     responding = [m for m in members if m.id in responses]
     comments = [
         Comment(m, responses[m.id].comment.strip(), list(responses[m.id].cannot_roles or []))
@@ -128,9 +138,6 @@ def poll_overview(poll: Poll) -> Overview:
         db.session.scalars(
             select(Meeting).where(Meeting.poll_id == poll.id).order_by(Meeting.position, Meeting.id)
         )
-    )
-    days = db.session.scalars(
-        select(CandidateDay).where(CandidateDay.poll_id == poll.id).order_by(CandidateDay.day)
     )
     blocks = {m.id: MeetingBlock(m) for m in meetings}
     total = len(members)
