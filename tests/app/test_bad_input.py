@@ -23,7 +23,7 @@ from wtforms import Form as WTForm
 from wtforms import HiddenField, PasswordField, StringField
 
 import poll.forms as poll_forms
-import poll.views.messages as messages_views
+import poll.mail_jobs as mail_jobs
 import poll.views.plan as plan_views
 from poll import accounts
 from poll.auth import set_password
@@ -35,6 +35,7 @@ from poll.plan_edits import pin_date_venue
 from poll.text_checks import is_email
 from tests.calendar.test_feeds_helpers import answer, make_year, publish_result
 from tests.factories import PASSWORD, log_in
+from tests.html_forms import form_fields
 
 BAD_PATH_VALUES = [
     str(2**31),
@@ -166,7 +167,7 @@ def world(app, tmp_path, monkeypatch):
     real value of every kind of path argument."""
     app.config["MAIL_OUTBOX"] = str(tmp_path / "outbox")
     # A solve or a mail batch would start a thread that outlives the test; the routes still run.
-    for views in (plan_views, messages_views):
+    for views in (plan_views, mail_jobs):
         monkeypatch.setattr(views, "start_in_thread", lambda *args, **kwargs: None)
     with app.app_context():
         fx = make_year()
@@ -207,12 +208,15 @@ def world(app, tmp_path, monkeypatch):
             # The network's only coordinator: removing them is refused, so the sweep stays in.
             "account_id": str(network.coordinators[0].id),
         }
-    # A mail batch, started as the coordinator starts one; its page's address names it.
+    # A mail batch (the plan), started as the coordinator starts one; its page's address names it.
     client = app.test_client()
     log_in(client, fx)
     with app.test_request_context():
-        invite = url_for("messages.invite", year=2027)
-    started = client.post(invite)
+        plan_mail = url_for("messages.plan", year=2027, mode="plan")
+    shown = client.get(plan_mail)
+    assert shown.status_code == 200, shown.get_data(as_text=True)
+    fields = form_fields(shown.get_data(as_text=True), "confirm-send")
+    started = client.post(plan_mail, data=MultiDict(fields))
     assert started.status_code == 303, started.get_data(as_text=True)
     values["job_id"] = started.headers["Location"].rstrip("/").rsplit("/", 1)[-1]
     return fx, values, feed
