@@ -15,7 +15,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from .db import db, lock_for_write
-from .members import add_member, replace_token
+from .members import MAIL_LANGUAGES, add_member, replace_token, set_mail_language
 from .models import Member, Network, Plan, Poll, Response, Role, Venue
 
 KEY_PATTERN = re.compile(r"^[a-z0-9_-]+$")
@@ -178,10 +178,12 @@ def create_member(
     cannot: list[str] | None = None,
     is_coordinator: bool = False,
     active: bool = True,
+    language: str = "da",
 ) -> tuple[Member, str]:
     """A new member and the token of their personal link (show it now: only its hash is kept)."""
     _check_member_key(network, key, None)
     cannot = _check_cannot(network, cannot or [])
+    _check_language(language)
     member, token = add_member(
         network,
         key=key,
@@ -191,6 +193,7 @@ def create_member(
         cannot=cannot,
         active=active,
         is_coordinator=False,
+        language=language,
     )
     if is_coordinator:
         _move_coordinator_flag(member)
@@ -207,11 +210,16 @@ def update_member(
     cannot: list[str],
     is_coordinator: bool,
     active: bool,
+    language: str | None = None,
 ) -> None:
+    """Change the member; `language` (of their mails) None leaves it as it is."""
     network = member.network
     _check_member_key(network, key, member)
     _check_key_change(network, member.key, key)
     cannot = _check_cannot(network, cannot)
+    if language is not None:
+        _check_language(language)
+        set_mail_language(member, language)
     if not active and (is_coordinator or member.is_coordinator) and member.active:
         raise Refused(
             _(
@@ -226,6 +234,11 @@ def update_member(
         _move_coordinator_flag(member)
     else:
         member.is_coordinator = False
+
+
+def _check_language(language: str) -> None:
+    if language not in MAIL_LANGUAGES:
+        raise Refused(_("Language for e-mails: choose Dansk or English."), "language")
 
 
 def set_active(member: Member, active: bool) -> None:

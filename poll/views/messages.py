@@ -48,6 +48,7 @@ from ..notifications import (
     kind_of,
     non_respondents,
     previous_published,
+    reply_address,
 )
 from ..planning import published_plan
 from .scope import coordinator_poll
@@ -207,6 +208,7 @@ def _start(kind: str, *, poll: Poll | None = None, message_id: int | None = None
         poll_id=poll.id if poll is not None else None,
         message_id=message_id,
         language=str(get_locale()),
+        reply_to=reply_address(g.account.name, g.account.email),
         here=here,
     )
     if started and here and job_id is not None:
