@@ -816,7 +816,8 @@ def test_a_danish_member_gets_every_message_in_danish_only(app, network):
         assert "<p>Venlig hilsen<br>Sara<br>Testnetværk</p>" in mail.html
         assert "<strong>English</strong>" not in mail.html
         assert " / " not in mail.subject and f"<title>{mail.subject}</title>" in mail.html
-        assert mail.subject.startswith("Påmindelse: " if mail.kind == "reminder" else "Testnetværk: ")
+        first = "Påmindelse: " if mail.kind == "reminder" else "Testnetværk: "
+        assert mail.subject.startswith(first)
 
 
 def test_an_english_member_gets_every_message_in_english_only(app, network):
@@ -1012,9 +1013,7 @@ def test_remind_exits_1_when_the_server_refuses_and_retry_mail_sends_later(
     assert len(handler.envelopes) == 3 and {row[2] for row in logs(app)} == {"sent"}
 
 
-def test_remind_command_in_english_sends_each_member_their_own_language(
-    app, network, smtp, runner
-):
+def test_remind_command_in_english_sends_each_member_their_own_language(app, network, smtp, runner):
     handler, _controller = smtp
     with app.app_context():
         db.session.get(Member, network.member_ids["kis"]).language = "en"
