@@ -288,7 +288,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "MAIL_SENDER",
         "one e-mail address, with or without a name",
-        "Mødeplan <noreply@DOMAIN>",
+        "",
         "the From of every mail; unset, noreply at the domain of MODEPLAN_BASE_URL (required"
         " with MAIL_HOST outside debug and testing when that URL names no domain)",
     ),
