@@ -350,7 +350,7 @@ def test_refused_message_is_logged_shown_and_sent_on_retry(app, network, smtp):
     )
     assert {row[2] for row in logs(app)} == {"failed"}
     with app.app_context():
-        raw_before = db.session.scalars(select(MessageLog.raw)).all()
+        raw_before = db.session.scalars(select(MessageLog.raw).order_by(MessageLog.id)).all()
         first = db.session.scalar(select(MessageLog.id).order_by(MessageLog.id))
 
     handler.data_reply = "250 OK"
@@ -361,7 +361,8 @@ def test_refused_message_is_logged_shown_and_sent_on_retry(app, network, smtp):
     assert [(row[2], row[3]) for row in logs(app)] == [("sent", 2)] * 3
     with app.app_context():
         # What was composed is what went out: the stored bytes did not change.
-        assert db.session.scalars(select(MessageLog.raw)).all() == raw_before
+        raw_after = db.session.scalars(select(MessageLog.raw).order_by(MessageLog.id)).all()
+        assert raw_after == raw_before
         assert all(r.sent_at is not None for r in db.session.scalars(select(MessageLog)))
     stored = message_from_bytes(raw_before[0], policy=default)
     arrived = handler.messages()[0]
