@@ -94,9 +94,12 @@ def mail_language_choice(token: str):
         "Saved: your e-mails will be in %(language)s.",
         language=Locale.parse(member.language).get_display_name(get_locale()),
     )
-    year = request.form.get("year", "")
-    if year.isdigit() and any(p.year == int(year) for p in network_polls(member)):
-        target = url_for(".answer_year", token=token, year=int(year))
+    # Back to the year the form was on; anything else (no year, a wrong one) to the start.
+    year = next(
+        (p.year for p in network_polls(member) if str(p.year) == request.form.get("year")), None
+    )
+    if year is not None:
+        target = url_for(".answer_year", token=token, year=year)
     else:
         target = url_for(".answer", token=token)
     return redirect(f"{target}#mail-language", code=303)

@@ -205,6 +205,11 @@ def test_the_language_form_is_on_the_page_without_a_poll_and_returns_there(app, 
     assert "Gemt: dine mails kommer på engelsk." in client.get(chosen.headers["Location"]).get_data(
         as_text=True
     )
+    # A year that is not the network's, or no number at all, leads back to the start.
+    for year in ("2031", "²", "1" * 5000):
+        odd = client.post(f"/m/{token}/sprog", data={"language": "da", "year": year})
+        assert odd.status_code == 303
+        assert odd.headers["Location"].endswith(f"/m/{token}#mail-language")
     # An unknown personal link changes nothing.
     assert client.post("/m/not-a-token/sprog", data={"language": "en"}).status_code == 404
 
