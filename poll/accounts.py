@@ -111,8 +111,8 @@ def check_slug(slug: str) -> str:
     if not SLUG.fullmatch(slug):
         raise AccountError(
             _(
-                "'%(slug)s' is not a slug: use lower-case letters a-z, digits and hyphens, "
-                "at most 60, not starting or ending with a hyphen",
+                "'%(slug)s' is not a valid short name: use lower-case letters a-z, digits and "
+                "hyphens, at most 60, not starting or ending with a hyphen",
                 slug=slug,
             )
         )
@@ -157,7 +157,7 @@ def create_network(slug: str, name: str, email: str, coordinator_name: str | Non
     """
     if db.session.scalar(select(Network).where(Network.slug == slug)) is not None:
         raise AccountError(
-            _("A network with the slug '%(slug)s' exists already.", slug=slug), field="slug"
+            _("A network with the short name '%(slug)s' exists already.", slug=slug), field="slug"
         )
     network = Network(slug=slug, name=name, meeting_start=time(10, 0), meeting_end=time(15, 0))
     db.session.add(network)

@@ -7,8 +7,9 @@ field) before anything is written; `save` then writes only what changed, in one 
 Form fields: `a-<day id>-<venue id>` = yes | maybe | no (a cell that is not posted keeps what is
 stored; a cell never answered has no row), `comment`, `cannot_roles` (role keys; only read when
 `cannot_roles_shown` is posted, so a partial post cannot wipe them) and `shortcut`:
-`all:<answer>`, `venue:<venue id>:<answer>` or `week:<Monday, ISO date>:<answer>`, which sets
-those cells before saving (the no-JavaScript path of the page's shortcut buttons).
+`all:<answer>`, `venue:<venue id>:<answer>`, `week:<Monday, ISO date>:<answer>` or
+`blank:<answer>` (every cell that has no answer, neither posted nor stored), which sets those
+cells before saving (the no-JavaScript path of the page's shortcut buttons).
 
 What the page showed comes back with the post (`was_cells`, `was_comment`, `was_roles`), so a
 save applies only what the member changed on that page: a second tab's newer answers survive a
@@ -28,10 +29,12 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from werkzeug.datastructures import MultiDict
 
+from .completeness import week_anchor
 from .db import db, lock_for_write
 from .i18n import long_date
 from .models import (
@@ -82,6 +85,10 @@ class Week:
     @property
     def key(self) -> str:
         return self.monday.isoformat()
+
+    @property
+    def anchor(self) -> str:
+        return week_anchor(self.monday)
 
 
 @dataclass
@@ -291,8 +298,8 @@ class Invalid(Exception):
 
 @dataclass(frozen=True)
 class Shortcut:
-    kind: str  # "all", "venue" or "week"
-    target: str  # venue id or Monday's ISO date; "" for "all"
+    kind: str  # "all", "venue", "week" or "blank"
+    target: str  # venue id or Monday's ISO date; "" for "all" and "blank"
     value: Answer
 
 
@@ -315,6 +322,7 @@ class Submission:
     cannot_roles: list[str] | None  # None: not posted, keep the stored ones
     shortcut: Shortcut | None = None
     shown: Shown | None = None  # None: an old page; compare with what is stored
+    shortcut_count: int = 0  # the cells the shortcut set
 
 
 SHOWN_CELL = re.compile(r"([0-9]{1,12})\.([0-9]{1,12})=(yes|maybe|no)")
@@ -455,10 +463,14 @@ def parse_submission(sheet: Sheet, form: MultiDict) -> Submission:
         ]
     if errors:
         raise Invalid(errors)
+    count = 0
     if shortcut is not None:
         for cell in shortcut_cells(sheet, shortcut):
+            if shortcut.kind == "blank" and (cell in answers or cell in sheet.answers):
+                continue  # "set the blank ones" never overwrites an answer
             answers[cell] = shortcut.value
-    return Submission(answers, comment, cannot_roles, shortcut, shown)
+            count += 1
+    return Submission(answers, comment, cannot_roles, shortcut, shown, count)
 
 
 def _shorten(text: str, limit: int = 60) -> str:
@@ -471,8 +483,8 @@ def _parse_shortcut(value: str, sheet: Sheet) -> Shortcut | None:
         answer = Answer(parts[-1])
     except ValueError:
         return None
-    if parts[0] == "all" and len(parts) == 2:
-        return Shortcut("all", "", answer)
+    if parts[0] in ("all", "blank") and len(parts) == 2:
+        return Shortcut(parts[0], "", answer)
     if len(parts) != 3:
         return None
     if parts[0] == "venue" and any(str(v.id) == parts[1] for v in sheet.venues):
@@ -492,8 +504,17 @@ def shortcut_cells(sheet: Sheet, shortcut: Shortcut) -> list[tuple[int, int]]:
     ]
 
 
-def shortcut_message(sheet: Sheet, shortcut: Shortcut) -> str:
+def shortcut_message(sheet: Sheet, shortcut: Shortcut, count: int = 0) -> str:
     answer = answer_labels()[shortcut.value]
+    if shortcut.kind == "blank":
+        if not count:
+            return _("There were no blank answers to set.")
+        return ngettext(
+            "%(num)d blank answer set to %(answer)s.",
+            "%(num)d blank answers set to %(answer)s.",
+            count,
+            answer=answer,
+        )
     if shortcut.kind == "week":
         week = date.fromisoformat(shortcut.target).isocalendar().week
         return _("All of week %(week)d set to %(answer)s.", week=week, answer=answer)

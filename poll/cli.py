@@ -240,10 +240,11 @@ def plan_year_command(
         plan = latest_plan(poll)
         if plan is None:
             raise click.ClickException(f"the plan this solve stored (id {job.plan_id}) was deleted")
-        if do_publish:
-            publish(plan)
+        if job.message:  # planning again changed nothing: the version that was there
+            click.echo(job.message, err=True)
+        if do_publish and publish(plan):
             audit.record(audit.Action.PUBLISH, poll.network_id, f"{poll.year}: {plan.version}")
-            db.session.commit()
+        db.session.commit()
         echo_plan(poll, plan)
         if do_publish:
             click.echo("")

@@ -32,7 +32,7 @@ def init_app(app: Flask) -> None:
     def csrf_error(error: CSRFError):
         return render_error(
             400,
-            _("The form has expired or lacks its security token. Reload the page and try again."),
+            _("The form has expired or lacks its security check. Reload the page and try again."),
         )
 
     @app.errorhandler(HTTPException)

@@ -28,7 +28,6 @@ from wtforms.validators import (
     Length,
     NumberRange,
     Optional,
-    Regexp,
     StopValidation,
     ValidationError,
 )
@@ -36,7 +35,6 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from .accounts import AccountError, check_email, check_name, check_slug, password_problem
 from .days import Window, week_window
-from .network_admin import KEY_PATTERN
 from .poll_admin import MeetingDraft, PollRules, parse_week_list, parse_weeks
 from .text_checks import has_control, is_email
 
@@ -92,10 +90,6 @@ class LoginForm(FlaskForm):
 
 def strip(value):
     return value.strip() if isinstance(value, str) else value
-
-
-def lower(value):
-    return value.lower() if isinstance(value, str) else value
 
 
 class NoControlCharacters:
@@ -252,22 +246,6 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-def _key_field(label, what):
-    return StringField(
-        label,
-        filters=[strip, lower],
-        validators=[
-            InputRequired(_l("Key: fill in a short key, for example %(example)s.", example=what)),
-            NoControlCharacters(),
-            Length(max=40, message=_l("Key: at most 40 characters.")),
-            Regexp(
-                KEY_PATTERN,
-                message=_l("Key: use only small letters a–z, digits, - and _ (no spaces or æøå)."),
-            ),
-        ],
-    )
-
-
 class NetworkForm(FlaskForm):
     name = StringField(
         _l("Name of the network"),
@@ -296,7 +274,6 @@ class NetworkForm(FlaskForm):
 
 
 class VenueForm(FlaskForm):
-    key = _key_field(_l("Key"), "odense")
     name = StringField(
         _l("Name"),
         filters=[strip],
@@ -317,7 +294,6 @@ class VenueForm(FlaskForm):
 
 
 class MemberForm(FlaskForm):
-    key = _key_field(_l("Key"), "berit")
     name = StringField(
         _l("Name"),
         filters=[strip],
@@ -365,7 +341,6 @@ class MemberForm(FlaskForm):
 
 
 class RoleForm(FlaskForm):
-    key = _key_field(_l("Key"), "notes")
     name = StringField(
         _l("Name"),
         filters=[strip],
@@ -408,8 +383,8 @@ class RoleForm(FlaskForm):
 
 class CsvImportForm(FlaskForm):
     file = FileField(
-        _l("CSV file"),
-        validators=[FileRequired(_l("CSV file: choose a file to upload."))],
+        _l("Spreadsheet file (CSV)"),
+        validators=[FileRequired(_l("Spreadsheet file: choose a file to upload."))],
     )
 
 
@@ -445,12 +420,18 @@ def add_error(field: Field, message: str) -> None:
 
 
 def _fraction(text: str | None) -> float | None:
-    """'0,5' or '0.5' → 0.5; None unless a number from 0 to 1."""
+    """A percentage as the share it stands for: '50', '50 %' or '33,3' → 0.5, 0.333; None
+    unless a number from 0 to 100."""
     try:
-        value = float((text or "").replace(",", "."))
+        value = float((text or "").removesuffix("%").strip().replace(",", "."))
     except ValueError:
         return None
-    return value if 0 <= value <= 1 else None
+    return round(value / 100, 6) if 0 <= value <= 100 else None
+
+
+def percent(share: float) -> str:
+    """0.5 → '50', 0.333 → '33,3': a stored share as the form shows it."""
+    return f"{round(share * 100, 4):g}".replace(".", ",")
 
 
 def _filled(field) -> bool:
@@ -494,8 +475,8 @@ class PollRulesForm(FlaskForm):
         invalid_value_message=_l("Minimum days between meetings: fill in a whole number."),  # type: ignore[call-arg]
     )
     min_attendance = StringField(
-        _l("Minimum attendance (share of the members)"),
-        default="0,5",
+        _l("Minimum attendance (percent of the members)"),
+        default="50",
         filters=[strip],
         validators=[NoControlCharacters()],
     )
@@ -512,7 +493,7 @@ class PollRulesForm(FlaskForm):
     def validate_min_attendance(self, field):
         if _fraction(field.data) is None:
             raise ValidationError(
-                _l("Minimum attendance: a number from 0 to 1, for example 0,5 for half.")
+                _l("Minimum attendance: a percentage from 0 to 100, for example 50 for half.")
             )
 
     def rules(self, year: int) -> PollRules | None:

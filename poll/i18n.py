@@ -1,9 +1,9 @@
 """Danish first, English by choice: locale selection and date formatting for templates."""
 
-from datetime import date, datetime
+from datetime import date, datetime, time
 
 from flask import Flask, current_app, has_request_context, request
-from flask_babel import Babel, format_date, format_datetime, get_locale
+from flask_babel import Babel, format_date, format_datetime, format_time, get_locale
 from flask_babel import gettext as _
 
 babel = Babel()
@@ -38,6 +38,36 @@ def moment(at: datetime) -> str:
     return format_datetime(at, "short")
 
 
+def clock(value: time | datetime) -> str:
+    """'10.00' / '10:00': a wall-clock time, never moved between time zones (a datetime is read
+    in its own zone)."""
+    if isinstance(value, datetime):
+        value = value.time()
+    # Translators: a CLDR time pattern; Danish wants "HH.mm".
+    return format_time(value, _("HH:mm"), rebase=False)
+
+
+def meeting_hours(start: time | datetime, end: time | datetime) -> str:
+    """A meeting's hours, the one way they are written everywhere: 'kl. 10.00–15.00' /
+    '10:00–15:00'."""
+    # Translators: a meeting's hours; Danish wants "kl. %(start)s–%(end)s".
+    return _("%(start)s–%(end)s", start=clock(start), end=clock(end))
+
+
+def explanation(result: dict | None) -> list[str]:
+    """A plan result's sentences in the reader's language: the solver writes them in every
+    language (`explanations`); a result stored before that has only the language it was
+    planned in (`explanation`)."""
+    if not result:
+        return []
+    by_language = result.get("explanations")
+    if isinstance(by_language, dict):
+        sentences = by_language.get(str(get_locale()))
+        if isinstance(sentences, list):
+            return sentences
+    return list(result.get("explanation") or [])
+
+
 def week_label(day: date) -> str:
     return _("week %(week)d", week=day.isocalendar().week)
 
@@ -45,7 +75,12 @@ def week_label(day: date) -> str:
 def init_app(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale)
     app.jinja_env.filters.update(
-        long_date=long_date, short_date=short_date, week=week_label, moment=moment
+        long_date=long_date,
+        short_date=short_date,
+        week=week_label,
+        moment=moment,
+        hours=meeting_hours,
+        explanation=explanation,
     )
     app.jinja_env.globals["current_locale"] = lambda: str(get_locale())
 

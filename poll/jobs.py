@@ -23,7 +23,7 @@ from . import job_rows
 from .db import db
 from .job_rows import JobRows
 from .models import JobStatus, Poll, SolveJob
-from .planning import PlanningError, build_instance, store_plan
+from .planning import PlanningError, build_instance, store_plan, unchanged_plan
 
 if TYPE_CHECKING:  # the solver (OR-Tools, pandas) is imported by the process that solves
     from solver import Stop
@@ -94,7 +94,7 @@ def reap_all_stale() -> int:
 
 
 def _died() -> dict:
-    return _ended(_("The solver stopped without an answer. Try again."))
+    return _ended(_("The planning stopped without an answer. Try again."))
 
 
 def run_job(job_id: int, *, language: str | None = None, progress: Progress | None = None) -> None:
@@ -151,6 +151,13 @@ def _solve(
         )
         result = solve(instance, options)
         if result["status"] in PLANNED:
+            if same := unchanged_plan(poll, result):
+                message = _(
+                    "The plan is unchanged: planning again gave the same as version"
+                    " %(version)d, so no new version is stored.",
+                    version=same.version,
+                )
+                return _ended(message, JobStatus.DONE, plan_id=same.id)
             return _ended("", JobStatus.DONE, plan_id=store_plan(poll, result))
         return _ended("", JobStatus.DONE, result=result)
     except (PlanningError, InstanceError) as error:

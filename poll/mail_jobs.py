@@ -11,19 +11,20 @@ import logging
 import threading
 from datetime import timedelta
 
-from flask import Flask
+from flask import Flask, current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
 from . import job_rows
 from .db import db
-from .job_rows import JobRows
+from .job_rows import JobRows, real_app, runs_inline
 from .models import JobStatus, MailJob, MessageLog, Network, Poll
 from .notifications import (
     NotSent,
     Outcome,
     plan_to_send,
     require_open,
+    require_unplanned,
     retry,
     retry_failed,
     send_invitations,
@@ -55,6 +56,8 @@ def check(kind: str, poll: Poll) -> None:
         plan_to_send(poll, PLAN_KINDS[kind])
     else:
         require_open(poll)
+        if kind == "invitation":
+            require_unplanned(poll)
 
 
 def running_job(network_id: int) -> int | None:
@@ -102,6 +105,32 @@ def start_batch(
         status=JobStatus.QUEUED,
         skipped=[],
     )
+
+
+def queue(
+    network_id: int,
+    kind: str,
+    *,
+    poll_id: int | None = None,
+    message_id: int | None = None,
+    language: str = "da",
+    reply_to: str | None = None,
+) -> tuple[int | None, bool]:
+    """Queue a batch as `start_batch` does and, when this process sends its batches itself
+    (MODEPLAN_WORKERS=inline), start sending it in a thread."""
+    here = runs_inline(current_app)
+    job_id, started = start_batch(
+        network_id,
+        kind,
+        poll_id=poll_id,
+        message_id=message_id,
+        language=language,
+        reply_to=reply_to,
+        here=here,
+    )
+    if started and here and job_id is not None:
+        start_in_thread(real_app(), job_id)
+    return job_id, started
 
 
 def run_batch(job_id: int) -> None:

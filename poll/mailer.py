@@ -223,7 +223,7 @@ def deliver(message: EmailMessage, settings: MailSettings) -> str:
 
 def _write_outbox(message: EmailMessage, outbox_dir: Path | None) -> Path:
     if outbox_dir is None:
-        raise DeliveryError(N_("No SMTP server (MAIL_HOST) and no outbox folder are set up"))
+        raise DeliveryError(N_("No mail server is set up, and no folder to save the mails in"))
     name = f"{datetime.now(UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:12]}.eml"
     path = outbox_dir / name
     try:
@@ -232,7 +232,7 @@ def _write_outbox(message: EmailMessage, outbox_dir: Path | None) -> Path:
             handle.write(message.as_bytes(policy=SMTP))
     except OSError as exc:
         raise DeliveryError(
-            N_("Could not save the e-mail in the outbox folder %(folder)s (%(problem)s)"),
+            N_("Could not save the e-mail in the folder %(folder)s (%(problem)s)"),
             folder=str(outbox_dir),
             problem=str(exc.strerror or exc),
         ) from exc

@@ -14,9 +14,10 @@ from dataclasses import dataclass, field
 
 from flask_babel import gettext as _
 
+from .keys import unique_key
 from .members import add_member
 from .models import Member, Network
-from .network_admin import KEY_PATTERN
+from .network_admin import KEY_PATTERN, MEMBER_FALLBACK
 from .text_checks import has_control, is_email
 
 MAX_ROWS = 500
@@ -29,7 +30,7 @@ COLUMNS = {
     "organisation": {"organisation", "organization", "organisering", "bibliotek", "arbejdsplads"},
     "cannot": {"cannot", "kan ikke", "kan_ikke", "kan-ikke", "kanikke"},
 }
-REQUIRED = ("key", "name", "email")
+REQUIRED = ("name", "email")  # an id is made from the name when the file gives none
 # Excel writes a line break typed with Alt+Enter into the cell; in these it becomes a space.
 SPACED = ("name", "organisation")
 SEPARATORS = (";", ",", "\t")
@@ -77,8 +78,8 @@ def _label(name: str) -> str:
 
 def _columns_help() -> str:
     return _(
-        "The first row must name the columns: id (or key), name and email, and optionally "
-        "organisation and cannot."
+        "The first row must name the columns: name and email, and optionally organisation "
+        "and cannot."
     )
 
 
@@ -118,7 +119,9 @@ def read_members_csv(data: bytes, network: Network) -> CsvReport:
     try:
         records = list(csv.reader(io.StringIO(text, newline=""), delimiter=_separator(text)))
     except csv.Error as error:
-        report.problem = _("The file could not be read as CSV: %(error)s.", error=str(error))
+        report.problem = _(
+            "The file could not be read as a spreadsheet: %(error)s.", error=str(error)
+        )
         return report
 
     header_index = next((i for i, r in enumerate(records) if any(c.strip() for c in r)), None)
@@ -176,6 +179,11 @@ def read_members_csv(data: bytes, network: Network) -> CsvReport:
     seen: dict[str, int] = {}
     for number, record in body:
         _check_row(report, number, record, header, positions, roles, existing, seen)
+    taken = existing.keys() | seen.keys()
+    for row in report.rows:
+        if not row.key:
+            row.key = unique_key(row.name, taken, MEMBER_FALLBACK)
+            taken.add(row.key)
     return report
 
 
@@ -220,7 +228,7 @@ def _check_row(report, number, record, header, positions, roles, existing, seen)
     if unreadable("key"):
         pass
     elif not key:
-        error("key", _("Row %(row)d: id is empty.", row=number))
+        pass  # made from the name once every row is read
     elif len(key) > 40 or not KEY_PATTERN.match(key):
         error(
             "key",

@@ -15,10 +15,13 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from .db import db, lock_for_write
+from .keys import unique_key
 from .members import MAIL_LANGUAGES, add_member, replace_token, set_mail_language
 from .models import Member, Network, Plan, Poll, Response, Role, Venue
 
 KEY_PATTERN = re.compile(r"^[a-z0-9_-]+$")
+# The key of a row whose name has no letter a–z can spell (a name in another script).
+MEMBER_FALLBACK, VENUE_FALLBACK, ROLE_FALLBACK = "medlem", "moedested", "rolle"
 
 
 @dataclass
@@ -76,7 +79,14 @@ def _check_venue_key(network: Network, key: str, venue: Venue | None) -> None:
         raise Refused(_("Key: another venue already has the key '%(key)s'.", key=key), "key")
 
 
-def add_venue(network: Network, *, key: str, name: str, address: str = "") -> Venue:
+def _venue_keys(network: Network) -> set[str]:
+    return set(db.session.scalars(select(Venue.key).where(Venue.network_id == network.id)))
+
+
+def add_venue(network: Network, *, name: str, address: str = "", key: str | None = None) -> Venue:
+    """A new venue; its key is made from the name unless one is given (the seed, imports)."""
+    if key is None:
+        key = unique_key(name, _venue_keys(network), VENUE_FALLBACK)
     _check_venue_key(network, key, None)
     position = db.session.execute(
         select(func.coalesce(func.max(Venue.position), -1)).where(Venue.network_id == network.id)
@@ -86,7 +96,9 @@ def add_venue(network: Network, *, key: str, name: str, address: str = "") -> Ve
     return venue
 
 
-def update_venue(venue: Venue, *, key: str, name: str, address: str = "") -> None:
+def update_venue(venue: Venue, *, name: str, address: str = "", key: str | None = None) -> None:
+    """Rename a venue; its key stays unless a new one is given."""
+    key = venue.key if key is None else key
     _check_venue_key(venue.network, key, venue)
     _check_key_change(venue.network, venue.key, key)
     if key != venue.key:
@@ -168,19 +180,27 @@ def _move_coordinator_flag(member: Member) -> None:
     member.is_coordinator = True
 
 
+def _member_keys(network: Network) -> set[str]:
+    """Every member key of the network, erased members' too (their role history keeps it)."""
+    return set(db.session.scalars(select(Member.key).where(Member.network_id == network.id)))
+
+
 def create_member(
     network: Network,
     *,
-    key: str,
     name: str,
     email: str,
     organisation: str = "",
     cannot: list[str] | None = None,
     is_coordinator: bool = False,
     active: bool = True,
+    key: str | None = None,
     language: str = "da",
 ) -> tuple[Member, str]:
-    """A new member and the token of their personal link (show it now: only its hash is kept)."""
+    """A new member and the token of their personal link (show it now: only its hash is kept).
+    The key is made from the name unless one is given."""
+    if key is None:
+        key = unique_key(name, _member_keys(network), MEMBER_FALLBACK)
     _check_member_key(network, key, None)
     cannot = _check_cannot(network, cannot or [])
     _check_language(language)
@@ -203,17 +223,19 @@ def create_member(
 def update_member(
     member: Member,
     *,
-    key: str,
     name: str,
     email: str,
     organisation: str,
     cannot: list[str],
     is_coordinator: bool,
     active: bool,
+    key: str | None = None,
     language: str | None = None,
 ) -> None:
-    """Change the member; `language` (of their mails) None leaves it as it is."""
+    """Change a member; the key stays when the name changes, unless a new one is given.
+    `language` (of their mails) None leaves it as it is."""
     network = member.network
+    key = member.key if key is None else key
     _check_member_key(network, key, member)
     _check_key_change(network, member.key, key)
     cannot = _check_cannot(network, cannot)
@@ -359,13 +381,16 @@ def check_role(
 def add_role(
     network: Network,
     *,
-    key: str,
     name: str,
     per_meeting: int,
     within: str | None,
     conflicts: list[str],
     includes_coordinator: bool,
+    key: str | None = None,
 ) -> Role:
+    """A new role; its key is made from the name unless one is given."""
+    if key is None:
+        key = unique_key(name, {r.key for r in network.roles}, ROLE_FALLBACK)
     conflicts = check_role(
         network,
         None,

@@ -3,9 +3,10 @@
 Four messages, each in the member's own language (Member.language: Danish unless the member
 chose English on their page or the coordinator on the member form; plain text and HTML;
 templates/mail/): an invitation with the member's personal link, a reminder to those who have
-not answered, the published plan with a link to the member's page and to each meeting's page and
-one invitation (.ics, METHOD:REQUEST, the member as attendee, the coordinator as organiser) per
-meeting, and a change notice that says what a new published version changed for that member.
+not answered every day (poll.completeness), the published plan with a link to the member's page
+and to each meeting's page and one invitation (.ics, METHOD:REQUEST, the member as attendee, the
+coordinator as organiser) per meeting, and a change notice that says what a new published
+version changed for that member.
 
 Each template is written once, in English gettext msgids with the locale-aware date filters,
 and rendered under force_locale in the member's language (see `_render`); the Danish comes from
@@ -54,15 +55,17 @@ from zoneinfo import ZoneInfo
 from babel import Locale
 from babel.lists import format_list
 from flask import current_app, render_template
-from flask_babel import LazyString, force_locale, format_date, format_time, get_locale
+from flask_babel import LazyString, force_locale, format_date, get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 from sqlalchemy import func, select
 
 from .calendar import webcal_url
+from .completeness import State, member_progress, to_remind
 from .db import db
 from .feeds import absolute_url, feed_token
+from .filenames import network_stem
 from .mailer import (
     DEFAULT_SENDER,
     DeliveryError,
@@ -80,7 +83,6 @@ from .models import (
     Plan,
     PlanStatus,
     Poll,
-    Response,
     utcnow,
 )
 from .plan_calendar import (
@@ -109,12 +111,6 @@ class NotSent(Exception):
 # A mail in more than one language (to a coordinator account) holds the Danish text, a
 # divider, then the English text.
 TEXT_DIVIDER = "\n\n---------- {language} ----------\n\n"
-
-
-def clock(value: time) -> str:
-    """'10.00' / '10:00' (a wall-clock time, never moved between time zones)."""
-    # Translators: a CLDR time pattern; Danish wants "HH.mm".
-    return format_time(value, _("HH:mm"), rebase=False)
 
 
 def day_month(day: date) -> str:
@@ -168,7 +164,6 @@ def _common(member: Member, poll: Poll) -> dict:
     network = poll.network
     coordinator = network.coordinator
     return {
-        "clock": clock,
         "day_month": day_month,
         "any_of": any_of,
         "member": member,
@@ -267,8 +262,13 @@ def compose_invitation(member: Member, poll: Poll, link: str) -> Composed:
 
 def compose_reminder(member: Member, poll: Poll, link: str) -> Composed:
     subject = _l("Reminder: please answer for %(year)d", year=poll.year)
+    done = member_progress(poll, member)
+    partly = done if done.state == State.PARTLY else None
     return _render(
-        "reminder", subject, _poll_context(member, poll, link), languages=(mail_language(member),)
+        "reminder",
+        subject,
+        {**_poll_context(member, poll, link), "partly": partly},
+        languages=(mail_language(member),),
     )
 
 
@@ -315,7 +315,7 @@ def _attachments(
     for event in events:
         data, mime = invitation_calendar(event, member, organizer, stamp)
         view = event.view
-        name = f"{event.poll.network.slug}-{event.poll.year}-{view.meeting.key}.ics"
+        name = f"{network_stem(event.poll.network)}-{event.poll.year}-{view.meeting.key}.ics"
         files.append((name, mime, data))
     return files
 
@@ -745,6 +745,19 @@ def require_open(poll: Poll) -> None:
         raise NotSent(_("The poll for %(year)d is closed.", year=poll.year))
 
 
+def require_unplanned(poll: Poll) -> None:
+    """Raises NotSent when `poll` has a published plan: its year is planned, so nobody is
+    invited to answer for it any more."""
+    if published_plan(poll) is not None:
+        raise NotSent(
+            _(
+                "Invitation: the plan for %(year)d is published, so invitations for that year"
+                " can no longer be sent.",
+                year=poll.year,
+            )
+        )
+
+
 def _ask(
     poll: Poll,
     kind: str,
@@ -778,16 +791,15 @@ def send_invitations(
     reply_to: str | None = None,
 ) -> Outcome:
     require_open(poll)
+    require_unplanned(poll)
     chosen = members if members is not None else [m for m in poll.network.members if m.active]
     return _ask(poll, kind_of("invitation", poll), chosen, progress, reply_to)
 
 
 def non_respondents(poll: Poll) -> list[Member]:
-    """Active members with no Response row for the poll (they have not answered)."""
-    answered = set(
-        db.session.scalars(select(Response.member_id).where(Response.poll_id == poll.id))
-    )
-    return [m for m in poll.network.members if m.active and m.id not in answered]
+    """Active members who have not answered every day of the poll: those who have not answered
+    at all and those who left some days blank."""
+    return to_remind(poll)
 
 
 def send_reminders(
@@ -797,7 +809,7 @@ def send_reminders(
     progress: Progress | None = None,
     reply_to: str | None = None,
 ) -> Outcome:
-    """Remind the active members who have not answered; `auto_day` marks the automatic
+    """Remind the active members who have not answered every day; `auto_day` marks the automatic
     reminder of that day (see `auto_reminder_due`), which answers to the network's
     coordinator (`network_reply_to`)."""
     require_open(poll)

@@ -1,4 +1,5 @@
-"""What the coordinator sees of a poll: who answered, who is missing, and a day × venue heat map.
+"""What the coordinator sees of a poll: who answered, who is missing, and a day × venue heat map
+(counts of Yes, If need be and No; poll.answer_grid has the names).
 
 Everything comes from a handful of queries whatever the size of the poll: the answers are one
 row per member (Response.answers), counted here.
@@ -12,6 +13,7 @@ from math import ceil
 
 from sqlalchemy import func, select
 
+from . import completeness
 from .days import iso_week
 from .db import db
 from .models import Answer, CandidateDay, Meeting, Member, Poll, Response, Venue
@@ -29,6 +31,7 @@ class Cell:
     venue: Venue
     yes: int = 0
     maybe: int = 0
+    no: int = 0
     level: int = 0  # 0..4, share of members who can come, for the colour
     best: bool = False
 
@@ -68,10 +71,12 @@ class Overview:
     poll: Poll
     venues: list[Venue]
     members: list[Member]  # active members
-    answered: list[Member]
-    missing: list[Member]
+    answered: list[Member]  # every day answered
+    missing: list[Member]  # nothing answered
     meetings: list[MeetingBlock]
     comments: list[Comment]
+    partly: list[Member] = field(default_factory=list)  # some days blank (poll.completeness)
+    progress: dict[int, completeness.Progress] = field(default_factory=dict)  # by member id
 
     @property
     def member_count(self) -> int:
@@ -105,16 +110,16 @@ def poll_overview(poll: Poll) -> Overview:
         r.member_id: r
         for r in db.session.scalars(select(Response).where(Response.poll_id == poll.id))
     }
-    answered = [m for m in members if m.id in responses]
-    missing = [m for m in members if m.id not in responses]
+    by_state = completeness.tally(poll, members)
+    responding = [m for m in members if m.id in responses]
     comments = [
         Comment(m, responses[m.id].comment.strip(), list(responses[m.id].cannot_roles or []))
-        for m in answered
+        for m in responding
         if (responses[m.id].comment or "").strip()
     ]
 
     counts: dict[tuple[str, str], Counter[str]] = defaultdict(Counter)
-    for m in answered:
+    for m in responding:
         for iso_day, by_venue in responses[m.id].answers.items():
             for venue_key, value in by_venue.items():
                 counts[(iso_day, venue_key)][value] += 1
@@ -133,7 +138,7 @@ def poll_overview(poll: Poll) -> Overview:
         cells = []
         for venue in venues:
             c = counts.get((day.day.isoformat(), venue.key), Counter())
-            cell = Cell(venue, c[Answer.YES], c[Answer.MAYBE])
+            cell = Cell(venue, c[Answer.YES], c[Answer.MAYBE], c[Answer.NO])
             cell.level = _level(cell.can_come, total)
             cells.append(cell)
         block = blocks[day.meeting_id]
@@ -149,19 +154,17 @@ def poll_overview(poll: Poll) -> Overview:
             block.best = [(r, c) for r, c in pairs if (c.can_come, c.yes) == top]
             for _, cell in block.best:
                 cell.best = True
-    return Overview(poll, venues, members, answered, missing, list(blocks.values()), comments)
-
-
-def answered_counts(network_id: int) -> dict[int, int]:
-    """Active members who answered, per poll of the network (one query)."""
-    rows = db.session.execute(
-        select(Response.poll_id, func.count(Response.id))
-        .join(Member, Member.id == Response.member_id)
-        .join(Poll, Poll.id == Response.poll_id)
-        .where(Poll.network_id == network_id, Member.active.is_(True))
-        .group_by(Response.poll_id)
+    return Overview(
+        poll,
+        venues,
+        members,
+        by_state.answered,
+        by_state.missing,
+        list(blocks.values()),
+        comments,
+        by_state.partly,
+        by_state.progress,
     )
-    return dict(rows.all())
 
 
 def active_member_count(network_id: int) -> int:

@@ -91,6 +91,40 @@ def replacement_pin(
     return pin_role(poll, meeting, role_key, new.key)
 
 
+def replacement_choices(poll: Poll, plan: Plan) -> dict[tuple[str, str], list[Member]]:
+    """Per (meeting key, role key) of `plan`, the members `replacement_pin` would accept as a
+    new holder: active and not erased, allowed the role (`may_not_hold`), answered Yes or If
+    need be for the meeting's day and venue, and not holding that role there already. Sorted
+    by name; one query for the answers."""
+    responses = {
+        r.member_id: r
+        for r in db.session.scalars(select(Response).where(Response.poll_id == poll.id))
+    }
+    members = sorted(
+        (m for m in poll.network.members if m.active and m.erased_at is None),
+        key=lambda m: m.name.casefold(),
+    )
+    not_allowed = {
+        m.id: set(m.cannot) | set(responses[m.id].cannot_roles if m.id in responses else [])
+        for m in members
+    }
+    choices: dict[tuple[str, str], list[Member]] = {}
+    for entry in plan.result["meetings"]:
+        day = date.fromisoformat(entry["date"])
+        can_come = [
+            m
+            for m in members
+            if m.id in responses
+            and responses[m.id].answer(day, entry["venue"]) in (Answer.YES, Answer.MAYBE)
+        ]
+        for role in poll.network.roles:
+            holders = set(entry["roles"].get(role.key, []))
+            choices[(entry["id"], role.key)] = [
+                m for m in can_come if m.key not in holders and role.key not in not_allowed[m.id]
+            ]
+    return choices
+
+
 def unpin(pin: Pin) -> None:
     db.session.delete(pin)
 

@@ -125,12 +125,33 @@ def _rows(statement, **params) -> Sequence[Row]:
 
 
 def check_plannable(poll: Poll) -> None:
-    """Refuse, with the reason, a poll that cannot become an instance, or whose roles alone
-    need more people than the network has. Cheap: the answers are not read."""
+    """Refuse, with the reason, a poll that cannot become an instance, whose roles alone need
+    more people than the network has, or that no active member has answered yet (the solver
+    would only report that no day has enough people)."""
     parts = _parts(poll)
     shortfall = roles_shortfall(_rows(_ROLES, network=poll.network_id), len(parts.members))
     if shortfall:
         raise PlanningError(shortfall)
+    if not has_answers(poll):
+        raise PlanningError(
+            _(
+                "Nobody has answered the poll for %(year)d yet, so there is nothing to plan"
+                " from. Send the invitations and plan the year when the members have answered.",
+                year=poll.year,
+            )
+        )
+
+
+_ANSWERS = (
+    select(Response.answers)
+    .join(Member, Member.id == Response.member_id)
+    .where(Response.poll_id == _poll_id, Member.active.is_(True))
+)
+
+
+def has_answers(poll: Poll) -> bool:
+    """Whether any active member has marked at least one day of the poll."""
+    return any(answers for (answers,) in _rows(_ANSWERS, poll=poll.id))
 
 
 NO_COORDINATOR = _l(
@@ -350,6 +371,32 @@ def _previous_result(poll: Poll, meeting_keys: list[str]) -> dict | None:
     if not latest or [m["id"] for m in latest[0].result["meetings"]] != meeting_keys:
         return None
     return latest[0].result
+
+
+def _meeting_outcome(result: dict) -> list[tuple]:
+    """What a plan decides and shows, per meeting: date, venue, hours, role holders and who
+    can come; the solver's status and wording are left out."""
+    return [
+        (
+            m["id"],
+            m["date"],
+            m["venue"],
+            m.get("start"),
+            m.get("end"),
+            sorted((role, sorted(holders)) for role, holders in m["roles"].items()),
+            sorted((kind, sorted(keys)) for kind, keys in m.get("attendance", {}).items()),
+        )
+        for m in result["meetings"]
+    ]
+
+
+def unchanged_plan(poll: Poll, result: dict) -> Plan | None:
+    """The latest version, when `result` plans exactly the same meetings with the same people:
+    planning again then changed nothing, and no new version is stored."""
+    latest = latest_plan(poll)
+    if latest is None or _meeting_outcome(latest.result) != _meeting_outcome(result):
+        return None
+    return latest
 
 
 def store_plan(poll: Poll, result: dict, note: str = "") -> int:

@@ -19,6 +19,7 @@ from sqlalchemy import select
 
 from .days import SkippedDay, Window, candidate_days, holiday_name, iso_week, weeks_in_year
 from .db import db, lock_for_write
+from .i18n import long_date
 from .models import CandidateDay, Meeting, Network, Poll, Response
 from .network_admin import Refused
 
@@ -359,6 +360,17 @@ def remove_day(poll: Poll, row: CandidateDay) -> None:
     db.session.delete(row)
     db.session.flush()
     db.session.expire(poll, ["days"])
+
+
+def past_deadline(deadline: date | None, today: date, current: date | None = None) -> str | None:
+    """Why `deadline` is refused: a day before `today`, unless it is the poll's `current`
+    deadline left as it was (a poll whose deadline passed can still be edited). None if fine."""
+    if deadline is None or deadline >= today or deadline == current:
+        return None
+    return _(
+        "Deadline: %(date)s has passed. Choose today or a later day, or leave the field blank.",
+        date=long_date(deadline),
+    )
 
 
 def set_deadline(poll: Poll, deadline: date | None) -> None:

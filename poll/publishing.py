@@ -9,9 +9,10 @@ from .models import Plan, PlanStatus, Poll, RoleHistory, utcnow
 from .plan_calendar import sync_events
 
 
-def publish(plan: Plan) -> bool:
+def publish(plan: Plan, *, close_poll: bool = False) -> bool:
     """Publish this version and record its roles as the year's history for next year's fairness;
-    False if it was published already (perhaps by a click a moment ago).
+    False if it was published already (perhaps by a click a moment ago). `close_poll`: the poll
+    takes no more answers (the coordinator's "close the poll" box when publishing).
 
     Publications of one poll are serialised by a lock on its row, and the database refuses a
     second published version (a partial unique index), so two clicks at once leave one."""
@@ -29,6 +30,8 @@ def publish(plan: Plan) -> bool:
     db.session.flush()  # the old one first, or the index would see two published for a moment
     plan.status = PlanStatus.PUBLISHED
     plan.published_at = utcnow()
+    if close_poll:
+        poll.is_open = False
     _record_history(poll, plan.result)
     # Calendars must see a higher SEQUENCE for every meeting this publication moves or drops.
     sync_events(poll, plan)

@@ -19,7 +19,7 @@ from ortools.sat.python import cp_model
 from solver.core import conflicting_rules
 from solver.dates import best_attendance
 from solver.explain import given_up, infeasible
-from solver.i18n import Text
+from solver.i18n import LANGUAGES, Text
 from solver.instance import Instance, parse_instance
 from solver.model import PlanModel
 from solver.options import SolveOptions
@@ -91,7 +91,11 @@ class _Run:
         attendance = found[0]
         if attendance is None:
             families = conflicting_rules(self.inst, self.options.seed)
-            return infeasible_result(self._elapsed(), infeasible(self.inst, families, self.text))
+            return infeasible_result(
+                self._elapsed(),
+                self._in_every_language(lambda text: infeasible(self.inst, families, text)),
+                self.text.language,
+            )
 
         self.model = model = PlanModel(self.inst, attendance)
         self.plan = self.first = Plan(attendance.path, attendance.staffing)
@@ -110,20 +114,40 @@ class _Run:
 
         figures = score(self.inst, self.plan)
         figures["attendees_bound"] = attendance.attendees
-        explanation = given_up(self.inst, self.plan, self.text)
         if not proven:
             figures["fairness_bound"] = sum(
                 f.constant + self.bounds[key] for key, f in model.fairness.items()
             )
-            explanation.insert(
-                0,
-                self.text.gettext(
-                    "The time limit was reached before every stage was proven best: attendance is "
-                    "the best possible, the rest may not be."
-                ),
-            )
+
+        def explain(text: Text) -> list[str]:
+            sentences = given_up(self.inst, self.plan, text)
+            if not proven:
+                sentences.insert(
+                    0,
+                    text.gettext(
+                        "The time limit was reached: the attendance is the best possible, the "
+                        "rest of the plan may not be."
+                    ),
+                )
+            return sentences
+
         status = "optimal" if proven else "feasible"
-        return plan_result(self.inst, self.plan, status, figures, self._elapsed(), explanation)
+        return plan_result(
+            self.inst,
+            self.plan,
+            status,
+            figures,
+            self._elapsed(),
+            self._in_every_language(explain),
+            self.text.language,
+        )
+
+    def _in_every_language(self, explain: Callable[[Text], list[str]]) -> dict[str, list[str]]:
+        """The sentences in each language, so that a page can show them in its reader's."""
+        return {
+            language: explain(self.text if language == self.text.language else Text(language))
+            for language in LANGUAGES
+        }
 
     def _elapsed(self) -> float:
         return time.perf_counter() - self.started

@@ -12,8 +12,10 @@ def plan_result(
     status: str,
     score: dict,
     seconds: float,
-    explanation: list[str],
+    explanations: dict[str, list[str]],
+    language: str,
 ) -> dict:
+    """`explanations`: the same sentences in every language; `explanation` is `language`'s."""
     start, end = instance.meeting_hours
     meetings = []
     for meeting, option, roles in zip(instance.meetings, plan.options, plan.roles, strict=True):
@@ -38,16 +40,18 @@ def plan_result(
         "meetings": meetings,
         "score": score,
         "solve_seconds": round(seconds, 3),
-        "explanation": explanation,
+        "explanation": explanations[language],
+        "explanations": explanations,
     }
 
 
-def infeasible_result(seconds: float, explanation: list[str]) -> dict:
+def infeasible_result(seconds: float, explanations: dict[str, list[str]], language: str) -> dict:
     return {
         "format": RESULT_FORMAT,
         "status": "infeasible",
         "meetings": [],
         "score": None,
         "solve_seconds": round(seconds, 3),
-        "explanation": explanation,
+        "explanation": explanations[language],
+        "explanations": explanations,
     }

@@ -201,4 +201,10 @@ class _Scrub:
         if isinstance(doc.get("explanation"), list):
             former = self.former(language)
             doc["explanation"] = [self.text(s, former) for s in doc["explanation"]]
+        if isinstance(doc.get("explanations"), dict):
+            doc["explanations"] = {
+                lang: [self.text(s, self.former(lang)) for s in sentences]
+                for lang, sentences in doc["explanations"].items()
+                if isinstance(sentences, list)
+            }
         return doc

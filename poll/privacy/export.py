@@ -11,6 +11,7 @@ from datetime import date, datetime
 from sqlalchemy import select
 
 from ..db import db
+from ..filenames import network_stem
 from ..models import Member, MessageLog, Poll, Response, Role, RoleHistory
 from ..plan_view import meeting_views
 from ..planning import published_plan
@@ -49,7 +50,7 @@ def member_data(member: Member, now: datetime) -> dict:
 
 
 def filename(member: Member, today: date) -> str:
-    return f"mine-oplysninger-{member.network.slug}-{today.isoformat()}.json"
+    return f"mine-oplysninger-{network_stem(member.network)}-{today.isoformat()}.json"
 
 
 def _answers(member: Member, polls: list[Poll], roles: dict[str, str]) -> list[dict]:

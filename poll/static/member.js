@@ -36,6 +36,16 @@
     var parts = value.split(":");
     var answer = parts[parts.length - 1];
     var selector;
+    if (parts[0] === "blank") {
+      // Only the cells with no answer yet; an answer already given stays.
+      var set = 0;
+      form.querySelectorAll("td[data-venue]").forEach(function (cell) {
+        if (cell.querySelector('input[type="radio"]:checked')) return;
+        var radio = cell.querySelector('input[type="radio"][value="' + CSS.escape(answer) + '"]');
+        if (radio) { radio.checked = true; set += 1; }
+      });
+      return set > 0;
+    }
     if (parts[0] === "all") selector = "td[data-venue]";
     else if (parts[0] === "venue") selector = 'td[data-venue="' + CSS.escape(parts[1]) + '"]';
     else if (parts[0] === "week") selector = 'tr[data-week="' + CSS.escape(parts[1]) + '"] td[data-venue]';
@@ -115,6 +125,9 @@
           announce(data.message);
           var answered = document.getElementById("answered-state");
           if (answered && data.answered) answered.textContent = data.answered;
+          var progress = document.getElementById("svar-status");
+          // The server's own rendering of the progress block (escaped there, no script in it).
+          if (progress && typeof data.progress_html === "string") progress.innerHTML = data.progress_html;
         } else {
           showErrors(data.errors || []);
           announce("");

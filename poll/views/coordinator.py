@@ -9,6 +9,7 @@ Pages that show personal links are never cached.
 
 import re
 from collections.abc import Callable
+from datetime import date
 
 from flask import (
     Blueprint,
@@ -23,13 +24,17 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import pgettext
 from sqlalchemy.exc import IntegrityError
+from wtforms import Field
 
 from .. import (
     account_mail,
     accounts,
+    answer_grid,
     audit,
     auth,
+    completeness,
     member_csv,
     network_admin,
     next_year,
@@ -54,11 +59,12 @@ from ..forms import (
     RoleForm,
     VenueForm,
     add_error,
+    percent,
 )
 from ..members import personal_token
-from ..models import CandidateDay, CoordinatorAccount, Member, Poll, Role, Venue
+from ..models import CandidateDay, CoordinatorAccount, Member, Network, Poll, Role, Venue
 from ..network_admin import Refused
-from ..planning import planning_gaps
+from ..planning import latest_plan, planning_gaps
 from ..poll_admin import PollRules
 from ..privacy import erasure
 
@@ -201,12 +207,12 @@ def _delete(name: str, delete: Callable[[], None], back: str, action: audit.Acti
 @bp.route("/")
 def dashboard():
     network = _network()
-    answered = overview.answered_counts(network.id)
+    states = completeness.network_counts(network.id)
     return render_template(
         "coordinator/dashboard.html",
         network=network,
         polls=sorted(network.polls, key=lambda p: p.year, reverse=True),
-        answered=answered,
+        states=states,
         member_count=overview.active_member_count(network.id),
         today=local_today(network),
         gaps=planning_gaps(network),
@@ -356,9 +362,7 @@ def venues():
     form = VenueForm()
 
     def change() -> str:
-        venue = network_admin.add_venue(
-            network, key=form.key.data, name=form.name.data, address=form.address.data
-        )
+        venue = network_admin.add_venue(network, name=form.name.data, address=form.address.data)
         return _("%(name)s is added.", name=venue.name)
 
     if done := _save(form, change, "coordinator.venues"):
@@ -375,7 +379,7 @@ def venue_edit(venue_id: int):
 
     def change() -> str:
         network_admin.update_venue(
-            venue, key=form.key.data, name=form.name.data or "", address=form.address.data or ""
+            venue, name=form.name.data or "", address=form.address.data or ""
         )
         return _("%(name)s is saved.", name=venue.name)
 
@@ -437,7 +441,6 @@ def member_new():
         try:
             member, token = network_admin.create_member(
                 network,
-                key=form.key.data,
                 name=form.name.data,
                 email=form.email.data,
                 organisation=form.organisation.data,
@@ -469,7 +472,6 @@ def member_edit(member_id: int):
     def change() -> str:
         network_admin.update_member(
             member,
-            key=form.key.data,
             name=form.name.data or "",
             email=form.email.data or "",
             organisation=form.organisation.data or "",
@@ -619,7 +621,7 @@ def role_new():
     form = RoleForm(roles=network.roles)
 
     def change() -> str:
-        role = network_admin.add_role(network, key=form.key.data, **_role_values(form))
+        role = network_admin.add_role(network, **_role_values(form))
         return _("%(name)s is added.", name=role.name)
 
     if done := _save(form, change, "coordinator.roles"):
@@ -634,7 +636,6 @@ def role_edit(role_id: int):
     role = _role(role_id)
     network = role.network
     form = RoleForm(obj=role, roles=network.roles, this_key=role.key)
-    del form.key  # the key is fixed: answers and plans refer to it
 
     def change() -> str:
         network_admin.update_role(role, **_role_values(form))
@@ -703,7 +704,7 @@ def poll_new():
         form.year.data = _free_year(network, local_today(network).year + 1)
     status, plan, rules = 200, None, None
     if form.is_submitted() and not _add_row_requested(form):
-        valid = form.validate()
+        valid = form.validate() & _deadline_ok(form.deadline, network)
         year = form.year.data if not form.year.errors else None
         if year and any(p.year == year for p in network.polls):
             form.year.errors.append(
@@ -755,6 +756,16 @@ def poll_new():
     ), status
 
 
+def _deadline_ok(field: Field, network: Network, current: date | None = None) -> bool:
+    """Refuse a deadline in the past (on the field), unless it is the poll's own, unchanged."""
+    if field.errors:
+        return True  # unreadable: the field says so already
+    problem = poll_admin.past_deadline(field.data, local_today(network), current)
+    if problem:
+        add_error(field, problem)
+    return problem is None
+
+
 def _fill_rules_form(form: PollRulesForm, year: int, rules: PollRules) -> None:
     """Prefill the rules form (for a GET) with these rules for `year`."""
     form.weekdays.data = list(rules.weekdays)
@@ -762,7 +773,7 @@ def _fill_rules_form(form: PollRulesForm, year: int, rules: PollRules) -> None:
     form.deadline.data = rules.deadline
     form.hide_answers.data = rules.hide_answers
     form.min_days_between.data = rules.min_days_between
-    form.min_attendance.data = f"{rules.min_attendance:g}".replace(".", ",")
+    form.min_attendance.data = percent(rules.min_attendance)
     while len(form.meetings):
         form.meetings.pop_entry()
     for draft in rules.meetings:
@@ -787,7 +798,7 @@ def poll_edit(poll_id: int):
     status, plan, confirm = 200, None, False
     action = request.form.get("action")
     if form.is_submitted() and not _add_row_requested(form):
-        valid = form.validate()
+        valid = form.validate() & _deadline_ok(form.deadline, poll.network, poll.deadline)
         rules = form.rules(poll.year)
         if valid and rules is not None:
             plan = poll_admin.preview(poll, rules)
@@ -830,7 +841,12 @@ def poll_edit(poll_id: int):
 def _render_overview(poll: Poll, deadline_form: DeadlineForm, errors=()):
     # The cell texts are translated once here, not once per cell: gettext is the slow part
     # of a page with a hundred cells.
-    labels = {"yes": _("%(count)d yes"), "maybe": _("%(count)d if need be"), "best": _("best")}
+    labels = {
+        "yes": _("%(count)d yes"),
+        "maybe": _("%(count)d if need be"),
+        "no": _("%(count)d no"),
+        "best": _("best"),
+    }
     return render_template(
         "coordinator/poll_overview.html",
         poll=poll,
@@ -838,6 +854,7 @@ def _render_overview(poll: Poll, deadline_form: DeadlineForm, errors=()):
         deadline_form=deadline_form,
         labels=labels,
         errors=list(errors),
+        planned=latest_plan(poll) is not None,
     )
 
 
@@ -845,6 +862,37 @@ def _render_overview(poll: Poll, deadline_form: DeadlineForm, errors=()):
 def poll_overview(poll_id: int):
     poll = _poll(poll_id)
     return _render_overview(poll, DeadlineForm(obj=poll))
+
+
+@bp.route("/afstemninger/<int:poll_id>/svar")
+def poll_answers(poll_id: int):
+    """Who said what: a row per member, a column per day and venue."""
+    poll = _poll(poll_id)
+    # Translated once here, not once per cell (a full poll has thousands of cells). Each answer
+    # is a symbol and a word; `short` is what shows in a cell, `long` what a screen reader says.
+    answers = {
+        "yes": {"symbol": "✓", "short": _("Yes"), "long": _("Yes")},
+        "maybe": {
+            "symbol": "(✓)",
+            "short": pgettext("short", "If need be"),
+            "long": _("If need be"),
+        },
+        "no": {"symbol": "✗", "short": _("No"), "long": _("No")},
+        "blank": {"symbol": "–", "short": "", "long": _("Not answered")},
+    }
+    counts = {
+        "yes": _("%(count)d yes"),
+        "maybe": _("%(count)d if need be"),
+        "no": _("%(count)d no"),
+        "blank": _("%(count)d not answered"),
+    }
+    return render_template(
+        "coordinator/poll_answers.html",
+        poll=poll,
+        grid=answer_grid.answer_grid(poll),
+        answers=answers,
+        counts=counts,
+    )
 
 
 @bp.route("/afstemninger/<int:poll_id>/dage", methods=["GET", "POST"])
@@ -900,7 +948,7 @@ def poll_day_remove(poll_id: int, day_id: int):
 def poll_deadline(poll_id: int):
     poll = _poll(poll_id)
     form = DeadlineForm()
-    if not form.validate():
+    if not (form.validate() & _deadline_ok(form.deadline, poll.network, poll.deadline)):
         return _render_overview(poll, form, _errors(form)), INVALID
     poll_admin.set_deadline(poll, form.deadline.data)
     _commit()

@@ -38,6 +38,7 @@ from ..calendar import webcal_url
 from ..db import db
 from ..exports import answers_csv, plan_csv
 from ..feeds import feed_owner, feed_token, replace_feed_token
+from ..filenames import network_stem
 from ..models import Member, Network, Plan, Poll
 from ..plan_calendar import (
     committed,
@@ -88,7 +89,9 @@ def _owner_or_404(token: str) -> Network | Member:
 
 
 def _slug(owner: Network | Member) -> str:
-    return owner.slug if isinstance(owner, Network) else f"{owner.network.slug}-{owner.key}"
+    if isinstance(owner, Network):
+        return network_stem(owner)
+    return f"{network_stem(owner.network)}-{owner.key}"
 
 
 # -- public feeds ----------------------------------------------------------------------------
@@ -121,7 +124,9 @@ def _meeting_download(poll: Poll, key: str, member: Member | None):
     if event is None:
         abort(404, _("The published plan has no meeting '%(key)s'.", key=key[:40]))
     body = meeting_calendar(poll, event, member)
-    return calendar_response(body, f"{poll.network.slug}-{poll.year}-{key}.ics", download=True)
+    return calendar_response(
+        body, f"{network_stem(poll.network)}-{poll.year}-{key}.ics", download=True
+    )
 
 
 # -- the coordinator's ----------------------------------------------------------------------
@@ -194,10 +199,10 @@ def year_ics(year: int):
         if member is None:
             abort(404, _("Member: there is no member '%(key)s'.", key=member_key[:40]))
         body = committed(lambda: member_calendar(member, year=year))
-        filename = f"{network.slug}-{year}-{member.key}.ics"
+        filename = f"{network_stem(network)}-{year}-{member.key}.ics"
     else:
         body = committed(lambda: network_calendar(network, year=year))
-        filename = f"{network.slug}-{year}.ics"
+        filename = f"{network_stem(network)}-{year}.ics"
     return calendar_response(body, filename, download=True)
 
 
@@ -211,7 +216,7 @@ def meeting_ics(year: int, key: str):
 @login_required
 def answers_export(year: int):
     poll = coordinator_poll(year)
-    return csv_response(answers_csv(poll), f"{poll.network.slug}-{year}-svar.csv")
+    return csv_response(answers_csv(poll), f"{network_stem(poll.network)}-{year}-svar.csv")
 
 
 @bp.get("/tovholder/eksport/<int(min=1,max=9999):year>/plan.csv")
@@ -220,7 +225,7 @@ def plan_export(year: int):
     poll = coordinator_poll(year)
     plan = _chosen_plan(poll)
     return csv_response(
-        plan_csv(poll, plan), f"{poll.network.slug}-{year}-plan-v{plan.version}.csv"
+        plan_csv(poll, plan), f"{network_stem(poll.network)}-{year}-plan-v{plan.version}.csv"
     )
 
 

@@ -1,6 +1,6 @@
 """A meeting's page and agenda: for the coordinator, and for the planning group by personal link."""
 
-from flask import Blueprint, abort, flash, redirect, render_template, request
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from ..auth import login_required
@@ -54,7 +54,14 @@ def coordinator_page(year: int, key: str):
             flash(_("The agenda is saved."))
             return redirect(request.path), 303
     return render_template(
-        "plan/meeting.html", poll=poll, view=view, can_edit=True, error=error
+        "plan/meeting.html",
+        poll=poll,
+        view=view,
+        can_edit=True,
+        error=error,
+        layout="coordinator/_layout.html",
+        back=url_for("plan.show", year=year),
+        back_label=_("Back to the plan for %(year)d", year=year),
     ), 400 if error else 200
 
 
@@ -75,7 +82,16 @@ def member_page(token: str, year: int, key: str):
         if error is None:
             flash(_("The agenda is saved."))
             return redirect(request.path), 303
+    # Back to the member's own page: the link they came by already holds their token.
     response = render_template(
-        "plan/meeting.html", poll=poll, view=view, can_edit=can_edit, error=error, member=member
+        "plan/meeting.html",
+        poll=poll,
+        view=view,
+        can_edit=can_edit,
+        error=error,
+        member=member,
+        layout="base.html",
+        back=url_for("member.answer_year", token=token, year=year),
+        back_label=_("Back to your page for %(year)d", year=year),
     )
     return response, 400 if error else 200

@@ -6,12 +6,16 @@ GET  /m/<token>/mine-oplysninger  everything stored about the member, as a file 
 POST /m/<token>/sprog   the language of the member's mails (`language`: da or en); redirects
                         back to the page it came from (`year`) with a message by the form
 POST /m/<token>/<year>  save answers, comment and role opt-outs; a `shortcut` button sets many
-                        answers first. Form posts redirect back with "Saved"; a request that
-                        accepts only JSON (the page's script) gets {"ok", "message"} or
+                        answers first. Form posts redirect back with "Saved" (a shortcut's to
+                        the week or block it set, #uge-2027-9, #hurtigt or #svar-status, with
+                        its message shown there too); a request that
+                        accepts only JSON (the page's script) gets {"ok", "message",
+                        "answered", "state", "progress_html", ...} or
                         {"ok": false, "errors": [{"field", "message"}]} with a 4xx.
 """
 
 import json
+from datetime import date
 
 from babel import Locale
 from flask import (
@@ -30,6 +34,8 @@ from flask_babel import gettext as _
 
 from ..answers import (
     Invalid,
+    Sheet,
+    Shortcut,
     add_others,
     answer_labels,
     cell_field,
@@ -44,6 +50,7 @@ from ..answers import (
     shortcut_message,
     shown_after,
 )
+from ..completeness import Progress, State, blank_by_week, progress, week_anchor
 from ..db import db
 from ..feeds import member_calendar_links
 from ..members import MAIL_LANGUAGES, mail_language, member_by_token, set_mail_language
@@ -56,6 +63,9 @@ bp = Blueprint("member", __name__)
 
 SAVED_KEY = "member_saved"
 CONFLICT_KEY = "member_conflict"
+WHERE_KEY = "member_saved_where"  # the page's id where the saved message is shown too
+STATUS_ID = "svar-status"  # the progress block
+SHORTCUTS_ID = "hurtigt"  # the block of shortcuts for all days and per venue
 LANGUAGE_KEY = "member_language_saved"
 
 
@@ -139,6 +149,7 @@ def answer_year(token: str, year: int):
             load_sheet(member, poll, polls),
             saved=session.pop(SAVED_KEY, None),
             conflict=session.pop(CONFLICT_KEY, None),
+            where=session.pop(WHERE_KEY, None),
         )
     sheet = load_sheet(member, poll, polls, with_others=False)
 
@@ -156,10 +167,13 @@ def answer_year(token: str, year: int):
     result = save(sheet, submission)
     message = _("Saved at %(time)s.", time=format_time(result.saved_at, "short"))
     if submission.shortcut is not None:
-        message = f"{shortcut_message(sheet, submission.shortcut)} {message}"
+        told = shortcut_message(sheet, submission.shortcut, submission.shortcut_count)
+        message = f"{told} {message}"
     conflict = conflict_message(sheet, result) if result.has_conflicts else None
     if wants_json:
-        answered = _("You have answered; last saved %(when)s.", when=_saved_when(result.saved_at))
+        after = load_sheet(member, poll, polls, with_others=False)
+        done = _progress(after)
+        answered = _answered_state(done, _saved_when(result.saved_at))
         stored = {
             cell_field(*cell): result.stored[cell].value if cell in result.stored else ""
             for cell in result.conflicts
@@ -170,6 +184,10 @@ def answer_year(token: str, year: int):
             ok=True,
             message=message,
             answered=answered,
+            state=done.state.value,
+            progress_html=render_template(
+                "member/_progress.html", **_progress_context(after, done, token=token)
+            ),
             warnings=[conflict] if conflict else [],
             stored=stored,
             comment=result.comment if result.comment_conflict else None,
@@ -181,10 +199,59 @@ def answer_year(token: str, year: int):
     session[SAVED_KEY] = message
     if conflict:
         session[CONFLICT_KEY] = conflict
-    return redirect(url_for(".answer_year", token=token, year=year), code=303)
+    anchor = _anchor(submission.shortcut)
+    if anchor is not None:
+        session[WHERE_KEY] = anchor
+    return redirect(url_for(".answer_year", token=token, year=year, _anchor=anchor), code=303)
 
 
-def _render(token, sheet, *, saved=None, conflict=None, errors=(), form=None):
+def _anchor(shortcut: Shortcut | None) -> str | None:
+    """Where a shortcut's post returns to: the week it set, the shortcuts or the progress; a
+    plain save returns to the top (its message is in the save bar)."""
+    if shortcut is None:
+        return None
+    if shortcut.kind == "week":
+        return week_anchor(date.fromisoformat(shortcut.target))
+    if shortcut.kind == "blank":
+        return STATUS_ID
+    return SHORTCUTS_ID
+
+
+def _progress(sheet: Sheet) -> Progress:
+    answers = sheet.response.answers if sheet.response is not None else None
+    return progress([d.day for d in sheet.days], [v.key for v in sheet.venues], answers)
+
+
+def _answered_state(done: Progress, when: str | None) -> str:
+    if when is None or done.state == State.NONE:
+        return _("You have not answered yet.")
+    if done.state == State.PARTLY:
+        return _("You have answered partly; last saved %(when)s.", when=when)
+    return _("You have answered; last saved %(when)s.", when=when)
+
+
+def _progress_context(sheet: Sheet, done: Progress, **extra) -> dict:
+    """What member/_progress.html needs (also rendered alone for the page's script)."""
+    names = {v.key: v.name for v in sheet.venues}
+    blank_weeks = [
+        (
+            monday,
+            week_anchor(monday),
+            [(b.day, ", ".join(names[k] for k in b.venues) if b.partly else None) for b in days],
+        )
+        for monday, days in blank_by_week(done)
+    ]
+    return {
+        "done": done,
+        "blank_weeks": blank_weeks,
+        "editable": sheet.editable,
+        "labels": answer_labels(),
+        "status_id": STATUS_ID,
+        **extra,
+    }
+
+
+def _render(token, sheet, *, saved=None, conflict=None, where=None, errors=(), form=None):
     """The page; after a rejected post it shows what was posted (nothing of it was saved), and
     keeps what the page first showed, from which the next save measures the member's changes."""
     shown = {cell: value.value for cell, value in sheet.answers.items()}
@@ -207,6 +274,14 @@ def _render(token, sheet, *, saved=None, conflict=None, errors=(), form=None):
         for key in was:
             was[key] = form.get(f"was_{key}", was[key])
     last_saved = _saved_when(sheet.response.updated_at) if sheet.response is not None else None
+    done = _progress(sheet)
+    # A week opens when it has a blank cell, or when a shortcut just set it (its message is there).
+    blank_weeks = {
+        week.key
+        for group in sheet.groups
+        for week in group.weeks
+        if any((day.id, venue.id) not in shown for day in week.days for venue in sheet.venues)
+    }
     calendar_links = member_calendar_links(sheet.member, sheet.poll, published_plan(sheet.poll))
     return render_template(
         "member/answer.html",
@@ -215,7 +290,6 @@ def _render(token, sheet, *, saved=None, conflict=None, errors=(), form=None):
         member=sheet.member,
         network=sheet.network,
         poll=sheet.poll,
-        labels=answer_labels(),
         shown=shown,
         comment=comment,
         cannot_roles=cannot_roles,
@@ -225,6 +299,11 @@ def _render(token, sheet, *, saved=None, conflict=None, errors=(), form=None):
         conflict=conflict,
         was=was,
         last_saved=last_saved,
+        answered_state=_answered_state(done, last_saved),
+        weeks_with_blanks=blank_weeks,
+        where=where,
+        shortcuts_id=SHORTCUTS_ID,
+        **_progress_context(sheet, done),
         plan_views=calendar_links["views"],
         calendar_links=calendar_links,
         **_language_form(sheet.member),

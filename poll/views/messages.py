@@ -3,27 +3,32 @@ retry what failed (login required, own network only).
 
 GET  /tovholder/beskeder                          what can be sent per year, and the log
 GET  /tovholder/beskeder/<id>                     one logged message (its plain text)
-POST /tovholder/beskeder/<year>/invitationer      invite every active member
+GET  /tovholder/beskeder/<year>/invitationer      the invitation as the first member gets it,
+                                                  the number of members, and "Send"
+POST /tovholder/beskeder/<year>/invitationer      invite every active member (refused with 409
+                                                  once the year's plan is published)
+GET  /tovholder/beskeder/<year>/paamindelser      the reminder's preview, likewise
 POST /tovholder/beskeder/<year>/paamindelser      remind those who have not answered
+GET  /tovholder/beskeder/<year>/plan?mode=…       the plan mail's preview, likewise
 POST /tovholder/beskeder/<year>/plan              mail the published plan (mode=auto|plan|changes)
 POST /tovholder/beskeder/<id>/igen                retry one failed message
 POST /tovholder/beskeder/igen                     retry every failed message
 GET  /tovholder/beskeder/udsendelse/<id>          a batch's progress and outcome
 
-Every POST that sends queues a batch (poll/mail_jobs.py) and redirects at once to its page,
-which reloads itself while the batch runs.
+A mass mail is sent only from its preview page: the POST carries `recipients`, the number
+of members the preview named; a POST without it (or with a number that no longer holds) sends
+nothing and shows the preview (again). Every POST that sends queues a batch
+(poll/mail_jobs.py) and redirects at once to its page, which reloads itself while the batch
+runs.
 """
 
 from __future__ import annotations
 
 from datetime import timedelta
-from email import message_from_bytes
-from email.policy import default
 
 from flask import (
     Blueprint,
     abort,
-    current_app,
     flash,
     g,
     redirect,
@@ -37,18 +42,17 @@ from sqlalchemy import select
 
 from ..auth import current_network, login_required
 from ..db import db
-from ..job_rows import real_app, runs_inline
-from ..mail_jobs import check, job_of, running_job, start_batch, start_in_thread
+from ..mail_jobs import check, job_of, queue, running_job
+from ..mail_preview import preview, retry_preview, stored_copy
 from ..models import JobStatus, MailJob, MessageLog, MessageStatus, Poll, utcnow
 from ..notifications import (
-    FEED_MARK,
-    PERSONAL_MARK,
     NotSent,
     failed_count,
     kind_of,
     non_respondents,
     previous_published,
     reply_address,
+    require_unplanned,
 )
 from ..planning import published_plan
 from .scope import coordinator_poll
@@ -100,7 +104,10 @@ def kind_label(kind: str) -> str:
 
 
 def batch_label(job: MailJob) -> str:
-    year = job.poll.year if job.poll is not None else 0
+    return kind_batch_label(job.kind, job.poll.year if job.poll is not None else 0)
+
+
+def kind_batch_label(kind: str, year: int) -> str:
     labels = {
         "invitation": _("Invitations for %(year)d", year=year),
         "reminder": _("Reminders for %(year)d", year=year),
@@ -109,13 +116,13 @@ def batch_label(job: MailJob) -> str:
         "changes": _("Change notices for %(year)d", year=year),
         "retry": _("Failed messages sent again"),
     }
-    return labels.get(job.kind, job.kind)
+    return labels.get(kind, kind)
 
 
 def status_label(status: MessageStatus) -> str:
     return {
         MessageStatus.SENT: _("sent"),
-        MessageStatus.WRITTEN: _("written to the outbox folder"),
+        MessageStatus.WRITTEN: _("saved on the server, not sent"),
         MessageStatus.FAILED: _("failed"),
     }[status]
 
@@ -157,17 +164,7 @@ def index():
 @bp.get("/<int(max=2147483647):message_id>")
 def show(message_id: int):
     log = _log(message_id)
-    text = ""
-    if log.raw:
-        message = message_from_bytes(log.raw, policy=default)
-        body = message.get_body(preferencelist=("plain",))
-        text = body.get_content() if body is not None else ""
-        # The stored copy holds markers, never working links (notifications._redact).
-        text = text.replace(PERSONAL_MARK, _("[personal link]"))
-        text = text.replace(FEED_MARK, _("[calendar link]"))
-        attachments = [part.get_filename() for part in message.iter_attachments()]
-    else:
-        attachments = []
+    text, attachments = stored_copy(log)
     return render_template(
         "messages/show.html",
         log=log,
@@ -201,19 +198,15 @@ def _just_sent(poll: Poll, kinds: tuple[str, ...]) -> bool:
 def _start(kind: str, *, poll: Poll | None = None, message_id: int | None = None):
     """Queue a batch and show its page; a batch of the network already running is shown
     instead, since two at once could send the same message twice."""
-    here = runs_inline(current_app)
-    job_id, started = start_batch(
+    job_id, started = queue(
         current_network().id,
         kind,
         poll_id=poll.id if poll is not None else None,
         message_id=message_id,
         language=str(get_locale()),
         reply_to=reply_address(g.account.name, g.account.email),
-        here=here,
     )
-    if started and here and job_id is not None:
-        start_in_thread(real_app(), job_id)
-    else:
+    if not started:
         flash(
             _("Other messages are being sent. Wait until they are sent, then try again."), "error"
         )
@@ -222,7 +215,31 @@ def _start(kind: str, *, poll: Poll | None = None, message_id: int | None = None
     return redirect(url_for(".batch", job_id=job_id), 303)
 
 
-def _batch(kind: str, poll: Poll, kinds: tuple[str, ...]):
+def _confirm_page(kind: str, poll: Poll, action: str, mode: str | None = None, status: int = 200):
+    """The mail as its first recipient gets it, the number of recipients and "Send"."""
+    try:
+        shown = preview(kind, poll)
+    except NotSent as reason:
+        flash(str(reason), "error")
+        return redirect(url_for(".index"), 303)
+    return render_template(
+        "messages/confirm.html",
+        poll=poll,
+        preview=shown,
+        label=kind_batch_label(kind, poll.year),
+        action=action,
+        mode=mode,
+        not_sent="; ".join(f"{name} ({reason})" for name, reason in shown.skipped),
+    ), status
+
+
+def _batch(kind: str, poll: Poll, kinds: tuple[str, ...], action: str, mode: str | None = None):
+    """GET: the preview. POST: send, if the preview was seen and still holds."""
+    if request.method == "GET":
+        return _confirm_page(kind, poll, action, mode)
+    seen = request.form.get("recipients", "")
+    if not seen:
+        return redirect(action, 303)  # nothing goes out without the preview
     if _just_sent(poll, kinds):
         flash(
             _("These messages went out less than a minute ago. Wait a minute to send them again."),
@@ -231,29 +248,46 @@ def _batch(kind: str, poll: Poll, kinds: tuple[str, ...]):
         return redirect(url_for(".index"), 303)
     try:
         check(kind, poll)
+        now = preview(kind, poll).recipients
     except NotSent as reason:
         flash(str(reason), "error")
         return redirect(url_for(".index"), 303)
+    if seen != str(now):
+        flash(
+            _(
+                "Recipients: the number of members who get this message has changed since the"
+                " page was shown. Look at it again, then send."
+            ),
+            "error",
+        )
+        return _confirm_page(kind, poll, action, mode, status=409)
     return _start(kind, poll=poll)
 
 
-@bp.post("/<int(min=1,max=9999):year>/invitationer")
+@bp.route("/<int(min=1,max=9999):year>/invitationer", methods=["GET", "POST"])
 def invite(year: int):
-    return _batch("invitation", coordinator_poll(year), ("invitation",))
+    poll = coordinator_poll(year)
+    try:
+        require_unplanned(poll)
+    except NotSent as reason:
+        abort(409, str(reason))
+    return _batch("invitation", poll, ("invitation",), url_for(".invite", year=year))
 
 
-@bp.post("/<int(min=1,max=9999):year>/paamindelser")
+@bp.route("/<int(min=1,max=9999):year>/paamindelser", methods=["GET", "POST"])
 def remind(year: int):
-    return _batch("reminder", coordinator_poll(year), ("reminder",))
+    poll = coordinator_poll(year)
+    return _batch("reminder", poll, ("reminder",), url_for(".remind", year=year))
 
 
-@bp.post("/<int(min=1,max=9999):year>/plan")
+@bp.route("/<int(min=1,max=9999):year>/plan", methods=["GET", "POST"])
 def plan(year: int):
     poll = coordinator_poll(year)
-    mode = request.form.get("mode", "auto")
+    mode = request.form.get("mode") or request.args.get("mode") or "auto"
     if mode not in PLAN_MODES:
         abort(400, _("Mode: choose auto, plan or changes."))
-    return _batch(PLAN_MODES[mode], poll, ("plan", "change"))
+    action = url_for(".plan", year=year, mode=mode)
+    return _batch(PLAN_MODES[mode], poll, ("plan", "change"), action, mode)
 
 
 @bp.post("/<int(max=2147483647):message_id>/igen")
@@ -265,9 +299,36 @@ def retry_one(message_id: int):
     return _start("retry", message_id=log.id)
 
 
-@bp.post("/igen")
+@bp.route("/igen", methods=["GET", "POST"])
 def retry_all():
-    return _start("retry")
+    """GET: the first failed message and how many there are. POST: send them all again, if
+    the number the page showed still holds."""
+    network = current_network()
+    shown = retry_preview(network.id)
+    status = 200
+    if request.method == "POST":
+        seen = request.form.get("recipients", "")
+        if not seen:
+            return redirect(url_for(".retry_all"), 303)
+        if seen == str(shown.recipients):
+            return _start("retry")
+        flash(
+            _(
+                "Recipients: the number of members who get this message has changed since the"
+                " page was shown. Look at it again, then send."
+            ),
+            "error",
+        )
+        status = 409
+    return render_template(
+        "messages/confirm.html",
+        poll=None,
+        preview=shown,
+        label=kind_batch_label("retry", 0),
+        action=url_for(".retry_all"),
+        mode=None,
+        not_sent="",
+    ), status
 
 
 @bp.get("/udsendelse/<int(max=2147483647):job_id>")

@@ -1,6 +1,7 @@
 """The coordinator's plan page: solve, explain, pin, replace, re-plan, publish, versions."""
 
 import json
+from collections.abc import Sequence
 from datetime import date
 
 from flask import (
@@ -9,6 +10,7 @@ from flask import (
     abort,
     current_app,
     flash,
+    g,
     jsonify,
     redirect,
     render_template,
@@ -22,10 +24,20 @@ from sqlalchemy import select
 from .. import audit
 from ..auth import login_required
 from ..db import db
+from ..filenames import network_stem
 from ..job_rows import real_app, runs_inline
 from ..jobs import latest_job, reap_stale, start_in_thread, start_job
-from ..models import Meeting, Pin, Plan, Poll
-from ..plan_edits import EditError, pin_date_venue, pin_role, replacement_pin, unpin
+from ..mail_jobs import check, queue
+from ..models import Meeting, Pin, Plan, PlanStatus, Poll
+from ..notifications import NotSent, reply_address
+from ..plan_edits import (
+    EditError,
+    pin_date_venue,
+    pin_role,
+    replacement_choices,
+    replacement_pin,
+    unpin,
+)
 from ..plan_view import FairnessRow, MeetingView, fairness_rows, meeting_views
 from ..planning import (
     PlanningError,
@@ -87,13 +99,31 @@ def show(year: int):
         plan=plan,
         previous=previous,
         versions=versions,
+        published=next((p for p in versions if p.status == PlanStatus.PUBLISHED), None),
         views=views,
         fairness=fairness,
         spread=spread,
         job=job,
         running=running,
         pins=pins,
+        pinned=_pinned(pins),
+        choices=replacement_choices(poll, plan) if plan else {},
     )
+
+
+def _pinned(pins: Sequence[Pin]) -> set[tuple[str, ...]]:
+    """What the page marks as pinned: (meeting, "date"), (meeting, "venue") and
+    (meeting, role, member) keys."""
+    marks: set[tuple[str, ...]] = set()
+    for pin in pins:
+        key = pin.meeting.key
+        if pin.role is not None and pin.member is not None:
+            marks.add((key, pin.role.key, pin.member.key))
+        if pin.day is not None:
+            marks.add((key, "date"))
+        if pin.venue is not None:
+            marks.add((key, "venue"))
+    return marks
 
 
 @bp.get("/<int:year>/job.json")
@@ -140,7 +170,7 @@ def instance(year: int):
     except PlanningError as error:
         abort(409, str(error))
     body = json.dumps(data, ensure_ascii=False, indent=1)
-    filename = f"{poll.network.slug}-{year}-instance.json"
+    filename = f"{network_stem(poll.network)}-{year}-data.json"
     return Response(
         body,
         mimetype="application/json",
@@ -184,6 +214,8 @@ def replace(year: int):
     poll = coordinator_poll(year)
     meeting = _meeting(poll, request.form.get("meeting", ""))
     plan = _latest_or_404(poll)
+    if not request.form.get("new", ""):
+        abort(400, _("New holder: choose the member who takes over the role."))
     try:
         replacement_pin(
             poll,
@@ -203,19 +235,55 @@ def replace(year: int):
 
 @bp.post("/<int:year>/publish")
 def publish_version(year: int):
+    """Publish a version; with the boxes ticked (the form ticks both) also close the poll and
+    queue the plan mail, whose page is shown then."""
     poll = coordinator_poll(year)
     version = request.form.get("version", type=int)
     plan = next((p for p in plan_versions(poll) if p.version == version), None)
     if plan is None:
         abort(400, _("Version: choose a plan version to publish."))
-    if not publish(plan):
+    close_poll = request.form.get("close_poll") == "1"
+    mail_plan = request.form.get("mail_plan") == "1"
+    if not publish(plan, close_poll=close_poll):
         db.session.rollback()
         flash(_("Version %(version)d is already published.", version=plan.version))
         return redirect(url_for(".show", year=year)), 303
     audit.record(audit.Action.PUBLISH, poll.network_id, f"{year}: {plan.version}")
     db.session.commit()
-    flash(_("Version %(version)d is published.", version=plan.version))
-    return redirect(url_for(".show", year=year)), 303
+    if close_poll:
+        flash(
+            _(
+                "Version %(version)d is published, and the poll is closed.",
+                version=plan.version,
+            )
+        )
+    else:
+        flash(_("Version %(version)d is published.", version=plan.version))
+    if not mail_plan:
+        return redirect(url_for(".show", year=year)), 303
+    try:
+        check("plan-auto", poll)
+    except NotSent as reason:
+        flash(str(reason), "error")
+        return redirect(url_for(".show", year=year)), 303
+    job_id, started = queue(
+        poll.network_id,
+        "plan-auto",
+        poll_id=poll.id,
+        language=str(get_locale()),
+        reply_to=reply_address(g.account.name, g.account.email),  # the coordinator publishing
+    )
+    if not started:
+        flash(
+            _(
+                "The plan was not mailed: other messages are being sent. Send it from the"
+                " messages page when they are sent."
+            ),
+            "error",
+        )
+    if job_id is None:
+        return redirect(url_for(".show", year=year)), 303
+    return redirect(url_for("messages.batch", job_id=job_id)), 303
 
 
 def _latest_or_404(poll: Poll) -> Plan:

@@ -1,5 +1,6 @@
-"""The poll overview: N of M answered, who is missing, the day × venue heat map with its best
-cells, comments, and its speed for a full-size network. Both engines."""
+"""The poll overview: N of M answered every day, who answered partly, who is missing, the
+day × venue heat map with its best cells, comments, and its speed for a full-size network.
+Both engines."""
 
 from __future__ import annotations
 
@@ -29,7 +30,7 @@ ROW = re.compile(
 )
 CELL = re.compile(
     r'<td class="heat heat-(\d)( best)?"><span class="n-yes">(\d+) ja</span> '
-    r'<span class="n-maybe">(\d+) hvis nødvendigt</span>'
+    r'<span class="n-maybe">(\d+) hvis nødvendigt</span> <span class="n-no">\d+ nej</span>'
 )
 
 
@@ -82,14 +83,15 @@ def fx(app, client):
 
 def test_the_overview_counts_answers_and_names_who_is_missing(app, client, fx):
     page = text(client.get(f"/tovholder/afstemninger/{fx.poll_id}"))
-    assert "2 af 3 har svaret" in page
+    # Henrik and Maria left days blank: they have answered partly.
+    assert "0 af 3 har svaret på alle dage</strong>;\n  2 har svaret delvist" in page
     missing = re.search(r'<ul class="missing">(.*?)</ul>', page, re.S).group(1)
     assert "Sara" in missing
     assert "Henrik" not in missing and "Maria" not in missing and "Ole" not in missing
     assert "Henrik:</strong> Kan ikke om fredagen." in page
     assert "Ole:" not in page  # inactive members are not part of the overview
     dashboard = text(client.get("/tovholder/"))
-    assert "2 af 3 har svaret" in dashboard
+    assert "0 af 3 har svaret på alle dage; 2 har svaret delvist" in dashboard
 
 
 def test_the_heat_map_shows_yes_and_maybe_per_day_and_venue_as_text(app, client, fx):
@@ -107,7 +109,7 @@ def test_the_heat_map_shows_yes_and_maybe_per_day_and_venue_as_text(app, client,
         "Bedst:" in page
         and "mandag den 1. marts 2027, Odense Bibliotek (2 ja, 0 hvis nødvendigt)" in page
     )
-    assert "<caption>Møde 1: Ja og Hvis nødvendigt pr. dag og mødested</caption>" in page
+    assert "<caption>Møde 1: Ja, Hvis nødvendigt og Nej pr. dag og mødested</caption>" in page
 
 
 def test_a_poll_without_answers_has_an_empty_overview(app, client):
@@ -115,7 +117,7 @@ def test_a_poll_without_answers_has_an_empty_overview(app, client):
         fixture = make_network(slug="tom")
     log_in(client, fixture)
     page = text(client.get(f"/tovholder/afstemninger/{fixture.poll_id}"))
-    assert "0 af 3 har svaret" in page
+    assert "0 af 3 har svaret på alle dage" in page
     assert "Ingen svar endnu." in page
     assert all(cells == [(0, 0, False), (0, 0, False)] for cells in heat(page).values())
 
@@ -138,7 +140,7 @@ def test_the_overview_of_a_full_network_uses_few_queries(app, client, big):
         first = client.get(url)
     assert first.status_code == 200
     page = text(first)
-    assert "60 af 60 har svaret" in page
+    assert "60 af 60 har svaret på alle dage" in page
     assert len(heat(page)) == 46
     assert len(statements) <= 12, len(statements)
     # Its speed is measured by bench/app_bench.py, not asserted here.
@@ -146,6 +148,9 @@ def test_the_overview_of_a_full_network_uses_few_queries(app, client, big):
 
 def test_the_overview_speaks_english_on_request(app, client, fx):
     page = text(client.get(f"/tovholder/afstemninger/{fx.poll_id}?lang=en"))
-    assert "2 of 3 have answered" in page
-    assert '<span class="n-yes">2 yes</span> <span class="n-maybe">0 if need be</span>' in page
+    assert "0 of 3 have answered every day" in page and "2 have answered partly" in page
+    assert (
+        '<span class="n-yes">2 yes</span> <span class="n-maybe">0 if need be</span>'
+        ' <span class="n-no">0 no</span>'
+    ) in page
     assert "week 9" in page and "Not answered yet" in page

@@ -31,7 +31,7 @@ def form(
     deadline="",
     hide=False,
     min_days="28",
-    min_attendance="0,5",
+    min_attendance="50",
 ) -> dict:
     """The poll form as a browser posts it; meetings are (name, weeks, start, end[, key])."""
     data = {
@@ -145,10 +145,10 @@ def test_saving_creates_the_poll_with_its_days_and_settings(app, client, fx26):
             year=2027,
             action="save",
             blackout="7, 42",
-            deadline="2026-12-15",
+            deadline="2027-02-15",
             hide=True,
             min_days="21",
-            min_attendance="0,6",
+            min_attendance="60 %",
         ),
     )
     assert response.status_code in (302, 303), text(response)
@@ -156,7 +156,7 @@ def test_saving_creates_the_poll_with_its_days_and_settings(app, client, fx26):
     assert response.headers["Location"].endswith(f"/tovholder/afstemninger/{poll.id}")
     assert (poll.blackout_weeks, poll.deadline, poll.hide_answers) == (
         [7, 42],
-        date(2026, 12, 15),
+        date(2027, 2, 15),
         True,
     )
     assert (poll.min_days_between, poll.min_attendance, poll.weekdays) == (21, 0.6, [0, 1, 2, 3, 4])
@@ -221,7 +221,7 @@ def test_a_poll_from_dates_with_chosen_weekdays_and_blackout_weeks(app, client, 
         ({"weekdays": ()}, "Ugedage: vælg mindst én ugedag."),
         ({"weekdays": ("0", "9")}, "Ugedage: ukendt ugedag"),
         ({"blackout": "7, x"}, "Blokerede uger: 'x' er ikke et ugenummer."),
-        ({"min_attendance": "2"}, "Mindste fremmøde: et tal fra 0 til 1"),
+        ({"min_attendance": "150"}, "Mindste fremmøde: en procentsats fra 0 til 100"),
         ({"min_days": "-3"}, "Mindste antal dage mellem møderne: et helt tal fra 0 til 365."),
         ({"deadline": "15/13/2026"}, "Svarfrist: skriv en dato som 2026-12-15."),
     ],
@@ -254,7 +254,7 @@ def test_the_edit_page_shows_the_rules_as_saved(app, client, fx):
     page = text(client.get(f"/tovholder/afstemninger/{fx.poll_id}/rediger"))
     assert 'value="9–10"' in page and 'value="23"' in page
     assert 'name="meetings-0-key" type="hidden" value="m1"' in page
-    assert 'value="0,5"' in page and 'value="28"' in page
+    assert 'value="50"' in page and 'value="28"' in page
 
 
 def test_adding_days_keeps_every_answer(app, client, fx):
@@ -412,16 +412,16 @@ def test_removing_a_single_day_keeps_it_out_and_asks_when_it_has_answers(app, cl
 
 def test_deadline_is_set_validated_and_cleared(app, client, fx):
     url = f"/tovholder/afstemninger/{fx.poll_id}/svarfrist"
-    ok = client.post(url, data={"deadline": "2027-01-15"})
+    ok = client.post(url, data={"deadline": "2027-12-15"})
     assert ok.status_code in (302, 303)
-    assert poll_of(app, fx, 2027).deadline == date(2027, 1, 15)
+    assert poll_of(app, fx, 2027).deadline == date(2027, 12, 15)
     overview = text(client.get(f"/tovholder/afstemninger/{fx.poll_id}"))
-    assert "Svarfrist: fredag den 15. januar 2027" in overview
+    assert "Svarfrist: onsdag den 15. december 2027" in overview
 
     bad = client.post(url, data={"deadline": "15/13/2027"})
     assert bad.status_code == 422
     assert "Svarfrist: skriv en dato som 2026-12-15." in text(bad)
-    assert poll_of(app, fx, 2027).deadline == date(2027, 1, 15)
+    assert poll_of(app, fx, 2027).deadline == date(2027, 12, 15)
 
     cleared = client.post(url, data={"deadline": ""})
     assert cleared.status_code in (302, 303)

@@ -165,7 +165,7 @@ def test_save_writes_answers_comment_and_roles_then_rerenders_them(app, client, 
     assert "Jeg kører fra Vejle.\nTirsdage er bedst.</textarea>" in page
     assert 'value="notes" checked' in page and 'value="presenter" checked' in page
     assert 'value="leader" checked' not in page
-    assert "Du har svaret; senest gemt" in page
+    assert "Du har delvist besvaret afstemningen; senest gemt" in page  # 3 cells of many
     # "Saved" is shown once, not on every later visit.
     assert "Gemt kl." not in client.get(url(fx, year=2027)).get_data(as_text=True)
 

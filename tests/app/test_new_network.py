@@ -15,9 +15,10 @@ from werkzeug.datastructures import MultiDict
 
 from poll.days import week_window
 from poll.db import db
-from poll.models import Network, SolveJob
+from poll.models import Answer, Network, SolveJob
 from poll.planning import roles_shortfall
 from poll.poll_admin import MeetingDraft, PollRules, create_poll
+from tests.factories import record_answers
 from tests.html_forms import form_fields, with_values
 from tests.planning.test_plan_page import wait_for_job
 
@@ -57,7 +58,7 @@ def anna(app, runner):
 
 
 def add_member(client, key: str, name: str, coordinator: bool = False) -> None:
-    data = {"key": key, "name": name, "email": f"{key}@vest.dk", "active": "y"}
+    data = {"name": name, "email": f"{key}@vest.dk", "active": "y"}
     if coordinator:
         data["is_coordinator"] = "y"
     assert client.post("/tovholder/medlemmer/ny", data=data).status_code == 201
@@ -95,7 +96,7 @@ def test_a_new_network_s_overview_says_what_it_lacks_and_links_to_each_fix(app, 
         "/tovholder/medlemmer",
     }
 
-    venue = {"key": "aarhus", "name": "Aarhus Hovedbibliotek", "address": "Hack Kampmanns Plads 2"}
+    venue = {"name": "Aarhus Hovedbibliotek", "address": "Hack Kampmanns Plads 2"}
     assert anna.post("/tovholder/moedesteder", data=venue).status_code == 303
     add_member(anna, "bo", "Bo Berg")
     add_member(anna, "cecilie", "Cecilie Dam")
@@ -115,7 +116,7 @@ def test_a_new_network_s_overview_says_what_it_lacks_and_links_to_each_fix(app, 
 
 
 def test_plan_the_year_refuses_a_new_network_with_what_to_do(app, anna):
-    venue = {"key": "aarhus", "name": "Aarhus Hovedbibliotek", "address": ""}
+    venue = {"name": "Aarhus Hovedbibliotek", "address": ""}
     assert anna.post("/tovholder/moedesteder", data=venue).status_code == 303
     add_member(anna, "bo", "Bo Berg")
     add_member(anna, "cecilie", "Cecilie Dam")
@@ -144,6 +145,18 @@ def test_plan_the_year_refuses_a_new_network_with_what_to_do(app, anna):
         planning_id = next(r.id for r in network.roles if r.key == "planning")
     role = {"name": "Planlægningsgruppe", "per_meeting": "2", "includes_coordinator": "y"}
     assert anna.post(f"/tovholder/roller/{planning_id}", data=role).status_code == 303
+    # Refused once more, plainly: nobody has answered the poll yet.
+    refused = anna.post("/tovholder/plan/2027/solve", follow_redirects=True)
+    assert "Ingen har svaret på afstemningen for 2027 endnu" in text(refused)
+    assert solve_jobs(app) == 0
+    # The members answer: now it may be planned.
+    with app.app_context():
+        network = db.session.scalar(select(Network).where(Network.slug == "vest"))
+        poll = network.polls[0]
+        cells = [(d.day, "aarhus", Answer.YES) for d in poll.days]
+        for member in network.members:
+            record_answers(poll.id, member.id, cells)
+        db.session.commit()
     assert anna.post("/tovholder/plan/2027/solve").status_code == 303
     assert solve_jobs(app) == 1
     wait_for_job(anna)

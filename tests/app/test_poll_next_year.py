@@ -35,7 +35,7 @@ RULES_2026 = PollRules(
     ],
     weekdays=[1, 3],
     blackout_weeks=[7, 19, 53],
-    deadline=date(2025, 12, 15),
+    deadline=date(2026, 2, 15),  # 2027-02-15 in 2027: a deadline not passed yet
     hide_answers=True,
     min_days_between=21,
     min_attendance=0.6,
@@ -151,9 +151,9 @@ def test_the_form_holds_last_years_rules_moved_to_the_next_year(app, client, fx)
     ]
     assert values(fields, "weekdays") == ["1", "3"]
     assert form["blackout_weeks"] == "7, 19"
-    assert form["deadline"] == "2026-12-15"
+    assert form["deadline"] == "2027-02-15"
     assert form["hide_answers"] == "y"
-    assert (form["min_days_between"], form["min_attendance"]) == ("21", "0,6")
+    assert (form["min_days_between"], form["min_attendance"]) == ("21", "60")
     assert "Møde 3: 2027 har ingen uge 53, så uge 52 er udfyldt i stedet." in page
     assert "Blokeret uge 53: 2027 har ingen uge 53, så den er udeladt." in page
     assert "De helligdage, der udelades, er dem i 2027." in page
@@ -187,7 +187,7 @@ def test_preview_then_create_gives_the_new_years_days(app, client, fx):
     assert (poll.weekdays, poll.blackout_weeks, poll.deadline) == (
         [1, 3],
         [7, 19],
-        date(2026, 12, 15),
+        date(2027, 2, 15),
     )
     assert (poll.hide_answers, poll.min_days_between, poll.min_attendance) == (True, 21, 0.6)
     # The 2026 poll is untouched.

@@ -151,7 +151,7 @@ def test_cli_export_ics_without_a_published_plan_exits_1(app, runner):
         make_network(("sara", "henrik"))
     result = runner.invoke(args=["export-ics", "test", "2027"])
     assert result.exit_code == 1
-    assert "Planen for 2027 er ikke offentliggjort endnu." in result.output
+    assert "Planen for 2027 er ikke udgivet endnu." in result.output
 
 
 def test_coordinator_downloads_refuse_unpublished_and_unknown(app, runner):
@@ -164,7 +164,7 @@ def test_coordinator_downloads_refuse_unpublished_and_unknown(app, runner):
     assert client.get("/tovholder/kalender/2027/m1.ics").status_code == 404
     response = client.get("/tovholder/eksport/2027/plan.csv")
     assert response.status_code == 409
-    assert "ikke offentliggjort" in response.get_data(as_text=True)
+    assert "ikke udgivet" in response.get_data(as_text=True)
 
 
 # -- SEQUENCE and UID across re-plans -------------------------------------------------------
@@ -359,7 +359,7 @@ def test_answers_csv_one_row_per_member_day_and_venue(app):
     response = client.get("/tovholder/eksport/2027/svar.csv")
     assert response.status_code == 200
     assert response.headers["Content-Type"] == "text/csv; charset=utf-8"
-    assert 'filename="test-2027-svar.csv"' in response.headers["Content-Disposition"]
+    assert 'filename="testnetvaerk-2027-svar.csv"' in response.headers["Content-Disposition"]
     rows = _csv(response.data)
     assert rows[0] == [
         "Medlem",

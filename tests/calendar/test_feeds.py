@@ -210,7 +210,7 @@ def test_member_calendar_partial_before_publication(app):
         links = member_calendar_links(henrik, db.session.get(Poll, fx.poll_id), None)
         html = render_template("feeds/_member_calendar.html", calendar_links=links)
     assert not links["published"] and links["meetings"] == []
-    assert "ikke offentliggjort" in html
+    assert "ikke udgivet" in html
     with app.app_context():
         # The token made for the page was committed, so the link works.
         stored = db.session.scalar(select(Member).where(Member.key == "henrik"))

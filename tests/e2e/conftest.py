@@ -67,8 +67,10 @@ def select_days(poll_id: int):
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory) -> Iterator[LiveServer]:
     """The app (CSRF on) on a migrated SQLite file, served by werkzeug on a free local port."""
-    url = f"sqlite:///{tmp_path_factory.mktemp('e2e') / 'e2e.sqlite3'}"
-    app = make_app(url, SERVER_NAME=None, WTF_CSRF_ENABLED=True)
+    folder = tmp_path_factory.mktemp("e2e")
+    url = f"sqlite:///{folder / 'e2e.sqlite3'}"
+    # Mails (no MAIL_HOST) are written to a folder of the test's own, never the checkout's.
+    app = make_app(url, SERVER_NAME=None, WTF_CSRF_ENABLED=True, MAIL_OUTBOX=folder / "outbox")
     with app.app_context():
         upgrade()
         fx = make_network()

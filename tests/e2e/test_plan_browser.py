@@ -134,7 +134,7 @@ def test_the_whole_year_in_the_browser(page: Page, live_server, fresh_network, a
 
     # Publish, and a member sees the plan on their own page.
     page.get_by_role("button", name="Udgiv version 2").click()
-    expect(page.get_by_text("Version 2 er udgivet.")).to_be_visible()
+    expect(page.get_by_text("Version 2 er udgivet, og afstemningen er lukket.")).to_be_visible()
     assert stored_plans(live_server)[1]["status"] == "published"
     page.goto(f"/m/{fresh_network['henrik']}")
     expect(page.get_by_role("heading", name="Planen for 2027")).to_be_visible()

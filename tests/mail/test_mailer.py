@@ -330,7 +330,7 @@ def test_without_host_the_message_is_written_to_the_outbox(tmp_path: Path) -> No
 
 
 def test_without_host_or_outbox_delivery_fails() -> None:
-    with pytest.raises(DeliveryError, match="MAIL_HOST"):
+    with pytest.raises(DeliveryError, match="No mail server is set up"):
         deliver(invitation(), MailSettings(host=None))
 
 

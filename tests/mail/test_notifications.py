@@ -32,6 +32,7 @@ from flask import has_request_context
 from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
+from werkzeug.datastructures import MultiDict
 
 from poll.db import db
 from poll.feeds import feed_token
@@ -61,6 +62,7 @@ from tests.calendar.test_feeds_helpers import (
     publish_result,
 )
 from tests.factories import log_in
+from tests.html_forms import form_fields
 
 GOLDEN = Path(__file__).resolve().parent.parent / "golden" / "mail"
 SENDER = "Mødeplan – Testnetværk <noreply@modeplan.test>"
@@ -181,10 +183,21 @@ def page_once(client, location: str, text: str) -> str:
     return page
 
 
-def click(client, url: str, data: dict | None = None) -> str:
-    """Click a send button: the POST queues a batch and answers at once with a redirect to
-    its page; return that page once the batch has ended."""
-    response = client.post(url, data=data or {})
+def confirm(client, url: str, query: dict | None = None):
+    """Click a send button, which shows the message and its number of recipients, then press
+    "Send" there; the response of that POST."""
+    preview = client.get(url, query_string=query or {})
+    assert preview.status_code == 200, preview.status_code
+    fields = form_fields(preview.get_data(as_text=True), "confirm-send")
+    return client.post(url, data=MultiDict(fields))
+
+
+def click(client, url: str, query: dict | None = None) -> str:
+    """Click a send button and confirm (a single message sent again goes at once):
+    the POST queues a batch and answers at once with a redirect to its page; return that page
+    once the batch has ended."""
+    one_message = re.search(r"/beskeder/\d+/igen$", url) is not None
+    response = client.post(url) if one_message else confirm(client, url, query)
     assert response.status_code == 303
     return wait_for_batch(client, response.headers["Location"])
 
@@ -232,7 +245,7 @@ def test_reminder_goes_only_to_those_who_have_not_answered(app, network, smtp):
     client = app.test_client()
     log_in(client, network)
     page = client.get("/tovholder/beskeder").get_data(as_text=True)
-    assert "Har ikke svaret endnu: Berit, Kis, Maria" in page
+    assert "Har ikke svaret på alle dage endnu: Berit, Kis, Maria" in page
     click(client, "/tovholder/beskeder/2027/paamindelser")
     recipients = sorted(e.rcpt_tos[0] for e in handler.envelopes)
     assert recipients == ["berit@example.dk", "kis@example.dk", "maria@example.dk"]
@@ -260,14 +273,15 @@ def test_published_plan_arrives_with_one_request_per_meeting(app, network, smtp)
     assert "  Du er: Referent" in text and "  Your roles: Referent" not in text
     assert "webcal://127.0.0.1:5000/kalender/" in text
     files = calendars(message)
-    assert sorted(files) == [f"test-2027-m{n}.ics" for n in (1, 2, 3, 4)]
+    assert sorted(files) == [f"testnetvaerk-2027-m{n}.ics" for n in (1, 2, 3, 4)]
     for name, (content_type, data) in files.items():
         assert content_type.startswith("text/calendar")
         assert "method=REQUEST" in content_type
         parsed = check_ics(data, method="REQUEST")
         [event] = parsed.events
         assert (
-            str(event["UID"]) == f"test-{name.removesuffix('.ics').removeprefix('test-')}@modeplan"
+            str(event["UID"])
+            == f"test-{name.removesuffix('.ics').removeprefix('testnetvaerk-')}@modeplan"
         )
         assert str(event["ATTENDEE"]) == "mailto:maria@example.dk"
         assert event["ATTENDEE"].params["CN"] == "Maria"
@@ -275,7 +289,7 @@ def test_published_plan_arrives_with_one_request_per_meeting(app, network, smtp)
         assert str(event["ORGANIZER"]) == "mailto:sara@example.dk"
         assert event["ORGANIZER"].params["CN"] == "Sara"
         assert event["SEQUENCE"] == 0
-    m3 = icalendar.Calendar.from_ical(files["test-2027-m3.ics"][1]).events[0]
+    m3 = icalendar.Calendar.from_ical(files["testnetvaerk-2027-m3.ics"][1]).events[0]
     assert str(m3["SUMMARY"]) == "Møde 3 – Testnetværk (Referent)"
     assert m3.start.date() == DAYS["m3"]
 
@@ -308,10 +322,10 @@ def test_change_notice_says_what_changed_for_each_member(app, network, smtp):
     assert "- You are now Referent at Møde 2." not in text
     assert "<li>Du er nu Referent ved Møde 2.</li>" in text_of(kis, "html")
     files = calendars(kis)
-    assert sorted(files) == ["test-2027-m1.ics", "test-2027-m2.ics", "test-2027-m4.ics"]
-    m1 = check_ics(files["test-2027-m1.ics"][1], method="REQUEST").events[0]
+    assert sorted(files) == [f"testnetvaerk-2027-m{n}.ics" for n in (1, 2, 4)]
+    m1 = check_ics(files["testnetvaerk-2027-m1.ics"][1], method="REQUEST").events[0]
     assert m1["SEQUENCE"] == 1 and m1.start.date() == date(2027, 3, 25)
-    content_type, data = files["test-2027-m4.ics"]
+    content_type, data = files["testnetvaerk-2027-m4.ics"]
     assert "method=CANCEL" in content_type
     m4 = check_ics(data, method="CANCEL").events[0]
     assert (m4["STATUS"], m4["SEQUENCE"]) == ("CANCELLED", 1)
@@ -409,7 +423,7 @@ def test_server_down_gives_a_clear_retryable_entry(app, network, mail_env, monke
 def test_without_a_mail_server_messages_go_to_the_outbox(app, network, mail_env):
     client = app.test_client()
     log_in(client, network)
-    assert "gemt i outbox-mappen" in click(client, "/tovholder/beskeder/2027/paamindelser")
+    assert "kun gemt på serveren" in click(client, "/tovholder/beskeder/2027/paamindelser")
     files = sorted(mail_env.glob("*.eml"))
     assert len(files) == 3
     parsed = [message_from_bytes(f.read_bytes(), policy=default) for f in files]
@@ -440,15 +454,20 @@ def test_bad_requests_on_the_messages_page(app, network, smtp):
     log_in(client, network)
     assert client.post("/tovholder/beskeder/2031/invitationer").status_code == 404
     assert client.post("/tovholder/beskeder/2027/plan", data={"mode": "x"}).status_code == 400
-    response = client.post("/tovholder/beskeder/2027/plan", follow_redirects=True)
-    assert "Planen for 2027 er ikke offentliggjort endnu." in response.get_data(as_text=True)
+    assert client.get("/tovholder/beskeder/2027/plan?mode=x").status_code == 400
+    response = client.get("/tovholder/beskeder/2027/plan", follow_redirects=True)
+    assert "Planen for 2027 er ikke udgivet endnu." in response.get_data(as_text=True)
     assert client.post("/tovholder/beskeder/424242/igen").status_code == 404
     assert client.get("/tovholder/beskeder/424242").status_code == 404
     with app.app_context():
         poll = db.session.get(Poll, network.poll_id)
         poll.is_open = False
         db.session.commit()
-    response = client.post("/tovholder/beskeder/2027/invitationer", follow_redirects=True)
+    response = client.get("/tovholder/beskeder/2027/invitationer", follow_redirects=True)
+    assert "Afstemningen for 2027 er lukket." in response.get_data(as_text=True)
+    response = client.post(
+        "/tovholder/beskeder/2027/invitationer", data={"recipients": "5"}, follow_redirects=True
+    )
     assert "Afstemningen for 2027 er lukket." in response.get_data(as_text=True)
     assert handler.envelopes == [] and logs(app) == []
     assert app.test_client().get("/tovholder/beskeder").status_code == 302
@@ -459,7 +478,9 @@ def test_a_second_click_on_send_does_not_mail_everyone_twice(app, network, smtp)
     client = app.test_client()
     log_in(client, network)
     click(client, "/tovholder/beskeder/2027/invitationer")
-    again = client.post("/tovholder/beskeder/2027/invitationer", follow_redirects=True)
+    again = client.post(
+        "/tovholder/beskeder/2027/invitationer", data={"recipients": "5"}, follow_redirects=True
+    )
     assert "gik ud for mindre end et minut siden" in again.get_data(as_text=True)
     assert len(handler.envelopes) == 5
     # Another kind of message is not held back.
@@ -537,10 +558,10 @@ def test_a_batch_goes_over_one_smtp_connection(app, network, smtp):
         publish_result(network.poll_id)
     client = app.test_client()
     log_in(client, network)
-    click(client, "/tovholder/beskeder/2027/invitationer")
-    assert len(handler.envelopes) == 5 and len(handler.sessions) == 1
+    click(client, "/tovholder/beskeder/2027/paamindelser")
+    assert len(handler.envelopes) == 3 and len(handler.sessions) == 1
     click(client, "/tovholder/beskeder/2027/plan", {"mode": "plan"})
-    assert len(handler.envelopes) == 10 and len(handler.sessions) == 2
+    assert len(handler.envelopes) == 8 and len(handler.sessions) == 2
 
 
 def test_a_dropped_connection_is_opened_again_and_nothing_is_lost(app, network, smtp):
@@ -562,7 +583,7 @@ def test_the_click_returns_at_once_and_the_page_shows_the_batch_running(
     monkeypatch.setenv("MAIL_TIMEOUT", "60")  # the relay answers only when the test lets it
     client = app.test_client()
     log_in(client, network)
-    response = client.post("/tovholder/beskeder/2027/invitationer")
+    response = confirm(client, "/tovholder/beskeder/2027/invitationer")
     assert response.status_code == 303
     location = response.headers["Location"]
     assert "/tovholder/beskeder/udsendelse/" in location
@@ -572,7 +593,9 @@ def test_the_click_returns_at_once_and_the_page_shows_the_batch_running(
     index = client.get("/tovholder/beskeder").get_data(as_text=True)
     assert "Sendes nu: Invitationer for 2027, 0 af 5 beskeder sendt." in index
     # One batch per network at a time: a second click shows the running one.
-    again = client.post("/tovholder/beskeder/2027/paamindelser", follow_redirects=True)
+    again = client.post(
+        "/tovholder/beskeder/2027/paamindelser", data={"recipients": "3"}, follow_redirects=True
+    )
     assert "Der sendes andre beskeder lige nu." in again.get_data(as_text=True)
     assert again.request.path == location
     deadline = monotonic() + 10
@@ -666,11 +689,11 @@ def _stored_text(row: MessageLog) -> str:
 
 def test_stored_mails_hold_no_working_link(app, network, smtp):
     handler, _controller = smtp
-    with app.app_context():
-        publish_result(network.poll_id)
     client = app.test_client()
     log_in(client, network)
     click(client, "/tovholder/beskeder/2027/invitationer")
+    with app.app_context():
+        publish_result(network.poll_id)
     click(client, "/tovholder/beskeder/2027/plan", {"mode": "plan"})
     tokens = _every_token(app)
     assert len(tokens) == 10  # the plan made everyone's calendar link
@@ -1045,7 +1068,7 @@ def test_send_mail_command(app, network, smtp, runner):
     assert result.exit_code == 0, result.output
     assert len(handler.envelopes) == 5
     changes = runner.invoke(args=["send-mail", "test", "2027", "changes"])
-    assert changes.exit_code == 1 and "ingen tidligere offentliggjort plan" in changes.output
+    assert changes.exit_code == 1 and "ingen tidligere udgivet plan" in changes.output
 
 
 def test_delivery_reasons_follow_the_language_of_whoever_sent(app):

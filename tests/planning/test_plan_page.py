@@ -61,6 +61,18 @@ def solve(client, year: int = 2027) -> dict:
     return wait_for_job(client, year)
 
 
+def pin_another_day(app, client) -> None:
+    """Pin the first meeting of the latest version to another day: planning again then
+    changes the plan (a re-plan that changes nothing stores no version)."""
+    first = plans(app)[-1].result["meetings"][0]
+    other_day = "2027-03-10" if first["date"] != "2027-03-10" else "2027-03-11"
+    response = client.post(
+        "/tovholder/plan/2027/pins",
+        data={"meeting": "m1", "kind": "date", "date": other_day, "venue": first["venue"]},
+    )
+    assert response.status_code == 303
+
+
 def plans(app) -> list[Plan]:
     with app.app_context():
         rows = db.session.scalars(select(Plan).order_by(Plan.version)).all()
@@ -84,7 +96,7 @@ def test_plan_the_year_stores_a_draft_and_shows_it(app, planned):
     first = plan.result["meetings"][0]
     assert first["date"].startswith("2027-03-")
     assert "den " in page and "marts 2027" in page and "uge " in page
-    assert "10:00–15:00" in page
+    assert "kl. 10.00–15.00" in page
     assert "Østre Stationsvej 15" in page or "Willy Sørensens Plads 1" in page
     assert "Planlægningsgruppe" in page and "Retfærdighed" in page
     assert "Udgiv version 1" in page
@@ -219,7 +231,8 @@ def test_publish_records_history_and_keeps_old_versions_readable(app, planned):
     solve(client)
     response = client.post("/tovholder/plan/2027/publish", data={"version": "1"})
     assert response.status_code == 303
-    solve(client)  # a change after publishing makes a new draft version
+    pin_another_day(app, client)  # a change after publishing makes a new draft version
+    solve(client)
     v1, v2 = plans(app)
     assert (v1.status.value, v2.status.value) == ("published", "draft")
     with app.app_context():

@@ -12,13 +12,14 @@ from sqlalchemy.exc import IntegrityError
 from poll.db import db
 from poll.models import Plan, PlanStatus
 from tests.factories import log_in
-from tests.planning.test_plan_page import plans, solve
+from tests.planning.test_plan_page import pin_another_day, plans, solve
 
 
 @pytest.fixture
 def two_versions(app, planned):
     client, fx = planned
     assert solve(client)["status"] == "done"
+    pin_another_day(app, client)
     assert solve(client)["status"] == "done"
     assert [p.version for p in plans(app)] == [1, 2]
     return fx

@@ -118,3 +118,35 @@ def test_what_a_plan_gives_up():
         "Anna has the role Referent at Møde 2 but answered only “if need be”."
         in (result["explanation"])
     )
+
+
+def test_the_sentences_come_in_every_language_whatever_the_language_asked():
+    doc = build()
+    answers(doc, {"dina": {"2027-03-01": "no", "2027-03-02": "no"}})
+    result = solve(doc, SolveOptions(language="da"))
+    day = int(result["meetings"][0]["date"][-2:])
+    venue = result["meetings"][0]["venue"].capitalize()
+    assert result["explanations"]["en"][0] == (
+        f"Møde 1 (March {day}, 2027, {venue}): Dina cannot come."
+    )
+    assert result["explanations"]["da"][0] == (
+        f"Møde 1 ({day}. marts 2027, {venue}): Dina kan ikke komme."
+    )
+    assert result["explanation"] == result["explanations"]["da"]
+
+
+def test_an_impossible_plan_is_explained_in_every_language():
+    doc = build()
+    answers(doc, {"sara": {"2027-06-01": "no", "2027-06-02": "no"}})
+    result = solve(doc, SolveOptions(language="en"))
+    assert result["explanations"] == {
+        "en": [
+            "Sara always has the role Planlægningsgruppe but cannot come to Møde 2 on any "
+            "candidate date."
+        ],
+        "da": [
+            "Sara har altid rollen Planlægningsgruppe, men kan ikke komme til Møde 2 på nogen "
+            "mulig dato."
+        ],
+    }
+    assert result["explanation"] == result["explanations"]["en"]

@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 from flask_migrate import upgrade
 from sqlalchemy import select
+from werkzeug.datastructures import MultiDict
 
 from poll.db import db
 from poll.instance_import import import_instance
@@ -36,6 +37,7 @@ from poll.models import (
 )
 from tests.conftest import TEST_SECRET, fresh_postgres_database, make_app
 from tests.factories import log_in, make_network
+from tests.html_forms import form_fields
 from tests.mail.test_notifications import Recorder, start_server
 from tests.planning.test_plan_page import MEMBERS, answer_all
 
@@ -324,7 +326,10 @@ def test_plan_the_year_waits_for_a_worker_then_shows_the_plan(app, external):
 
 def test_invitations_wait_for_a_worker_then_show_what_was_sent(app, external, smtp):
     client = external
-    response = client.post("/tovholder/beskeder/2027/invitationer")
+    preview = client.get("/tovholder/beskeder/2027/invitationer").get_data(as_text=True)
+    assert "Beskeden sendes til 5 medlemmer." in preview
+    fields = form_fields(preview, "confirm-send")
+    response = client.post("/tovholder/beskeder/2027/invitationer", data=MultiDict(fields))
     assert response.status_code == 303
     location = response.headers["Location"]
     page = client.get(location).get_data(as_text=True)
