@@ -50,6 +50,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         messages,
         plan,
         privacy,
+        site,
         start,
     )
     from .views import audit as audit_views
@@ -68,4 +69,5 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(audit_views.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(privacy.bp)
+    app.register_blueprint(site.bp)
     return app

@@ -123,6 +123,15 @@ def one_line(text: str) -> str:
     return text
 
 
+def was_url(text: str) -> str:
+    """The installation's accessibility statement on Digitaliseringsstyrelsen's WAS tool."""
+    parts = urlsplit(text)
+    host = (parts.hostname or "").lower()
+    if parts.scheme != "https" or not (host == "was.digst.dk" or host.endswith(".digst.dk")):
+        raise Invalid("an https://was.digst.dk/… address")
+    return text
+
+
 def one_of(*choices: str, upper: bool = False) -> Callable[[str], str]:
     def parse(text: str) -> str:
         value = text.upper() if upper else text.lower()
@@ -247,6 +256,24 @@ SETTINGS: tuple[Setting, ...] = (
         one_line,
     ),
     Setting(
+        "MODEPLAN_ACCESSIBILITY_CONTACT",
+        "one line of text",
+        "",
+        "where the accessibility statement (/tilgaengelighed) sends people who meet a barrier:"
+        " an e-mail address or a web form; unset, the privacy contact",
+        "ACCESSIBILITY_CONTACT",
+        one_line,
+    ),
+    Setting(
+        "MODEPLAN_WAS_URL",
+        "https://was.digst.dk/… address",
+        "",
+        "the installation's accessibility statement on Digitaliseringsstyrelsen's WAS tool;"
+        " the statement page links to it",
+        "WAS_URL",
+        was_url,
+    ),
+    Setting(
         "MODEPLAN_PURGE_MONTHS",
         "whole number ≥ 1",
         "24",
@@ -340,6 +367,9 @@ def defaults(instance_path: str) -> dict:
         "PRIVACY_CONTROLLER": "",
         "PRIVACY_CONTACT": "",
         "PURGE_MONTHS": 24,
+        # The accessibility statement; SETTINGS says what they mean.
+        "ACCESSIBILITY_CONTACT": "",
+        "WAS_URL": "",
         # Read by the worker and logging set-up; SETTINGS says what they mean.
         "WORKERS": "inline",
         "LOG_FORMAT": "plain",

@@ -6,7 +6,8 @@ from poll.version import __version__
 from tests.factories import log_in, make_network
 
 FOOTER = re.compile(
-    r"<footer class=\"site\"><small><a href=\"/privatliv\">[^<]+</a> · Mødeplan ([^<]+)</small>"
+    r"<footer class=\"site\"><small><a href=\"/privatliv\">[^<]+</a>"
+    r" · <a href=\"/tilgaengelighed\">[^<]+</a> · Mødeplan ([^<]+)</small>"
 )
 
 

@@ -4,7 +4,8 @@ Chromium (/usr/bin/chromium; never downloaded). Fixtures here are for every e2e 
     live_server      the app on a session-wide SQLite file, with a seeded network (see LiveServer)
     member_link      a new member of that network with no answers yet: the path of their link
     page             pytest-playwright's page (Chromium, da-DK, Europe/Copenhagen, base_url set)
-    axe_violations   axe_violations(page) -> the serious and critical axe-core violations
+    axe_violations   axe_violations(page) -> the serious and critical axe-core violations;
+                     wcag_violations(page) -> every WCAG 2.1 A/AA violation, of any impact
 
 Mark test modules `pytestmark = pytest.mark.e2e`. Without /usr/bin/chromium the tests skip with
 the reason; with CI=true they fail instead.
@@ -125,13 +126,23 @@ def browser_context_args(browser_context_args) -> dict:
     return {**browser_context_args, "locale": "da-DK", "timezone_id": "Europe/Copenhagen"}
 
 
+WCAG_21_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+
+
 @pytest.fixture(scope="session")
 def axe_violations() -> Callable[..., list[dict]]:
-    """axe_violations(page, context=None) -> serious/critical violations (axe-core, offline)."""
+    """axe_violations(page, context=None, tags=None, impacts=SERIOUS) -> the violations found
+    by axe-core (offline): by default every rule, serious and critical ones only; `tags` runs
+    only the rules with those tags, `impacts=None` keeps every impact."""
     axe = Axe()
 
-    def run(page, context=None) -> list[dict]:
-        results = axe.run(page, context=context)
+    def run(
+        page, context=None, tags: list[str] | None = None, impacts: tuple[str, ...] | None = SERIOUS
+    ) -> list[dict]:
+        options: dict = {"resultTypes": ["violations"]}
+        if tags:
+            options["runOnly"] = {"type": "tag", "values": tags}
+        results = axe.run(page, context=context, options=options)
         return [
             {
                 "id": v["id"],
@@ -140,7 +151,14 @@ def axe_violations() -> Callable[..., list[dict]]:
                 "targets": [n["target"] for n in v["nodes"]],
             }
             for v in results.response["violations"]
-            if v.get("impact") in SERIOUS
+            if impacts is None or v.get("impact") in impacts
         ]
 
     return run
+
+
+@pytest.fixture(scope="session")
+def wcag_violations(axe_violations) -> Callable[..., list[dict]]:
+    """wcag_violations(page) -> every violation of WCAG 2.0/2.1 level A and AA, of any impact
+    (minor and moderate too): the bar of the accessibility statement."""
+    return lambda page, context=None: axe_violations(page, context, tags=WCAG_21_AA, impacts=None)
