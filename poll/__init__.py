@@ -6,7 +6,7 @@ from flask import Flask
 from flask_wtf.csrf import CSRFProtect
 
 from . import auth, cli, errors, i18n, jobs, logs, migrating, security
-from .config import defaults, from_environment, require_secret_key
+from .config import defaults, from_environment, require_mail_sender, require_secret_key
 from .converters import BoundedIntConverter
 from .db import db
 from .version import __version__
@@ -24,6 +24,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     if test_config:
         app.config.from_mapping(test_config)
     require_secret_key(app.config, app.debug)
+    require_mail_sender(app.config, os.environ, app.debug)
     os.makedirs(app.instance_path, exist_ok=True)
 
     db.init_app(app)

@@ -2,7 +2,8 @@
 password, a notice to an existing account that it coordinates one more network, and a link to
 choose a new password when the old one is forgotten.
 
-Written like the mails to members (Danish, then English; notifications._render), but not kept in
+Written like the mails to members (notifications._render), but in Danish, then English, since an
+account has no language setting (a member's mails are in the member's language), and not kept in
 a network's message log: their links open an account, work once and for hours or days only, and
 a reset belongs to no network. A mail that cannot be sent says why to the caller (and the app's
 log, without the link); asking again sends a new link.

@@ -18,7 +18,7 @@ import click
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
-from .mailer import MailSettings
+from .mailer import DEFAULT_SENDER, MailSettings, default_sender
 
 DEV_SECRET_KEY = "dev-only-not-secret"
 MIN_SECRET_KEY_LENGTH = 32
@@ -315,8 +315,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "MAIL_SENDER",
         "one e-mail address, with or without a name",
-        "Mødeplan <noreply@localhost>",
-        "the From of every mail",
+        "",
+        "the From of every mail; unset, noreply at the domain of MODEPLAN_BASE_URL (required"
+        " with MAIL_HOST outside debug and testing when that URL names no domain)",
     ),
     Setting(
         "MAIL_TIMEOUT",
@@ -417,6 +418,25 @@ def require_secret_key(config: Mapping, debug: bool) -> None:
                 [
                     "MODEPLAN_SECRET_KEY must be set (or run with --debug):"
                     " the development secret is not safe"
+                ]
+            )
+        )
+
+
+def require_mail_sender(config: Mapping, environ: Mapping[str, str], debug: bool) -> None:
+    """Mail must not go out from noreply@localhost: with MAIL_HOST set outside debug and
+    testing, MAIL_SENDER is required unless MODEPLAN_BASE_URL names the site's domain (the
+    sender is then noreply at that domain, poll.mailer.default_sender)."""
+    if debug or config.get("TESTING"):
+        return
+    if not environ.get("MAIL_HOST", "").strip() or environ.get("MAIL_SENDER", "").strip():
+        return
+    if default_sender(config.get("BASE_URL")) == DEFAULT_SENDER:
+        raise ConfigError(
+            configuration_message(
+                [
+                    "MAIL_SENDER must be set when MAIL_HOST is (or MODEPLAN_BASE_URL must name"
+                    " the site's domain): mail from noreply@localhost is refused or lost"
                 ]
             )
         )

@@ -321,6 +321,11 @@ class MemberForm(FlaskForm):
             Length(max=200, message=_l("Organisation: at most 200 characters.")),
         ],
     )
+    language = SelectField(
+        _l("Language for e-mails"),
+        default="da",
+        invalid_choice_message=_l("Language for e-mails: choose Dansk or English."),  # type: ignore[call-arg]
+    )
     is_coordinator = BooleanField(_l("Coordinator of the network"))
     active = BooleanField(_l("Active (takes part in polls and plans)"), default=True)
     cannot = MultiCheckboxField(
@@ -331,6 +336,8 @@ class MemberForm(FlaskForm):
     def __init__(self, *args, roles=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.cannot.choices = [(r.key, r.name) for r in roles]
+        # Each language named in its own, as on the member's page.
+        self.language.choices = [("da", "Dansk"), ("en", "English")]
 
 
 class RoleForm(FlaskForm):

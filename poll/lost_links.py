@@ -13,8 +13,9 @@ counts are the same for members and strangers, so being refused reveals nothing 
 The e-mail is stored as an HMAC under the secret key, not as text.
 
 Each active member with that e-mail (in any network that is not archived) gets one mail with
-their link, logged in the network's message log like every other mail, the link replaced by a
-marker in the stored copy (poll.notifications).
+their link, in the member's language and answering to the network's coordinator, logged in the
+network's message log like every other mail, the link replaced by a marker in the stored copy
+(poll.notifications).
 """
 
 import hashlib
@@ -27,7 +28,7 @@ from sqlalchemy import delete, func, select
 
 from .db import db
 from .feeds import absolute_url
-from .members import personal_token
+from .members import mail_language, personal_token
 from .models import LostLinkRequest, Member, Network, utcnow
 from .notifications import Delivery, _render, send
 from .rate_limits import seconds_until_free
@@ -107,7 +108,7 @@ def send_links(email: str) -> int:
                 "lost_link",
                 _l("%(network)s: your link to Mødeplan", network=member.network.name),
                 context,
-                subject_after=_l("Your link to Mødeplan"),
+                languages=(mail_language(member),),
             )
             send(member.network, member, KIND, composed, delivery)
             sent += 1

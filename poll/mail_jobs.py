@@ -82,11 +82,14 @@ def start_batch(
     poll_id: int | None = None,
     message_id: int | None = None,
     language: str = "da",
+    reply_to: str | None = None,
     here: bool = True,
 ) -> tuple[int | None, bool]:
     """The id of a new queued batch, with True; or, with False, the id of the network's batch
     already running (None if it ended just now). `here`: this process sends it; otherwise it
-    waits for a worker (`flask worker`) to claim it."""
+    waits for a worker (`flask worker`) to claim it. `language` is the sender's, for the
+    batch's outcome; its mails answer to `reply_to`, the coordinator who sends them (None: the
+    network's coordinator, notifications.network_reply_to)."""
     if kind not in KINDS:
         raise ValueError(f"unknown kind of mail batch: {kind!r}")
     return _ROWS.start(
@@ -98,6 +101,7 @@ def start_batch(
         message_id=message_id,
         kind=kind,
         language=language,
+        reply_to=reply_to,
         status=JobStatus.QUEUED,
         skipped=[],
     )
@@ -110,6 +114,7 @@ def queue(
     poll_id: int | None = None,
     message_id: int | None = None,
     language: str = "da",
+    reply_to: str | None = None,
 ) -> tuple[int | None, bool]:
     """Queue a batch as `start_batch` does and, when this process sends its batches itself
     (MODEPLAN_WORKERS=inline), start sending it in a thread."""
@@ -120,6 +125,7 @@ def queue(
         poll_id=poll_id,
         message_id=message_id,
         language=language,
+        reply_to=reply_to,
         here=here,
     )
     if started and here and job_id is not None:
@@ -183,10 +189,12 @@ def _send(job: MailJob) -> Outcome:
     if poll is None:
         raise NotSent(_("This year's poll no longer exists."))
     if job.kind == "invitation":
-        return send_invitations(poll, progress=progress)
+        return send_invitations(poll, progress=progress, reply_to=job.reply_to)
     if job.kind == "reminder":
-        return send_reminders(poll, progress=progress)
-    return send_plan(poll, as_changes=PLAN_KINDS[job.kind], progress=progress)
+        return send_reminders(poll, progress=progress, reply_to=job.reply_to)
+    return send_plan(
+        poll, as_changes=PLAN_KINDS[job.kind], progress=progress, reply_to=job.reply_to
+    )
 
 
 def _retry_reason(job: MailJob, outcome: Outcome) -> str:

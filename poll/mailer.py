@@ -23,6 +23,7 @@ from email.policy import SMTP, default
 from email.utils import make_msgid
 from pathlib import Path
 from typing import Literal, cast
+from urllib.parse import urlsplit
 
 from .text_checks import is_email, one_line
 
@@ -32,11 +33,13 @@ __all__ = [
     "MailSettings",
     "Postman",
     "build_message",
+    "default_sender",
     "deliver",
 ]
 
 Security = Literal["starttls", "tls", "none"]
 DEFAULT_SENDER = "Mødeplan <noreply@localhost>"
+SENDER_NAME = "Mødeplan"
 _DEFAULT_PORTS: dict[str, int] = {"starttls": 587, "tls": 465, "none": 25}
 DEFAULT_TIMEOUT = 30.0
 
@@ -69,8 +72,15 @@ class MailSettings:
     timeout: float = DEFAULT_TIMEOUT
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str], outbox_dir: Path | None) -> MailSettings:
+    def from_env(
+        cls, environ: Mapping[str, str], outbox_dir: Path | None, base_url: str | None = None
+    ) -> MailSettings:
         """Read MAIL_* variables. Without MAIL_HOST, mail goes to `outbox_dir` as .eml files.
+
+        MAIL_SENDER is the From of every mail; unset, it is noreply at the domain of `base_url`
+        (the app's MODEPLAN_BASE_URL), or noreply@localhost when that names no domain
+        (`default_sender`; the app refuses to start so outside debug and testing when MAIL_HOST
+        is set, poll.config.require_mail_sender).
 
         MAIL_PORT defaults to the usual port for MAIL_SECURITY (587, 465 or 25). MAIL_TIMEOUT
         is how many seconds to wait for the server's every answer (default 30), so a relay that
@@ -110,7 +120,7 @@ class MailSettings:
                 f" not {timeout_text!r}"
             )
 
-        sender = environ.get("MAIL_SENDER", "").strip() or DEFAULT_SENDER
+        sender = environ.get("MAIL_SENDER", "").strip() or default_sender(base_url)
         if _address_domain(sender) is None:
             raise ValueError(
                 f"MAIL_SENDER must be one address such as 'Mødeplan <noreply@example.dk>',"
@@ -127,6 +137,17 @@ class MailSettings:
             outbox_dir=outbox_dir,
             timeout=timeout,
         )
+
+
+def default_sender(base_url: str | None) -> str:
+    """'Mødeplan <noreply@moeder.example.dk>' for the base URL https://moeder.example.dk/; the
+    DEFAULT_SENDER (noreply@localhost) when the URL names no domain (an IP address, localhost,
+    a name without a dot)."""
+    host = (urlsplit(base_url).hostname or "") if base_url else ""
+    is_ip = host.replace(".", "").isdigit() or ":" in host
+    if "." not in host or is_ip or host.endswith((".localhost", ".local")):
+        return DEFAULT_SENDER
+    return str(Address(display_name=SENDER_NAME, username="noreply", domain=host))
 
 
 def _address_domain(value: str) -> str | None:
@@ -158,8 +179,10 @@ def build_message(
     text: str,
     html: str | None = None,
     attachments: Sequence[tuple[str, str, bytes]] = (),
+    reply_to: str | None = None,
 ) -> EmailMessage:
-    """A UTF-8 message to one recipient `to` = (display name, e-mail).
+    """A UTF-8 message to one recipient `to` = (display name, e-mail); answers go to
+    `reply_to` (one address, such as the coordinator's) when it is given.
 
     `attachments` are (filename, MIME type with parameters, data), for example
     ("invitation.ics", "text/calendar; method=REQUEST; charset=UTF-8", ics_bytes).
@@ -167,6 +190,10 @@ def build_message(
     message = EmailMessage()
     message["From"] = sender
     message["To"] = recipient(*to)
+    if reply_to:
+        if _address_domain(reply_to) is None:
+            raise ValueError(f"not a valid Reply-To address: {reply_to!r}")
+        message["Reply-To"] = reply_to
     message["Subject"] = subject
     message["Date"] = datetime.now(UTC)
     message["Message-ID"] = make_msgid(domain=_address_domain(sender) or "localhost")

@@ -11,6 +11,22 @@ from .tokens import derive_token, hash_token, looks_like_token, new_salt
 
 KEY_PATTERN = re.compile(r"^[a-z0-9_-]{1,40}$")
 PURPOSE = "member"
+# The languages a member's mails can be in (Member.language), the default first.
+MAIL_LANGUAGES = ("da", "en")
+
+
+def mail_language(member: Member) -> str:
+    """The language of the member's mails: theirs, or Danish for anything unknown."""
+    return member.language if member.language in MAIL_LANGUAGES else MAIL_LANGUAGES[0]
+
+
+def set_mail_language(member: Member, language: str) -> bool:
+    """Set the language of the member's mails; False (and nothing changed) for a language
+    mails are not written in. The caller commits."""
+    if language not in MAIL_LANGUAGES:
+        return False
+    member.language = language
+    return True
 
 
 def add_member(network: Network, *, key: str, name: str, **fields) -> tuple[Member, str]:

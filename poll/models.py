@@ -250,6 +250,8 @@ class Member(Model):
     feed_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # The language of the member's mails: "da" or "en" (MAIL_LANGUAGES in poll/members.py).
+    language: Mapped[str] = mapped_column(String(5), default="da", server_default="da")
 
     network: Mapped[Network] = relationship(back_populates="members")
 
@@ -582,6 +584,8 @@ class MailJob(Model):
     active_network_id: Mapped[int | None] = mapped_column(Integer, nullable=True, unique=True)
     kind: Mapped[str] = mapped_column(String(20))
     language: Mapped[str] = mapped_column(String(10), default="da")
+    # The Reply-To of the batch's mails: the coordinator who clicked (None: the network's).
+    reply_to: Mapped[str | None] = mapped_column(String(254), nullable=True)
     status: Mapped[JobStatus] = mapped_column(
         stored_enum(JobStatus, "job_status", 12),
         default=JobStatus.QUEUED,

@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 
 from .db import db, lock_for_write
 from .keys import unique_key
-from .members import add_member, replace_token
+from .members import MAIL_LANGUAGES, add_member, replace_token, set_mail_language
 from .models import Member, Network, Plan, Poll, Response, Role, Venue
 
 KEY_PATTERN = re.compile(r"^[a-z0-9_-]+$")
@@ -195,6 +195,7 @@ def create_member(
     is_coordinator: bool = False,
     active: bool = True,
     key: str | None = None,
+    language: str = "da",
 ) -> tuple[Member, str]:
     """A new member and the token of their personal link (show it now: only its hash is kept).
     The key is made from the name unless one is given."""
@@ -202,6 +203,7 @@ def create_member(
         key = unique_key(name, _member_keys(network), MEMBER_FALLBACK)
     _check_member_key(network, key, None)
     cannot = _check_cannot(network, cannot or [])
+    _check_language(language)
     member, token = add_member(
         network,
         key=key,
@@ -211,6 +213,7 @@ def create_member(
         cannot=cannot,
         active=active,
         is_coordinator=False,
+        language=language,
     )
     if is_coordinator:
         _move_coordinator_flag(member)
@@ -227,13 +230,18 @@ def update_member(
     is_coordinator: bool,
     active: bool,
     key: str | None = None,
+    language: str | None = None,
 ) -> None:
-    """Change a member; the key stays when the name changes, unless a new one is given."""
+    """Change a member; the key stays when the name changes, unless a new one is given.
+    `language` (of their mails) None leaves it as it is."""
     network = member.network
     key = member.key if key is None else key
     _check_member_key(network, key, member)
     _check_key_change(network, member.key, key)
     cannot = _check_cannot(network, cannot)
+    if language is not None:
+        _check_language(language)
+        set_mail_language(member, language)
     if not active and (is_coordinator or member.is_coordinator) and member.active:
         raise Refused(
             _(
@@ -248,6 +256,11 @@ def update_member(
         _move_coordinator_flag(member)
     else:
         member.is_coordinator = False
+
+
+def _check_language(language: str) -> None:
+    if language not in MAIL_LANGUAGES:
+        raise Refused(_("Language for e-mails: choose Dansk or English."), "language")
 
 
 def set_active(member: Member, active: bool) -> None:

@@ -1,14 +1,23 @@
 """Mails to members: compose, send, log, retry.
 
-Four messages, each in Danish with the English version below it in the same mail (plain text
-and HTML; templates/mail/): an invitation with the member's personal link, a reminder to those
-who have not answered every day (poll.completeness), the published plan with one invitation
-(.ics, METHOD:REQUEST, the member as attendee, the coordinator as organiser) per meeting, and a
-change notice that says what a new published version changed for that member.
+Four messages, each in the member's own language (Member.language: Danish unless the member
+chose English on their page or the coordinator on the member form; plain text and HTML;
+templates/mail/): an invitation with the member's personal link, a reminder to those who have
+not answered every day (poll.completeness), the published plan with a link to the member's page
+and to each meeting's page and one invitation (.ics, METHOD:REQUEST, the member as attendee, the
+coordinator as organiser) per meeting, and a change notice that says what a new published
+version changed for that member.
 
 Each template is written once, in English gettext msgids with the locale-aware date filters,
-and rendered once per language under force_locale (see `_render`); the Danish comes from the
-catalog like every other text of the app.
+and rendered under force_locale in the member's language (see `_render`); the Danish comes from
+the catalog like every other text of the app. Mails to coordinator accounts
+(poll/account_mail.py), whose accounts have no language, hold Danish, then English.
+
+Every mail to a member answers to a coordinator (Reply-To, `reply_address`): the coordinator
+who clicked send (the batch's MailJob.reply_to), or, for what no coordinator sends (the
+automatic reminder, the command line, a lost link), the network's coordinator
+(`network_reply_to`): the member marked as coordinator, who signs the mails, else the first of
+the network's coordinator accounts by e-mail. The From is MAIL_SENDER (poll.mailer).
 
 Every message is written to the MessageLog, with its raw bytes, before it is handed to the
 server, and its status is updated after: a send that fails (or a process that dies while sending)
@@ -33,7 +42,7 @@ offline. Links use config BASE_URL (env MODEPLAN_BASE_URL), never the current re
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from email import message_from_bytes
@@ -57,8 +66,15 @@ from .completeness import State, member_progress, to_remind
 from .db import db
 from .feeds import absolute_url, feed_token
 from .filenames import network_stem
-from .mailer import DEFAULT_SENDER, DeliveryError, MailSettings, Postman, build_message
-from .members import personal_token
+from .mailer import (
+    DEFAULT_SENDER,
+    DeliveryError,
+    MailSettings,
+    Postman,
+    build_message,
+    recipient,
+)
+from .members import MAIL_LANGUAGES, mail_language, personal_token
 from .models import (
     Member,
     MessageLog,
@@ -92,8 +108,8 @@ class NotSent(Exception):
 
 # -- formatting, in the current locale -------------------------------------------------------
 
-# Danish first: every mail holds the Danish text, a divider, then the English text.
-MAIL_LANGUAGES = ("da", "en")
+# A mail in more than one language (to a coordinator account) holds the Danish text, a
+# divider, then the English text.
 TEXT_DIVIDER = "\n\n---------- {language} ----------\n\n"
 
 
@@ -165,9 +181,12 @@ def _render(
     context: dict,
     attachments=(),
     *,
+    languages: Sequence[str] = MAIL_LANGUAGES,
     subject_after: LazyString | None = None,
 ) -> Composed:
-    """Render mail/<kind>.txt and .html once per language, Danish first, and join them.
+    """Render mail/<kind>.txt and .html once per language of `languages` and join them: a
+    member's mail has the member's language alone (`languages=(mail_language(member),)`), a
+    coordinator account's Danish, then English.
 
     Subjects are lazy gettext strings, translated under each language and joined as
     "Danish / English": `subject` in the first language (it may name the network, as in
@@ -177,7 +196,7 @@ def _render(
     """
     subjects: list[str] = []
     texts, sections = [], []
-    for language in MAIL_LANGUAGES:
+    for language in languages:
         with force_locale(language):
             first = not subjects
             subjects.append(str(subject if first or subject_after is None else subject_after))
@@ -237,7 +256,7 @@ def compose_invitation(member: Member, poll: Poll, link: str) -> Composed:
         "invitation",
         subject,
         _poll_context(member, poll, link),
-        subject_after=_l("When can you come in %(year)d?", year=poll.year),
+        languages=(mail_language(member),),
     )
 
 
@@ -245,12 +264,23 @@ def compose_reminder(member: Member, poll: Poll, link: str) -> Composed:
     subject = _l("Reminder: please answer for %(year)d", year=poll.year)
     done = member_progress(poll, member)
     partly = done if done.state == State.PARTLY else None
-    return _render("reminder", subject, {**_poll_context(member, poll, link), "partly": partly})
+    return _render(
+        "reminder",
+        subject,
+        {**_poll_context(member, poll, link), "partly": partly},
+        languages=(mail_language(member),),
+    )
 
 
-def _meeting_item(event: PlannedEvent, member: Member) -> dict:
+def _meeting_item(event: PlannedEvent, member: Member, token: str | None) -> dict:
     view = event.view
+    url = None
+    if token is not None and not event.cancelled:
+        url = absolute_url(
+            "meeting.member_page", token=token, year=event.poll.year, key=view.meeting.key
+        )
     return {
+        "url": url,
         "name": view.meeting.name,
         "day": view.day,
         "start": view.start.time(),
@@ -264,11 +294,13 @@ def _meeting_item(event: PlannedEvent, member: Member) -> dict:
 
 
 def _plan_context(member: Member, poll: Poll, events: list[PlannedEvent]) -> dict:
-    token = feed_token(member)
-    feed = absolute_url("feeds.feed", token=token)
+    feed = absolute_url("feeds.feed", token=feed_token(member))
+    # The member's page and each meeting's page are reached by the personal link; a member whose
+    # link cannot be derived (made before links could be) gets the plan without them.
+    token = personal_token(member)
     return {
         **_common(member, poll),
-        "meetings": [_meeting_item(e, member) for e in events if not e.cancelled],
+        "meetings": [_meeting_item(e, member, token) for e in events if not e.cancelled],
         "feed_url": feed,
         "webcal_url": webcal_url(feed),
         "link": answer_link(member, poll),
@@ -300,7 +332,7 @@ def compose_plan(
         subject,
         _plan_context(member, poll, events),
         _attachments(current, member, organizer),
-        subject_after=_l("The meeting plan for %(year)d", year=poll.year),
+        languages=(mail_language(member),),
     )
 
 
@@ -391,7 +423,7 @@ def compose_change(
         subject,
         context,
         _attachments(affected, member, organizer),
-        subject_after=_l("The meeting plan for %(year)d has changed", year=poll.year),
+        languages=(mail_language(member),),
     )
 
 
@@ -404,7 +436,9 @@ def mail_settings() -> MailSettings:
     Raises ValueError for a bad MAIL_* setting; config MAIL_OUTBOX overrides the outbox folder.
     """
     outbox = current_app.config.get("MAIL_OUTBOX") or Path(current_app.instance_path) / "outbox"
-    return MailSettings.from_env(os.environ, outbox_dir=Path(outbox))
+    return MailSettings.from_env(
+        os.environ, outbox_dir=Path(outbox), base_url=current_app.config.get("BASE_URL")
+    )
 
 
 def _sender() -> str:
@@ -412,6 +446,27 @@ def _sender() -> str:
         return mail_settings().sender
     except ValueError:
         return DEFAULT_SENDER
+
+
+def reply_address(name: str, email: str) -> str | None:
+    """'Sara <sara@example.dk>' for a Reply-To, or None when `email` is no usable address."""
+    try:
+        return str(recipient(name, email))
+    except ValueError:
+        return None
+
+
+def network_reply_to(network: Network) -> str | None:
+    """Whom a mail answers to when no coordinator sent it (the automatic reminder, the command
+    line, a lost link): the member marked as coordinator, who signs the network's mails, else
+    the first of the network's coordinator accounts by e-mail; None when there is neither."""
+    member = network.coordinator
+    if member is not None and member.email and (found := reply_address(member.name, member.email)):
+        return found
+    for account in network.coordinators:
+        if found := reply_address(account.name, account.email):
+            return found
+    return None
 
 
 class MissingLink(Exception):
@@ -528,9 +583,15 @@ def _attempt(log: MessageLog, message: EmailMessage, delivery: Delivery) -> None
 
 
 def send(
-    network: Network, member: Member, kind: str, composed: Composed, delivery: Delivery
+    network: Network,
+    member: Member,
+    kind: str,
+    composed: Composed,
+    delivery: Delivery,
+    reply_to: str | None = None,
 ) -> MessageLog:
-    """Log the message, then deliver it; commits twice so a crash in between loses nothing."""
+    """Log the message, then deliver it; commits twice so a crash in between loses nothing.
+    Answers go to `reply_to`, by default the network's coordinator (`network_reply_to`)."""
     log = MessageLog(
         network_id=network.id,
         member_id=member.id,
@@ -551,6 +612,7 @@ def send(
             text=stored.text,
             html=stored.html,
             attachments=stored.attachments,
+            reply_to=reply_to or network_reply_to(network),
         )
     except (ValueError, TypeError) as error:
         log.error = _(
@@ -696,8 +758,14 @@ def require_unplanned(poll: Poll) -> None:
         )
 
 
-def _ask(poll: Poll, kind: str, members: list[Member], progress: Progress | None) -> Outcome:
-    """Invitations or reminders (`kind`, as logged) to `members`."""
+def _ask(
+    poll: Poll,
+    kind: str,
+    members: list[Member],
+    progress: Progress | None,
+    reply_to: str | None = None,
+) -> Outcome:
+    """Invitations or reminders (`kind`, as logged) to `members`, answering to `reply_to`."""
     compose = compose_reminder if kind.startswith("reminder") else compose_invitation
     outcome = Outcome()
     recipients = _recipients(poll, members, outcome)
@@ -710,19 +778,22 @@ def _ask(poll: Poll, kind: str, members: list[Member], progress: Progress | None
                 outcome.skipped.append((member.name, _("no personal link; make a new one")))
             else:
                 composed = compose(member, poll, link)
-                outcome.logs.append(send(poll.network, member, kind, composed, delivery))
+                outcome.logs.append(send(poll.network, member, kind, composed, delivery, reply_to))
             if progress:
                 progress(outcome, len(recipients))
     return outcome
 
 
 def send_invitations(
-    poll: Poll, members: list[Member] | None = None, progress: Progress | None = None
+    poll: Poll,
+    members: list[Member] | None = None,
+    progress: Progress | None = None,
+    reply_to: str | None = None,
 ) -> Outcome:
     require_open(poll)
     require_unplanned(poll)
     chosen = members if members is not None else [m for m in poll.network.members if m.active]
-    return _ask(poll, kind_of("invitation", poll), chosen, progress)
+    return _ask(poll, kind_of("invitation", poll), chosen, progress, reply_to)
 
 
 def non_respondents(poll: Poll) -> list[Member]:
@@ -732,13 +803,18 @@ def non_respondents(poll: Poll) -> list[Member]:
 
 
 def send_reminders(
-    poll: Poll, *, auto_day: date | None = None, progress: Progress | None = None
+    poll: Poll,
+    *,
+    auto_day: date | None = None,
+    progress: Progress | None = None,
+    reply_to: str | None = None,
 ) -> Outcome:
     """Remind the active members who have not answered every day; `auto_day` marks the automatic
-    reminder of that day (see `auto_reminder_due`)."""
+    reminder of that day (see `auto_reminder_due`), which answers to the network's
+    coordinator (`network_reply_to`)."""
     require_open(poll)
     kind = kind_of("reminder", poll) if auto_day is None else auto_kind(poll, auto_day)
-    return _ask(poll, kind, non_respondents(poll), progress)
+    return _ask(poll, kind, non_respondents(poll), progress, reply_to)
 
 
 def reminder_days() -> int:
@@ -829,7 +905,11 @@ def plan_to_send(poll: Poll, as_changes: bool | None) -> tuple[Plan, Plan | None
 
 
 def send_plan(
-    poll: Poll, *, as_changes: bool | None = None, progress: Progress | None = None
+    poll: Poll,
+    *,
+    as_changes: bool | None = None,
+    progress: Progress | None = None,
+    reply_to: str | None = None,
 ) -> Outcome:
     """Mail the published plan. After an earlier published version (or with as_changes=True)
     each member gets a change notice saying what changed for them, and members for whom
@@ -858,7 +938,7 @@ def send_plan(
             else:
                 db.session.commit()  # a feed token made while composing
                 outcome.logs.append(
-                    send(poll.network, member, kind_of(kind, poll), composed, delivery)
+                    send(poll.network, member, kind_of(kind, poll), composed, delivery, reply_to)
                 )
             if progress:
                 progress(outcome, len(recipients))

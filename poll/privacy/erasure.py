@@ -141,6 +141,7 @@ def erase(member: Member) -> Erasure:
 
     member.key, member.name, member.email, member.organisation = new_key, "", "", ""
     member.cannot, member.is_coordinator, member.active = [], False, False
+    member.language = "da"  # a choice the person made: back to the default
     # Nobody knows a token with this hash, and no salt derives one: the links are dead.
     member.token_salt, member.token_hash = "", hash_token(secrets.token_urlsafe(32))
     member.feed_salt, member.feed_token_hash = None, None

@@ -35,6 +35,7 @@ def member_data(member: Member, now: datetime) -> dict:
             "key": member.key,
             "active": member.active,
             "coordinator": member.is_coordinator,
+            "mail_language": member.language,
             "never_these_roles": [roles.get(k, k) for k in member.cannot],
             "added_at": member.created_at.isoformat(timespec="seconds"),
             "personal_link_exists": bool(member.token_hash),

@@ -447,6 +447,7 @@ def member_new():
                 cannot=form.cannot.data or [],
                 is_coordinator=form.is_coordinator.data,
                 active=form.active.data,
+                language=form.language.data or "da",
             )
             db.session.flush()
         except Refused as refusal:
@@ -477,6 +478,7 @@ def member_edit(member_id: int):
             cannot=form.cannot.data or [],
             is_coordinator=form.is_coordinator.data,
             active=form.active.data,
+            language=form.language.data or "da",
         )
         return _("%(name)s is saved.", name=member.name)
 

@@ -3,6 +3,8 @@
 GET  /m/<token>         the network's current poll (latest open year, else latest year)
 GET  /m/<token>/<year>  that year's poll
 GET  /m/<token>/mine-oplysninger  everything stored about the member, as a file (GDPR access)
+POST /m/<token>/sprog   the language of the member's mails (`language`: da or en); redirects
+                        back to the page it came from (`year`) with a message by the form
 POST /m/<token>/<year>  save answers, comment and role opt-outs; a `shortcut` button sets many
                         answers first. Form posts redirect back with "Saved" (a shortcut's to
                         the week or block it set, #uge-2027-9, #hurtigt or #svar-status, with
@@ -15,6 +17,7 @@ POST /m/<token>/<year>  save answers, comment and role opt-outs; a `shortcut` bu
 import json
 from datetime import date
 
+from babel import Locale
 from flask import (
     Blueprint,
     Response,
@@ -26,7 +29,7 @@ from flask import (
     session,
     url_for,
 )
-from flask_babel import format_datetime, format_time
+from flask_babel import format_datetime, format_time, get_locale
 from flask_babel import gettext as _
 
 from ..answers import (
@@ -48,8 +51,9 @@ from ..answers import (
     shown_after,
 )
 from ..completeness import Progress, State, blank_by_week, progress, week_anchor
+from ..db import db
 from ..feeds import member_calendar_links
-from ..members import member_by_token
+from ..members import MAIL_LANGUAGES, mail_language, member_by_token, set_mail_language
 from ..models import Answer, utcnow
 from ..planning import published_plan
 from ..privacy import export
@@ -62,6 +66,7 @@ CONFLICT_KEY = "member_conflict"
 WHERE_KEY = "member_saved_where"  # the page's id where the saved message is shown too
 STATUS_ID = "svar-status"  # the progress block
 SHORTCUTS_ID = "hurtigt"  # the block of shortcuts for all days and per venue
+LANGUAGE_KEY = "member_language_saved"
 
 
 def _member_or_404(token: str):
@@ -79,9 +84,45 @@ def answer(token: str):
     poll = current_poll(polls)
     if poll is None:
         return render_template(
-            "member/no_poll.html", token=token, member=member, network=member.network
+            "member/no_poll.html",
+            token=token,
+            member=member,
+            network=member.network,
+            **_language_form(member),
         )
     return _render(token, load_sheet(member, poll, polls))
+
+
+@bp.post("/m/<token>/sprog")
+def mail_language_choice(token: str):
+    """The member chooses the language of their mails; back to the page the form was on."""
+    member = _member_or_404(token)
+    if not set_mail_language(member, request.form.get("language", "")):
+        abort(400, _("Language for e-mails: choose Dansk or English."))
+    db.session.commit()
+    session[LANGUAGE_KEY] = _(
+        "Saved: your e-mails will be in %(language)s.",
+        language=Locale.parse(member.language).get_display_name(get_locale()),
+    )
+    # Back to the year the form was on; anything else (no year, a wrong one) to the start.
+    year = next(
+        (p.year for p in network_polls(member) if str(p.year) == request.form.get("year")), None
+    )
+    if year is not None:
+        target = url_for(".answer_year", token=token, year=year)
+    else:
+        target = url_for(".answer", token=token)
+    return redirect(f"{target}#mail-language", code=303)
+
+
+def _language_form(member) -> dict:
+    """What member/_mail_language.html needs: the choices, the member's, the message after
+    a change."""
+    return {
+        "mail_languages": MAIL_LANGUAGES,
+        "mail_language": mail_language(member),
+        "language_saved": session.pop(LANGUAGE_KEY, None),
+    }
 
 
 @bp.get("/m/<token>/mine-oplysninger")
@@ -265,6 +306,7 @@ def _render(token, sheet, *, saved=None, conflict=None, where=None, errors=(), f
         **_progress_context(sheet, done),
         plan_views=calendar_links["views"],
         calendar_links=calendar_links,
+        **_language_form(sheet.member),
     )
 
 

@@ -51,6 +51,7 @@ from ..notifications import (
     kind_of,
     non_respondents,
     previous_published,
+    reply_address,
     require_unplanned,
 )
 from ..planning import published_plan
@@ -203,6 +204,7 @@ def _start(kind: str, *, poll: Poll | None = None, message_id: int | None = None
         poll_id=poll.id if poll is not None else None,
         message_id=message_id,
         language=str(get_locale()),
+        reply_to=reply_address(g.account.name, g.account.email),
     )
     if not started:
         flash(

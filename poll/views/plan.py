@@ -10,6 +10,7 @@ from flask import (
     abort,
     current_app,
     flash,
+    g,
     jsonify,
     redirect,
     render_template,
@@ -28,7 +29,7 @@ from ..job_rows import real_app, runs_inline
 from ..jobs import latest_job, reap_stale, start_in_thread, start_job
 from ..mail_jobs import check, queue
 from ..models import Meeting, Pin, Plan, PlanStatus, Poll
-from ..notifications import NotSent
+from ..notifications import NotSent, reply_address
 from ..plan_edits import (
     EditError,
     pin_date_venue,
@@ -266,7 +267,11 @@ def publish_version(year: int):
         flash(str(reason), "error")
         return redirect(url_for(".show", year=year)), 303
     job_id, started = queue(
-        poll.network_id, "plan-auto", poll_id=poll.id, language=str(get_locale())
+        poll.network_id,
+        "plan-auto",
+        poll_id=poll.id,
+        language=str(get_locale()),
+        reply_to=reply_address(g.account.name, g.account.email),  # the coordinator publishing
     )
     if not started:
         flash(

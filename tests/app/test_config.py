@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from poll import create_app
 from poll.config import SETTINGS, ConfigError, database_url
 from poll.db import db
+from poll.notifications import mail_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 SECRET = secrets.token_urlsafe(32)
@@ -270,3 +271,28 @@ def test_readme_configuration_table_lists_every_setting_and_nothing_else():
     section = readme.split("## Configuration", 1)[1].split("\n## ", 1)[0]
     rows = re.findall(r"^\| `([A-Z][A-Z0-9_]*)` \|", section, flags=re.MULTILINE)
     assert sorted(rows) == sorted(setting.name for setting in SETTINGS)
+
+
+def test_mail_from_noreply_at_localhost_is_refused_outside_debug_and_testing(monkeypatch, tmp_path):
+    monkeypatch.delenv("FLASK_DEBUG", raising=False)
+    monkeypatch.setenv("MODEPLAN_SECRET_KEY", SECRET)
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path}/x.sqlite3")
+    monkeypatch.setenv("MAIL_HOST", "smtp.example.dk")
+    with pytest.raises(ConfigError) as stopped:
+        create_app()
+    assert "MAIL_SENDER must be set when MAIL_HOST is" in stopped.value.message
+    assert stopped.value.exit_code == 2
+    # A base URL with the site's domain gives the sender: noreply at that domain.
+    monkeypatch.setenv("MODEPLAN_BASE_URL", "https://moeder.bibliotek.dk")
+    app = create_app()
+    with app.app_context():
+        assert mail_settings().sender == "Mødeplan <noreply@moeder.bibliotek.dk>"
+    # So does MAIL_SENDER itself, whatever the base URL.
+    monkeypatch.delenv("MODEPLAN_BASE_URL")
+    monkeypatch.setenv("MAIL_SENDER", "Mødeplan <moeder@bibliotek.dk>")
+    with create_app().app_context():
+        assert mail_settings().sender == "Mødeplan <moeder@bibliotek.dk>"
+    # Without MAIL_HOST mails go to the outbox folder, and nothing needs a sender.
+    monkeypatch.delenv("MAIL_SENDER")
+    monkeypatch.delenv("MAIL_HOST")
+    assert create_app().config["SECRET_KEY"] == SECRET

@@ -80,9 +80,12 @@ def test_a_members_lost_link_comes_by_mail_and_opens_their_page(app, client, fx,
 
     [message] = smtp.messages()
     assert "henrik@example.dk" in str(message["To"])
-    assert message["Subject"] == "Testnetværk: dit link til Mødeplan / Your link to Mødeplan"
+    assert message["Subject"] == "Testnetværk: dit link til Mødeplan"
     body = plain_text(message)
     assert body.startswith("Kære Henrik")
+    # In Henrik's language alone (Danish, the default), answering to the network's coordinator.
+    assert "Dear" not in body and "Your personal link" not in body
+    assert message["Reply-To"] == "Sara <sara@example.dk>"
     links = set(LINK.findall(body))
     assert len(links) == 1
     [link] = links

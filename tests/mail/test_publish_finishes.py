@@ -198,7 +198,7 @@ def test_invitation_shows_its_text_and_count_and_sends_after_confirmation(
         f"{MESSAGES}/2027/invitationer",
         None,
         smtp,
-        "Testnetværk: hvornår kan du i 2027? / When can you come in 2027?",
+        "Testnetværk: hvornår kan du i 2027?",
         5,
     )
     assert "5 af 5 beskeder sendt." in outcome
