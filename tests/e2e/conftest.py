@@ -77,6 +77,8 @@ def live_server(tmp_path_factory) -> Iterator[LiveServer]:
         fx = make_network()
         _seed_answers(fx)
     server = make_server("127.0.0.1", 0, app, threaded=True)
+    # Mails link to where the app is served, so a test can follow them.
+    app.config["BASE_URL"] = f"http://127.0.0.1:{server.server_port}"
     thread = threading.Thread(target=server.serve_forever, name="live_server", daemon=True)
     thread.start()
     try:
