@@ -332,9 +332,11 @@ def test_a_new_network_from_nothing(
     expect(forår).to_contain_text("(uge 9)")  # the only week Cecilie can come
     expect(page.get_by_role("article", name="Efterårsmøde")).to_contain_text("(uge 37)")
 
-    # 8. Publish.
+    # 8. Publish: the poll closes and the plan is mailed (both ticked); back to the plan.
     page.get_by_role("button", name="Udgiv version 1").click()
-    expect(page.get_by_text("Version 1 er udgivet.")).to_be_visible()
+    expect(page.get_by_text(f"Planen for {year} er udgivet.")).to_be_visible()
+    checked(page, axe_violations, f"Planen for {year}")
+    page.get_by_role("link", name="Tilbage til planen").click()
     expect(
         page.get_by_role("heading", name="Version 1: udgivet (den bedst mulige plan)")
     ).to_be_visible()
@@ -354,8 +356,8 @@ def test_a_new_network_from_nothing(
     # 9. Bo's page shows the plan and his roles, and every link on it answers without a login:
     # his calendar to subscribe to and to download, each meeting's file, and the meeting pages.
     page.goto(links["bo"])
-    checked(page, axe_violations, f"Dine svar for {year}")
-    plan = page.get_by_role("region", name=f"Planen for {year}")
+    checked(page, axe_violations, f"Planen for {year}")
+    plan = page.get_by_role("region", name="Møder og dagsordener")
     expect(plan.get_by_role("heading", name="Forårsmøde")).to_be_visible()
     expect(plan).to_contain_text("Aarhus Hovedbibliotek, Hack Kampmanns Plads 2, 8000 Aarhus C")
     expect(plan.locator(".my-roles").first).to_contain_text("Dine roller:")
@@ -382,7 +384,7 @@ def test_a_new_network_from_nothing(
         ("/tovholder/", "Netværk Vest"),
         ("/tovholder/medlemmer", "Medlemmer"),
         (f"/tovholder/plan/{year}", f"Plan for {year}"),
-        (links["cecilie"], f"Dine svar for {year}"),
+        (links["cecilie"], f"Planen for {year}"),
     ):
         page.goto(path)
         checked(page, axe_violations, heading)
