@@ -75,6 +75,9 @@ class Answer(enum.StrEnum):
     NO = "no"
 
 
+DEFAULT_MEETING_START, DEFAULT_MEETING_END = time(10, 0), time(15, 0)
+
+
 class Network(Model):
     __tablename__ = "networks"
 
@@ -82,8 +85,8 @@ class Network(Model):
     slug: Mapped[str] = mapped_column(String(60), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     timezone: Mapped[str] = mapped_column(String(60), default="Europe/Copenhagen")
-    meeting_start: Mapped[time] = mapped_column(Time, default=time(10, 0))
-    meeting_end: Mapped[time] = mapped_column(Time, default=time(15, 0))
+    meeting_start: Mapped[time] = mapped_column(Time, default=DEFAULT_MEETING_START)
+    meeting_end: Mapped[time] = mapped_column(Time, default=DEFAULT_MEETING_END)
     feed_salt: Mapped[str | None] = mapped_column(String(32), nullable=True)
     feed_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

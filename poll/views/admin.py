@@ -35,7 +35,7 @@ from .. import accounts, audit, network_lifecycle
 from ..db import db
 from ..forms import DeleteNetworkForm, NewNetworkForm
 from ..job_rows import real_app
-from ..models import Network
+from ..models import DEFAULT_MEETING_END, DEFAULT_MEETING_START, Network
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -103,7 +103,12 @@ def new_network():
             status = 409
         else:
             return _created(new)
-    return render_template("admin/new_network.html", form=form, errors=_errors(form)), status
+    return render_template(
+        "admin/new_network.html",
+        form=form,
+        errors=_errors(form),
+        default_hours=(DEFAULT_MEETING_START, DEFAULT_MEETING_END),
+    ), status
 
 
 def _created(new: accounts.NewAccount):
