@@ -45,13 +45,16 @@ def test_start_page_on_a_phone(page: Page, live_server, axe_violations, monkeypa
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     assert axe_violations(page) == []
 
-    [message] = outbox_messages(tmp_path / "outbox", 1)
-    assert "henrik@example.dk" in str(message["To"])
-    body = message.get_body(preferencelist=("plain",)).get_content()
-    link = LINK.search(body)
-    assert link is not None
-    page.goto(urlsplit(link.group(0)).path)
-    expect(page.get_by_text("Henrik").first).to_be_visible()
+    # One mail per membership: other tests' networks on this server may have a Henrik too.
+    messages = outbox_messages(tmp_path / "outbox", 1)
+    assert messages
+    for message in messages:
+        assert "henrik@example.dk" in str(message["To"])
+        body = message.get_body(preferencelist=("plain",)).get_content()
+        link = LINK.search(body)
+        assert link is not None
+        page.goto(urlsplit(link.group(0)).path)
+        expect(page.get_by_text("Henrik").first).to_be_visible()
 
     page.goto("/")
     page.get_by_role("link", name="Log ind som tovholder").click()
