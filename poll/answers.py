@@ -438,7 +438,6 @@ def parse_submission(sheet: Sheet, form: MultiDict) -> Submission:
     errors: list[FieldError] = []
     days = {d.id: d for d in sheet.days}
     venues = {v.id: v for v in sheet.venues}
-    labels = answer_labels()
     answers: dict[tuple[int, int], Answer] = {}
     for name in form:
         if not name.startswith("a-"):
@@ -456,16 +455,22 @@ def parse_submission(sheet: Sheet, form: MultiDict) -> Submission:
                 )
             )
             continue
-        where = {"day": sheet.day_labels[cell[0]], "venue": venues[cell[1]].name}
         values = form.getlist(name)
         if len(values) != 1:
             errors.append(
-                FieldError(name, _("Answer for %(day)s at %(venue)s: choose one answer.", **where))
+                FieldError(
+                    name,
+                    _(
+                        "Answer for %(day)s at %(venue)s: choose one answer.",
+                        **_where(sheet, venues, cell),
+                    ),
+                )
             )
             continue
         try:
             answers[cell] = Answer(values[0])
         except ValueError:
+            labels = answer_labels()
             errors.append(
                 FieldError(
                     name,
@@ -474,7 +479,7 @@ def parse_submission(sheet: Sheet, form: MultiDict) -> Submission:
                         yes=labels[Answer.YES],
                         maybe=labels[Answer.MAYBE],
                         no=labels[Answer.NO],
-                        **where,
+                        **_where(sheet, venues, cell),
                     ),
                 )
             )
@@ -545,6 +550,11 @@ def parse_submission(sheet: Sheet, form: MultiDict) -> Submission:
             answers[cell] = shortcut.value
             count += 1
     return Submission(answers, comment, cannot_roles, shortcut, shown, count)
+
+
+def _where(sheet: Sheet, venues: Mapping[int, Venue], cell: Cell) -> dict[str, str]:
+    """A cell's day and venue for an error message: the day labels are formatted only then."""
+    return {"day": sheet.day_labels[cell[0]], "venue": venues[cell[1]].name}
 
 
 def _shorten(text: str, limit: int = 60) -> str:
