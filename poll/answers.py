@@ -23,8 +23,9 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
+from functools import cached_property
 from zoneinfo import ZoneInfo
 
 from flask import current_app
@@ -113,7 +114,12 @@ class Sheet:
     response: Response | None
     others: dict[tuple[int, int], Tally] | None  # None: hidden by the poll, or not loaded
     today: date
-    day_labels: dict[int, str] = field(default_factory=dict)
+    locked: bool = False  # the response was made sure of and locked for this save (lock_sheet)
+
+    @cached_property
+    def day_labels(self) -> dict[int, str]:
+        """Each day's long label, formatted only when a page or an error message names it."""
+        return {d.id: long_date(d.day) for d in self.days}
 
     @property
     def closed_reason(self) -> str | None:
@@ -237,11 +243,79 @@ def load_sheet(
         response=response,
         others=None,
         today=today or local_today(network),
-        day_labels={d.id: long_date(d.day) for d in days},
     )
     if with_others:
         add_others(sheet)
     return sheet
+
+
+def lock_sheet(member: Member, poll: Poll, *, with_roles: bool = True) -> Sheet:
+    """What a save needs, the member's response first: it is made sure of and locked in one
+    statement (an upsert that returns the row), then the poll's days (read-locked, so a day
+    the coordinator removes meanwhile takes no answer), the venues and, `with_roles`, the
+    roles. Nothing else (meetings, other polls, other members, day labels) is read. A closed
+    poll is not locked: `parse_submission` refuses it.
+
+    The transaction stays open for `save`; on an error the caller rolls it back."""
+    network = member.network
+    today = local_today(network)
+    if not poll.is_open or (poll.deadline is not None and today > poll.deadline):
+        return load_sheet(member, poll, [poll], today, with_others=False)
+    now = utcnow()
+    insert = _insert(Response)
+    response = db.session.scalars(
+        insert.values(poll_id=poll.id, member_id=member.id, answers={}, updated_at=now)
+        .on_conflict_do_update(
+            index_elements=["poll_id", "member_id"],
+            set_={"updated_at": insert.excluded.updated_at},
+        )
+        .returning(Response),
+        execution_options={"populate_existing": True},
+    ).one()
+    days = list(
+        db.session.scalars(
+            select(CandidateDay)
+            .where(CandidateDay.poll_id == poll.id)
+            .order_by(CandidateDay.day)
+            .with_for_update(read=True)
+        )
+    )
+    venues = list(
+        db.session.scalars(
+            select(Venue).where(Venue.network_id == network.id).order_by(Venue.position, Venue.id)
+        )
+    )
+    roles = (
+        list(
+            db.session.scalars(
+                select(Role).where(Role.network_id == network.id).order_by(Role.position, Role.id)
+            )
+        )
+        if with_roles
+        else []
+    )
+    day_ids = {d.day.isoformat(): d.id for d in days}
+    venue_ids = {v.key: v.id for v in venues}
+    answers = {
+        (day_ids[day], venue_ids[venue]): value
+        for day, venue, value in response.cells()
+        if day in day_ids and venue in venue_ids
+    }
+    return Sheet(
+        member=member,
+        network=network,
+        poll=poll,
+        polls=[poll],
+        venues=venues,
+        roles=roles,
+        meetings=[],
+        days=days,
+        answers=answers,
+        response=response,
+        others=None,
+        today=today,
+        locked=True,
+    )
 
 
 def add_others(sheet: Sheet) -> None:
@@ -364,7 +438,6 @@ def parse_submission(sheet: Sheet, form: MultiDict) -> Submission:
     errors: list[FieldError] = []
     days = {d.id: d for d in sheet.days}
     venues = {v.id: v for v in sheet.venues}
-    labels = answer_labels()
     answers: dict[tuple[int, int], Answer] = {}
     for name in form:
         if not name.startswith("a-"):
@@ -382,16 +455,22 @@ def parse_submission(sheet: Sheet, form: MultiDict) -> Submission:
                 )
             )
             continue
-        where = {"day": sheet.day_labels[cell[0]], "venue": venues[cell[1]].name}
         values = form.getlist(name)
         if len(values) != 1:
             errors.append(
-                FieldError(name, _("Answer for %(day)s at %(venue)s: choose one answer.", **where))
+                FieldError(
+                    name,
+                    _(
+                        "Answer for %(day)s at %(venue)s: choose one answer.",
+                        **_where(sheet, venues, cell),
+                    ),
+                )
             )
             continue
         try:
             answers[cell] = Answer(values[0])
         except ValueError:
+            labels = answer_labels()
             errors.append(
                 FieldError(
                     name,
@@ -400,7 +479,7 @@ def parse_submission(sheet: Sheet, form: MultiDict) -> Submission:
                         yes=labels[Answer.YES],
                         maybe=labels[Answer.MAYBE],
                         no=labels[Answer.NO],
-                        **where,
+                        **_where(sheet, venues, cell),
                     ),
                 )
             )
@@ -473,6 +552,11 @@ def parse_submission(sheet: Sheet, form: MultiDict) -> Submission:
     return Submission(answers, comment, cannot_roles, shortcut, shown, count)
 
 
+def _where(sheet: Sheet, venues: Mapping[int, Venue], cell: Cell) -> dict[str, str]:
+    """A cell's day and venue for an error message: the day labels are formatted only then."""
+    return {"day": sheet.day_labels[cell[0]], "venue": venues[cell[1]].name}
+
+
 def _shorten(text: str, limit: int = 60) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
@@ -537,6 +621,7 @@ class SaveResult:
     stored: dict[Cell, Answer]  # the conflicting cells as stored now (blank: left out)
     comment: str  # as stored now
     cannot_roles: list[str]  # as stored now
+    answers: dict[str, dict[str, str]]  # every cell as stored now (Response.answers)
 
     @property
     def has_conflicts(self) -> bool:
@@ -564,6 +649,39 @@ def _insert(model):
     raise RuntimeError(f"no upsert for {dialect}")  # pragma: no cover
 
 
+def _lock_response(
+    poll_id: int, member_id: int, submission: Submission, now: datetime
+) -> tuple[Response, set[int]]:
+    """The member's response, made sure of and locked, and which posted days still exist."""
+    db.session.execute(
+        _insert(Response)
+        .values(poll_id=poll_id, member_id=member_id, answers={}, updated_at=now)
+        .on_conflict_do_nothing(index_elements=["poll_id", "member_id"])
+    )
+    response = db.session.scalars(
+        lock_for_write(
+            select(Response).where(Response.poll_id == poll_id, Response.member_id == member_id)
+        )
+    ).one()
+    # A day the coordinator removed meanwhile takes no answer (PostgreSQL: the removal's
+    # row lock makes this wait for it; SQLite: the write lock is held already).
+    live_days = (
+        set(
+            db.session.scalars(
+                select(CandidateDay.id)
+                .where(
+                    CandidateDay.poll_id == poll_id,
+                    CandidateDay.id.in_({day_id for day_id, _venue in submission.answers}),
+                )
+                .with_for_update(read=True)
+            )
+        )
+        if submission.answers
+        else set()
+    )
+    return response, live_days
+
+
 def save(sheet: Sheet, submission: Submission) -> SaveResult:
     """Write the member's changes into their Response (its existence = 'has answered'), then
     commit: all of it or, on any error, none of it.
@@ -577,32 +695,12 @@ def save(sheet: Sheet, submission: Submission) -> SaveResult:
     shown = submission.shown
     now = utcnow()
     try:
-        db.session.execute(
-            _insert(Response)
-            .values(poll_id=poll_id, member_id=member_id, answers={}, updated_at=now)
-            .on_conflict_do_nothing(index_elements=["poll_id", "member_id"])
-        )
-        response = db.session.scalars(
-            lock_for_write(
-                select(Response).where(Response.poll_id == poll_id, Response.member_id == member_id)
-            )
-        ).one()
-        # A day the coordinator removed meanwhile takes no answer (PostgreSQL: the removal's
-        # row lock makes this wait for it; SQLite: the write lock is held already).
-        live_days = (
-            set(
-                db.session.scalars(
-                    select(CandidateDay.id)
-                    .where(
-                        CandidateDay.poll_id == poll_id,
-                        CandidateDay.id.in_({day_id for day_id, _venue in submission.answers}),
-                    )
-                    .with_for_update(read=True)
-                )
-            )
-            if submission.answers
-            else set()
-        )
+        if sheet.locked and sheet.response is not None:
+            # lock_sheet made sure of the row, locked it and read the live days after it.
+            response = sheet.response
+            live_days = set(dates)
+        else:
+            response, live_days = _lock_response(poll_id, member_id, submission, now)
         changed: dict[tuple[date, str], Answer] = {}
         conflicts: list[Cell] = []
         stored: dict[Cell, Answer] = {}
@@ -650,6 +748,7 @@ def save(sheet: Sheet, submission: Submission) -> SaveResult:
             stored=stored,
             comment=response.comment,
             cannot_roles=list(response.cannot_roles),
+            answers=response.answers,
         )
         db.session.commit()
     except Exception:

@@ -4,6 +4,7 @@ import hmac
 import re
 
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from .db import db
 from .models import Member, Network
@@ -59,7 +60,9 @@ def member_by_token(token: str) -> Member | None:
         return None
     digest = hash_token(token)
     member = db.session.scalar(
-        select(Member).where(Member.token_hash == digest, Member.active.is_(True))
+        select(Member)
+        .options(joinedload(Member.network))  # every personal page needs it: one statement
+        .where(Member.token_hash == digest, Member.active.is_(True))
     )
     # The index lookup finds the row; the final word is a constant-time comparison.
     if member is None or not hmac.compare_digest(member.token_hash, digest):

@@ -31,12 +31,12 @@ from flask import (
 )
 from flask_babel import format_datetime, format_time, get_locale
 from flask_babel import gettext as _
+from sqlalchemy import select
 
 from ..answers import (
     Invalid,
     Sheet,
     Shortcut,
-    add_others,
     answer_labels,
     cell_field,
     conflict_message,
@@ -44,6 +44,7 @@ from ..answers import (
     encode_shown_cells,
     load_sheet,
     local_today,
+    lock_sheet,
     network_polls,
     parse_submission,
     save,
@@ -54,7 +55,7 @@ from ..completeness import Progress, State, blank_by_week, progress, week_anchor
 from ..db import db
 from ..feeds import member_calendar_links
 from ..members import MAIL_LANGUAGES, mail_language, member_by_token, set_mail_language
-from ..models import Answer, utcnow
+from ..models import Answer, Poll, utcnow
 from ..planning import published_plan
 from ..privacy import export
 from .scope import refuse_archived
@@ -139,40 +140,61 @@ def my_data(token: str):
 @bp.route("/m/<token>/<int:year>", methods=["GET", "POST"])
 def answer_year(token: str, year: int):
     member = _member_or_404(token)
+    if request.method == "POST":
+        return _save(token, member, year)
     polls = network_polls(member)
     poll = next((p for p in polls if p.year == year), None)
     if poll is None:
         abort(404, _("There is no poll for %(year)d in this network.", year=year))
-    if request.method == "GET":
-        return _render(
-            token,
-            load_sheet(member, poll, polls),
-            saved=session.pop(SAVED_KEY, None),
-            conflict=session.pop(CONFLICT_KEY, None),
-            where=session.pop(WHERE_KEY, None),
-        )
-    sheet = load_sheet(member, poll, polls, with_others=False)
+    return _render(
+        token,
+        load_sheet(member, poll, polls),
+        saved=session.pop(SAVED_KEY, None),
+        conflict=session.pop(CONFLICT_KEY, None),
+        where=session.pop(WHERE_KEY, None),
+    )
 
+
+def _save(token: str, member, year: int):
+    """A save reads only what it needs: the member (with the network), this year's poll, then
+    the member's response (made sure of and locked first), the days, the venues and the roles
+    (lock_sheet); the reply is built from those, so nothing is read again after the commit."""
+    poll = db.session.scalar(
+        select(Poll).where(Poll.network_id == member.network_id, Poll.year == year)
+    )
+    if poll is None:
+        abort(404, _("There is no poll for %(year)d in this network.", year=year))
     wants_json = request.accept_mimetypes.best_match(["text/html", "application/json"]) == (
         "application/json"
     )
+    with_roles = "cannot_roles_shown" in request.form or "cannot_roles" in request.form
     try:
+        sheet = lock_sheet(member, poll, with_roles=with_roles)
         submission = parse_submission(sheet, request.form)
     except Invalid as invalid:
+        db.session.rollback()
         if wants_json:
             errors = [{"field": e.field, "message": e.message} for e in invalid.errors]
             return jsonify(ok=False, errors=errors), invalid.status
-        add_others(sheet)
+        sheet = load_sheet(member, poll)
         return _render(token, sheet, errors=invalid.errors, form=request.form), invalid.status
-    result = save(sheet, submission)
+    except Exception:
+        db.session.rollback()
+        raise
+    # What was read stays readable after the commit: the reply is built from it.
+    session_ = db.session()
+    session_.expire_on_commit = False
+    try:
+        result = save(sheet, submission)
+    finally:
+        session_.expire_on_commit = True
     message = _("Saved at %(time)s.", time=format_time(result.saved_at, "short"))
     if submission.shortcut is not None:
         told = shortcut_message(sheet, submission.shortcut, submission.shortcut_count)
         message = f"{told} {message}"
     conflict = conflict_message(sheet, result) if result.has_conflicts else None
     if wants_json:
-        after = load_sheet(member, poll, polls, with_others=False)
-        done = _progress(after)
+        done = progress([d.day for d in sheet.days], [v.key for v in sheet.venues], result.answers)
         answered = _answered_state(done, _saved_when(result.saved_at))
         stored = {
             cell_field(*cell): result.stored[cell].value if cell in result.stored else ""
@@ -186,7 +208,7 @@ def answer_year(token: str, year: int):
             answered=answered,
             state=done.state.value,
             progress_html=render_template(
-                "member/_progress.html", **_progress_context(after, done, token=token)
+                "member/_progress.html", **_progress_context(sheet, done, token=token)
             ),
             warnings=[conflict] if conflict else [],
             stored=stored,
