@@ -69,15 +69,27 @@ def progress(
     days: Sequence[date], venues: Sequence[str], answers: StoredAnswers | None
 ) -> Progress:
     """One member's progress; `answers` None means they never saved."""
+    return _progress(_keyed(days), tuple(venues), answers)
+
+
+def _keyed(days: Iterable[date]) -> list[tuple[date, str]]:
+    """The days in order with their keys in the answer documents, made once for many members."""
+    return [(day, day.isoformat()) for day in sorted(days)]
+
+
+def _progress(
+    days: Sequence[tuple[date, str]], venues: tuple[str, ...], answers: StoredAnswers | None
+) -> Progress:
     stored = answers or {}
     blank: list[BlankDay] = []
     answered_cells = 0
-    for day in sorted(days):
-        by_venue = stored.get(day.isoformat(), {})
-        missing = tuple(v for v in venues if v not in by_venue)
-        answered_cells += len(venues) - len(missing)
+    every = len(venues)
+    for day, key in days:
+        by_venue = stored.get(key)
+        missing = tuple([v for v in venues if v not in by_venue]) if by_venue else venues
+        answered_cells += every - len(missing)
         if missing:
-            blank.append(BlankDay(day, missing, len(missing) < len(venues)))
+            blank.append(BlankDay(day, missing, len(missing) < every))
     return Progress(
         total_days=len(days),
         answered_days=len(days) - len(blank),
@@ -104,7 +116,8 @@ def states(
     days: Sequence[date], venues: Sequence[str], responses: Mapping[int, StoredAnswers]
 ) -> dict[int, State]:
     """Each responding member's state (member id -> state); members left out answered nothing."""
-    return {member_id: progress(days, venues, a).state for member_id, a in responses.items()}
+    keyed, keys = _keyed(days), tuple(venues)
+    return {member_id: _progress(keyed, keys, a).state for member_id, a in responses.items()}
 
 
 @dataclass
@@ -149,8 +162,9 @@ def tally_of(
 ) -> Tally:
     """`members` (in their order) by their state, from answers already loaded."""
     result = Tally()
+    keyed, keys = _keyed(days), tuple(venues)
     for member in members:
-        result.progress[member.id] = done = progress(days, venues, stored.get(member.id))
+        result.progress[member.id] = done = _progress(keyed, keys, stored.get(member.id))
         state = done.state
         if state == State.ANSWERED:
             result.answered.append(member)
