@@ -17,7 +17,7 @@ from sqlalchemy import select
 from .days import iso_week
 from .db import db
 from .models import Answer, CandidateDay, Meeting, Member, Poll, Response, Role, Venue
-from .overview import danish_key
+from .overview import active_members, network_venues
 
 
 @dataclass(eq=False)
@@ -115,21 +115,8 @@ class AnswerGrid:
 
 def answer_grid(poll: Poll) -> AnswerGrid:
     network_id = poll.network_id
-    venues = list(
-        db.session.scalars(
-            select(Venue).where(Venue.network_id == network_id).order_by(Venue.position, Venue.id)
-        )
-    )
-    members = sorted(
-        db.session.scalars(
-            select(Member).where(
-                Member.network_id == network_id,
-                Member.active.is_(True),
-                Member.erased_at.is_(None),
-            )
-        ),
-        key=lambda m: (danish_key(m.name), m.id),
-    )
+    venues = network_venues(network_id)
+    members = active_members(network_id)
     responses = {
         r.member_id: r
         for r in db.session.scalars(select(Response).where(Response.poll_id == poll.id))

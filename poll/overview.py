@@ -93,19 +93,32 @@ def _level(can_come: int, members: int) -> int:
     return min(4, max(1, ceil(4 * can_come / members)))
 
 
-def poll_overview(poll: Poll) -> Overview:
-    network_id = poll.network_id
-    venues = list(
+def network_venues(network_id: int) -> list[Venue]:
+    return list(
         db.session.scalars(
             select(Venue).where(Venue.network_id == network_id).order_by(Venue.position, Venue.id)
         )
     )
-    members = sorted(
+
+
+def active_members(network_id: int) -> list[Member]:
+    """The network's active, not erased members in Danish alphabetical order."""
+    return sorted(
         db.session.scalars(
-            select(Member).where(Member.network_id == network_id, Member.active.is_(True))
+            select(Member).where(
+                Member.network_id == network_id,
+                Member.active.is_(True),
+                Member.erased_at.is_(None),
+            )
         ),
-        key=lambda m: danish_key(m.name),
+        key=lambda m: (danish_key(m.name), m.id),
     )
+
+
+def poll_overview(poll: Poll) -> Overview:
+    network_id = poll.network_id
+    venues = network_venues(network_id)
+    members = active_members(network_id)
     responses = {
         r.member_id: r
         for r in db.session.scalars(select(Response).where(Response.poll_id == poll.id))

@@ -838,15 +838,19 @@ def poll_edit(poll_id: int):
 # -- polls: overview, days, deadline, open/closed --------------------------------------------
 
 
-def _render_overview(poll: Poll, deadline_form: DeadlineForm, errors=()):
-    # The cell texts are translated once here, not once per cell: gettext is the slow part
-    # of a page with a hundred cells.
-    labels = {
+def _answer_counts() -> dict[str, str]:
+    """ "N ja" and the like, translated once per page rather than once per cell."""
+    return {
         "yes": _("%(count)d yes"),
         "maybe": _("%(count)d if need be"),
         "no": _("%(count)d no"),
-        "best": _("best"),
     }
+
+
+def _render_overview(poll: Poll, deadline_form: DeadlineForm, errors=()):
+    # The cell texts are translated once here, not once per cell: gettext is the slow part
+    # of a page with a hundred cells.
+    labels = {**_answer_counts(), "best": _("best")}
     return render_template(
         "coordinator/poll_overview.html",
         poll=poll,
@@ -880,12 +884,7 @@ def poll_answers(poll_id: int):
         "no": {"symbol": "✗", "short": _("No"), "long": _("No")},
         "blank": {"symbol": "–", "short": "", "long": _("Not answered")},
     }
-    counts = {
-        "yes": _("%(count)d yes"),
-        "maybe": _("%(count)d if need be"),
-        "no": _("%(count)d no"),
-        "blank": _("%(count)d not answered"),
-    }
+    counts = {**_answer_counts(), "blank": _("%(count)d not answered")}
     return render_template(
         "coordinator/poll_answers.html",
         poll=poll,
