@@ -187,6 +187,8 @@ def test_proposals_need_the_csrf_token(app, year):
     refused = strict.test_client().post(page(year, "kis") + "/forslag", data={"title": "Budget"})
     assert refused.status_code == 400
     assert proposals(app) == []
+    with strict.app_context():
+        db.engine.dispose()
 
 
 def test_erasure_drops_the_proposers_open_proposals_and_keeps_a_taken_one_anonymous(app, year):
