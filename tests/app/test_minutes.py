@@ -134,7 +134,7 @@ def test_the_referent_writes_minutes_shown_escaped_and_only_to_writers_until_pub
     # A member sees nothing of the draft, and may not write.
     kis = app.test_client()
     shown = kis.get(meeting_page(fx, "kis")).get_data(as_text=True)
-    assert "Referatet er ikke offentliggjort endnu." in shown and "læseklubber" not in shown
+    assert "Referatet er ikke udgivet endnu." in shown and "læseklubber" not in shown
     assert 'name="minutes"' not in shown
     for outsider in ("kis", "henrik"):  # a member; the planning group, not the referent
         refused = app.test_client().post(url(fx, outsider), data={"minutes": "Hack"})
@@ -239,7 +239,7 @@ def test_publishing_mails_every_member_in_their_language_and_the_link_and_file_w
         target, data={"minutes": "Vi besluttede **tre** ting.", "action": "publish"}
     )
     assert published.status_code == 303
-    assert "Referatet er offentliggjort, og 5 medlemmer har fået besked på mail." in berit.get(
+    assert "Referatet er udgivet, og 5 medlemmer har fået besked på mail." in berit.get(
         published.headers["Location"]
     ).get_data(as_text=True)
 
