@@ -261,6 +261,10 @@ def test_publishing_mails_every_member_in_their_language_and_the_link_and_file_w
     with app.app_context():
         kinds = db.session.scalars(select(MessageLog.kind)).all()
         assert kinds == ["minutes/2027"] * 5
+    coordinator = app.test_client()
+    log_in(coordinator, fx)
+    log_page = coordinator.get("/tovholder/beskeder").get_data(as_text=True)
+    assert log_page.count("Referat udgivet 2027") == 5
 
     # The file, from the link on the page.
     [file_link] = re.findall(r'href="([^"]+/referat/fil)"', page)
