@@ -180,6 +180,14 @@ def test_proposals_close_when_the_meeting_has_been_held(app):
     closed = kis.post(page(fx, "kis") + "/forslag", data={"title": "For sent"})
     assert closed.status_code == 409
     assert proposals(app) == []
+    # The held meeting is listed on the member's page, with its agenda and its page's link.
+    listed = kis.get(f"/m/{fx.tokens['kis']}/2027").get_data(as_text=True)
+    start = listed.index('id="minutes-list-h"')
+    section = listed[start : listed.index("</section>", start)]
+    assert "Møde 1" in section and "Intet referat endnu." in section and "Møde 2" not in section
+    assert "Sparring – siden sidst" in section
+    assert f'href="{page(fx, "kis")}"' in section
+    assert kis.get(page(fx, "kis")).status_code == 200
 
 
 def test_proposals_need_the_csrf_token(app, year):
