@@ -295,6 +295,11 @@ def test_members_list_the_agendas_and_minutes_and_a_draft_file_stays_hidden(app,
     file_url = url(fx, "kis") + "/fil"
     assert kis.get(file_url).status_code == 404  # not published yet
     assert berit.get(url(fx, "berit") + "/fil").status_code == 200  # the writer's draft
+    coordinator = app.test_client()
+    log_in(coordinator, fx)
+    draft = coordinator.get("/tovholder/plan/2027/moede/m1/referat/fil")
+    assert draft.status_code == 200 and draft.headers["Content-Type"] == "application/pdf"
+    assert app.test_client().get("/tovholder/plan/2027/moede/m1/referat/fil").status_code == 302
     berit.post(url(fx, "berit"), data={"minutes": "Kort referat", "action": "publish"})
     listed = kis.get(f"/m/{fx.tokens['kis']}/2027").get_data(as_text=True)
     start = listed.index('id="minutes-list-h"')
