@@ -42,12 +42,14 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     from .views import (
         admin,
+        agenda,
         coordinator,
         feeds,
         health,
         meeting,
         member,
         messages,
+        minutes,
         plan,
         privacy,
         site,
@@ -70,4 +72,6 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(admin.bp)
     app.register_blueprint(privacy.bp)
     app.register_blueprint(site.bp)
+    app.register_blueprint(agenda.bp)
+    app.register_blueprint(minutes.bp)
     return app

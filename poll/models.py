@@ -633,3 +633,56 @@ class AuditEvent(Model):
     detail: Mapped[str] = mapped_column(Text, default="")
 
     member: Mapped[Member | None] = relationship()
+
+
+class ProposalStatus(enum.StrEnum):
+    PENDING = "pending"
+    TAKEN = "taken"
+    DECLINED = "declined"
+
+
+class AgendaProposal(Model):
+    """A member's proposal for a meeting's agenda, and what the planning group made of it
+    (poll/agenda_proposals.py). Personal data: erasure drops the proposer, purge the year."""
+
+    __tablename__ = "agenda_proposals"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(
+        ForeignKey("meetings.id", ondelete="CASCADE"), index=True
+    )
+    # None once the proposer's personal data is erased (a proposal taken into the agenda stays).
+    member_id: Mapped[int | None] = mapped_column(
+        ForeignKey("members.id", ondelete="SET NULL"), nullable=True, index=True
+    )
+    title: Mapped[str] = mapped_column(String(120))
+    details: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[ProposalStatus] = mapped_column(
+        stored_enum(ProposalStatus, "proposal_status", 12), default=ProposalStatus.PENDING
+    )
+    reason: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+    meeting: Mapped[Meeting] = relationship()
+    member: Mapped[Member | None] = relationship()
+
+
+class MeetingMinutes(Model):
+    """A meeting's minutes (poll/minutes.py): text with simple formatting and/or one PDF or
+    DOCX file, stored here with its checked type; members see them once published."""
+
+    __tablename__ = "meeting_minutes"
+    __table_args__ = (UniqueConstraint("meeting_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id", ondelete="CASCADE"))
+    text: Mapped[str] = mapped_column(Text, default="")
+    file_data: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True, deferred=True)
+    file_type: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    file_name: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    file_size: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+    meeting: Mapped[Meeting] = relationship()

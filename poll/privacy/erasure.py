@@ -1,9 +1,10 @@
 """Erasing a member's personal data, for good, at the coordinator's request.
 
 What goes: name, e-mail, organisation, answers and comments of every poll, role opt-outs,
-pins, the personal and calendar links, the addresses (and stored copies) of the mails sent to
-them, and their name wherever a stored text repeats it (the plans' explanations, the mail
-batches' lists of who was not mailed, the audit log).
+pins, agenda proposals (one taken into an agenda stays, without the proposer), the personal
+and calendar links, the addresses (and stored copies) of the mails sent to them, and their
+name wherever a stored text repeats it (the plans' explanations, the mail batches' lists of
+who was not mailed, the audit log).
 
 What stays: the member's row, inactive and with an anonymous key, and through it the role
 history, so that re-publishing a year still counts the roles they held. The stored plans
@@ -23,13 +24,14 @@ from dataclasses import dataclass
 
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from sqlalchemy import delete, exists, func, or_, select
+from sqlalchemy import delete, exists, func, or_, select, update
 
 from .. import audit
 from ..db import db, lock_for_write
 from ..lost_links import email_digest
 from ..models import (
     FORMER_MEMBER,
+    AgendaProposal,
     AuditEvent,
     LostLinkRequest,
     MailJob,
@@ -39,6 +41,7 @@ from ..models import (
     Pin,
     Plan,
     Poll,
+    ProposalStatus,
     Response,
     RoleHistory,
     SolveJob,
@@ -123,6 +126,14 @@ def erase(member: Member) -> Erasure:
 
     db.session.execute(delete(Response).where(Response.member_id == member.id))
     db.session.execute(delete(Pin).where(Pin.member_id == member.id))
+    db.session.execute(
+        delete(AgendaProposal).where(
+            AgendaProposal.member_id == member.id, AgendaProposal.status != ProposalStatus.TAKEN
+        )
+    )
+    db.session.execute(
+        update(AgendaProposal).where(AgendaProposal.member_id == member.id).values(member_id=None)
+    )
     # A failed mail to them can never be sent again: it goes; the others keep their row, as a
     # record that a mail went out, without the address or the stored copy.
     db.session.execute(

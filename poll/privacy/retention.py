@@ -1,6 +1,8 @@
 """Removing what a year poll collected once the year is long over: the members' answers and
-comments and the mails of that year, MODEPLAN_PURGE_MONTHS months (or as many as asked) after
-the year has ended. Plans and role history are kept: next years' fairness needs them.
+comments, their proposals for the meetings' agendas and the mails of that year,
+MODEPLAN_PURGE_MONTHS months (or as many as asked) after the year has ended. Plans, role
+history and minutes are kept: next years' fairness needs the first two, and the minutes are
+the network's record, not a member's data.
 
 A mail belongs to the year in its kind ("invitation/2027"), or, when it names none (a lost
 link sent again), to the year it was written in, in the network's time zone.
@@ -16,7 +18,7 @@ from sqlalchemy import delete, select, update
 
 from .. import audit
 from ..db import db
-from ..models import MailJob, MessageLog, Network, Poll, Response
+from ..models import AgendaProposal, MailJob, Meeting, MessageLog, Network, Poll, Response
 
 
 @dataclass
@@ -29,6 +31,7 @@ class YearPurge:
     answers: int = 0  # members' answers (with their comments and role opt-outs)
     comments: int = 0
     messages: int = 0
+    proposals: int = 0  # agenda proposals
     poll_id: int | None = None
     message_ids: list[int] = field(default_factory=list)
 
@@ -64,6 +67,14 @@ def find(today: date, months: int) -> list[YearPurge]:
     for item in found.values():
         if item.poll_id is not None:
             item.answers, item.comments = counts[item.poll_id]
+    proposals: dict[int, int] = defaultdict(int)
+    for (poll_id,) in db.session.execute(
+        select(Meeting.poll_id).join(AgendaProposal).join(Poll).where(Poll.year <= last)
+    ):
+        proposals[poll_id] += 1
+    for item in found.values():
+        if item.poll_id is not None:
+            item.proposals = proposals[item.poll_id]
     zones = {n.id: ZoneInfo(n.timezone) for n in networks.values()}
     for message_id, network_id, kind, created in db.session.execute(
         select(MessageLog.id, MessageLog.network_id, MessageLog.kind, MessageLog.created_at)
@@ -74,7 +85,7 @@ def find(today: date, months: int) -> list[YearPurge]:
             item.messages += 1
             item.message_ids.append(message_id)
     return sorted(
-        (i for i in found.values() if i.answers or i.messages),
+        (i for i in found.values() if i.answers or i.messages or i.proposals),
         key=lambda i: (i.network, i.year),
     )
 
@@ -90,6 +101,8 @@ def purge(found: list[YearPurge], describe: Callable[[YearPurge], str]) -> None:
     polls = [i.poll_id for i in found if i.poll_id is not None]
     if polls:
         db.session.execute(delete(Response).where(Response.poll_id.in_(polls)))
+        meetings = select(Meeting.id).where(Meeting.poll_id.in_(polls))
+        db.session.execute(delete(AgendaProposal).where(AgendaProposal.meeting_id.in_(meetings)))
         # The batches of those years listed by name the members they did not mail.
         db.session.execute(update(MailJob).where(MailJob.poll_id.in_(polls)).values(skipped=[]))
     ids = [m for i in found for m in i.message_ids]

@@ -98,6 +98,7 @@ def kind_label(kind: str) -> str:
         "plan": _("Plan"),
         "change": _("Change notice"),
         "lost-link": _("Lost link, asked for again"),
+        "minutes": _("Minutes published"),
     }
     label = labels.get(name, name)
     return f"{label} {year}" if year else label

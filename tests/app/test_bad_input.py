@@ -30,7 +30,7 @@ from poll.auth import set_password
 from poll.db import db
 from poll.feeds import feed_token
 from poll.mailer import build_message
-from poll.models import Meeting, Member, MessageLog, MessageStatus, Poll, Venue
+from poll.models import AgendaProposal, Meeting, Member, MessageLog, MessageStatus, Poll, Venue
 from poll.plan_edits import pin_date_venue
 from poll.text_checks import is_email
 from tests.calendar.test_feeds_helpers import answer, make_year, publish_result
@@ -189,6 +189,8 @@ def world(app, tmp_path, monkeypatch):
             error="",
         )
         db.session.add(message)
+        proposal = AgendaProposal(meeting_id=m1.id, member_id=fx.member_ids["kis"], title="Budget")
+        db.session.add(proposal)
         db.session.commit()
         network = poll.network
         values = {
@@ -203,6 +205,7 @@ def world(app, tmp_path, monkeypatch):
             "member_id": str(fx.member_ids["maria"]),
             "pin_id": str(pin.id),
             "message_id": str(message.id),
+            "proposal_id": str(proposal.id),
             "network_id": str(fx.network_id),
             "filename": "style.css",
             # The network's only coordinator: removing them is refused, so the sweep stays in.
@@ -356,6 +359,7 @@ def test_every_route_is_swept(app):
     """The sweep reads the URL map, so it knows every route; each argument has a real value."""
     known = {"year", "key", "poll_id", "day_id", "venue_id", "role_id", "member_id", "pin_id"}
     known |= {"message_id", "job_id", "filename", "token", "account_id", "network_id"}
+    known |= {"proposal_id"}
     arguments = {a for rule in app.url_map.iter_rules() for a in rule.arguments}
     assert arguments <= known, f"give the sweep a real value for {arguments - known}"
 

@@ -23,7 +23,20 @@ from poll import accounts
 from poll.auth import set_password
 from poll.db import db
 from poll.mail_jobs import run_batch, start_batch
-from poll.models import CoordinatorAccount, Member, MessageLog, Network, Plan, Poll, Role, Venue
+from poll.models import (
+    AgendaProposal,
+    CoordinatorAccount,
+    MeetingMinutes,
+    Member,
+    MessageLog,
+    Network,
+    Plan,
+    Poll,
+    ProposalStatus,
+    Role,
+    Venue,
+    utcnow,
+)
 from poll.planning import store_plan
 from poll.publishing import publish
 from tests.factories import PASSWORD, make_network, record_answers
@@ -60,6 +73,8 @@ class Sweep:
     reset_token: str
     member_token: str  # a member of the published year
     open_token: str  # a member of the seeded network, whose 2027 is not published yet
+    referent_token: str  # the minute-taker of the published year's first meeting
+    proposer_token: str  # a member who proposed an agenda item for it
 
     def fields(self) -> dict:
         return vars(self)
@@ -95,6 +110,8 @@ PAGES: list[tuple[str, str | Callable[[Page, Sweep], None], str]] = [
     ("member page before publication", "/m/{open_token}", "anyone"),
     ("member page after publication", "/m/{member_token}/{year}", "anyone"),
     ("member's meeting page", "/m/{member_token}/moede/{year}/m1", "anyone"),
+    ("referent's meeting page (minutes form)", "/m/{referent_token}/moede/{year}/m1", "anyone"),
+    ("proposer's meeting page", "/m/{proposer_token}/moede/{year}/m1", "anyone"),
     ("dashboard", "/tovholder/", "coordinator"),
     ("network", "/tovholder/netvaerk", "coordinator"),
     ("coordinators", "/tovholder/netvaerk/tovholdere", "coordinator"),
@@ -178,6 +195,32 @@ def sweep(live_server) -> Sweep:
         run_batch(batch_id)
         plan = db.session.get(Plan, store_plan(poll, _plan_result(poll)))
         publish(plan)
+        # An agenda proposal waiting for the planning group, one declined, and published
+        # minutes with a file, so the meeting pages and the member page show all they can.
+        m1 = next(m for m in poll.meetings if m.key == "m1")
+        db.session.add(
+            AgendaProposal(meeting_id=m1.id, member_id=fx.member_ids["erik"], title="Læseklubber")
+        )
+        db.session.add(
+            AgendaProposal(
+                meeting_id=m1.id,
+                member_id=fx.member_ids["erik"],
+                title="Budget",
+                status=ProposalStatus.DECLINED,
+                reason="Tages op i juni",
+            )
+        )
+        db.session.add(
+            MeetingMinutes(
+                meeting_id=m1.id,
+                text="Vi talte om **læseklubber**.\n- Odense\n- Vejle",
+                file_data=b"%PDF-1.4\n",
+                file_type="application/pdf",
+                file_name="referat.pdf",
+                file_size=9,
+                published_at=utcnow(),
+            )
+        )
         admin = CoordinatorAccount(email="admin@tilgaengelig.dk", name="Admin", is_admin=True)
         set_password(admin, PASSWORD)
         db.session.add(admin)
@@ -216,6 +259,8 @@ def sweep(live_server) -> Sweep:
             reset_token=reset_token,
             member_token=fx.tokens["astrid"],
             open_token=live_server.network.tokens["henrik"],
+            referent_token=fx.tokens["dorte"],
+            proposer_token=fx.tokens["erik"],
         )
 
 
