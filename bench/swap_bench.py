@@ -48,7 +48,7 @@ def seats(doc: dict, result: dict) -> list[tuple[str, str, str]]:
 
 
 def pinned_resolve(doc: dict, result: dict, seat: tuple[str, str, str]) -> float:
-    meeting, role, leaving = seat
+    meeting, _role, leaving = seat
     doc = copy.deepcopy(doc)
     doc["previous"] = result
     doc["pins"] = []
