@@ -70,4 +70,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(admin.bp)
     app.register_blueprint(privacy.bp)
     app.register_blueprint(site.bp)
+    from .views import swaps as swap_views
+
+    app.register_blueprint(swap_views.bp)
     return app
