@@ -61,6 +61,11 @@ def swap_panel(poll: Poll, view: MeetingView, member: Member | None = None) -> d
     }
 
 
+@bp.app_template_global()
+def pending_swaps(poll: Poll) -> list[SwapRequest]:
+    return pending(poll)
+
+
 @bp.post("/m/<token>/moede/<int:year>/<key>/kan-ikke")
 def member_request(token: str, year: int, key: str):
     member = _member(token)

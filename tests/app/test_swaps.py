@@ -166,6 +166,7 @@ def test_a_holder_withdraws_and_the_coordinator_picks_one_holder_changes(app, pu
     assert names[0].strip() == best.capitalize()
     listing = coordinator.get(f"/tovholder/plan/{YEAR}/rollebytte").get_data(as_text=True)
     assert url in listing
+    assert url in coordinator.get(f"/tovholder/plan/{YEAR}").get_data(as_text=True)
     meeting_page = coordinator.get(f"/tovholder/plan/{YEAR}/moede/m1").get_data(as_text=True)
     assert url in meeting_page and 'id="rollebytte"' in meeting_page
 
@@ -174,6 +175,7 @@ def test_a_holder_withdraws_and_the_coordinator_picks_one_holder_changes(app, pu
     assert response.status_code == 303
     plan_page = coordinator.get(response.headers["Location"]).get_data(as_text=True)
     assert f"Version {version + 1} er udgivet med {best.capitalize()} som Referent" in plan_page
+    assert url not in plan_page  # settled
 
     new_version, after = _published_result(app, fx)
     assert new_version == version + 1

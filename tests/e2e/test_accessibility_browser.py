@@ -19,11 +19,21 @@ from pprint import pformat
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from poll import accounts
+from poll import accounts, swaps
 from poll.auth import set_password
 from poll.db import db
 from poll.mail_jobs import run_batch, start_batch
-from poll.models import CoordinatorAccount, Member, MessageLog, Network, Plan, Poll, Role, Venue
+from poll.models import (
+    CoordinatorAccount,
+    Member,
+    MessageLog,
+    Network,
+    Plan,
+    Poll,
+    Role,
+    SwapStatus,
+    Venue,
+)
 from poll.planning import store_plan
 from poll.publishing import publish
 from tests.factories import PASSWORD, make_network, record_answers
@@ -60,6 +70,8 @@ class Sweep:
     reset_token: str
     member_token: str  # a member of the published year
     open_token: str  # a member of the seeded network, whose 2027 is not published yet
+    swap_id: int  # Erik cannot present at Møde 1 after all; the first candidate is asked
+    nobody_swap_id: int  # Dorte cannot take notes at Møde 1 after all, and nobody can
 
     def fields(self) -> dict:
         return vars(self)
@@ -95,6 +107,7 @@ PAGES: list[tuple[str, str | Callable[[Page, Sweep], None], str]] = [
     ("member page before publication", "/m/{open_token}", "anyone"),
     ("member page after publication", "/m/{member_token}/{year}", "anyone"),
     ("member's meeting page", "/m/{member_token}/moede/{year}/m1", "anyone"),
+    ("member asked to take over a role", "/m/{member_token}/rollebytte/{swap_id}", "anyone"),
     ("dashboard", "/tovholder/", "coordinator"),
     ("network", "/tovholder/netvaerk", "coordinator"),
     ("coordinators", "/tovholder/netvaerk/tovholdere", "coordinator"),
@@ -118,6 +131,13 @@ PAGES: list[tuple[str, str | Callable[[Page, Sweep], None], str]] = [
     ("who said what", "/tovholder/afstemninger/{poll_id}/svar", "coordinator"),
     ("plan", "/tovholder/plan/{year}", "coordinator"),
     ("coordinator's meeting page", "/tovholder/plan/{year}/moede/m1", "coordinator"),
+    ("role swaps", "/tovholder/plan/{year}/rollebytte", "coordinator"),
+    ("role swap with candidates", "/tovholder/plan/{year}/rollebytte/{swap_id}", "coordinator"),
+    (
+        "role swap nobody can take",
+        "/tovholder/plan/{year}/rollebytte/{nobody_swap_id}",
+        "coordinator",
+    ),
     ("calendars", "/tovholder/kalender", "coordinator"),
     ("messages", "/tovholder/beskeder", "coordinator"),
     ("message", "/tovholder/beskeder/{message_id}", "coordinator"),
@@ -199,6 +219,12 @@ def sweep(live_server) -> Sweep:
             db.select(Venue.id).where(Venue.network_id == fx.network_id, Venue.key == "odense")
         )
         member = db.session.get(Member, fx.member_ids["erik"])
+        poll = db.session.get(Poll, fx.poll_id)
+        swap = swaps.request_swap(poll, member, "m1", "presenter")
+        swaps.ask_next(swap)
+        dorte = db.session.get(Member, fx.member_ids["dorte"])
+        nobody = swaps.request_swap(poll, dorte, "m1", "notes")
+        assert (swap.status, nobody.status) == (SwapStatus.ASKING, SwapStatus.NOBODY)
         assert member is not None and db.session.get(Network, fx.network_id) is not None
         return Sweep(
             network_id=fx.network_id,
@@ -216,6 +242,8 @@ def sweep(live_server) -> Sweep:
             reset_token=reset_token,
             member_token=fx.tokens["astrid"],
             open_token=live_server.network.tokens["henrik"],
+            swap_id=swap.id,
+            nobody_swap_id=nobody.id,
         )
 
 
