@@ -55,7 +55,14 @@ def swap_panel(poll: Poll, view: MeetingView, member: Member | None = None) -> d
     asked = [s for s in asked_of(member, poll) if s.meeting_id == view.meeting.id]
     waiting = {s.role_id for s in mine}
     return {
-        "roles": [r for r in view.roles_of(member) if r.id not in waiting] if upcoming else [],
+        # the coordinator holds an `always` role at every meeting: no one can take it over
+        "roles": [
+            r
+            for r in view.roles_of(member)
+            if r.id not in waiting and not (r.includes_coordinator and member.is_coordinator)
+        ]
+        if upcoming
+        else [],
         "requests": mine,
         "asked": asked,
     }

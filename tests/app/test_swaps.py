@@ -288,6 +288,35 @@ def test_asking_the_first_one_who_declines_then_the_next_who_accepts(app, publis
         assert event.actor == "personal link" and event.member.key == second
 
 
+def test_when_every_candidate_declines_the_coordinator_is_told(app, published, smtp):
+    fx = published
+    leaving = _notes_holder(app, fx)
+    assert _request(app.test_client(), fx, leaving).status_code == 303
+    swap = _swap(app)
+    coordinator = app.test_client()
+    log_in(coordinator, fx)
+    url = f"/tovholder/plan/{YEAR}/rollebytte/{swap.id}"
+    assert coordinator.post(f"{url}/spoerg").status_code == 303
+    client = app.test_client()
+    for candidate in swap.candidates:
+        mail = smtp.to(f"{candidate['id']}@example.dk")
+        link = _link(text_of(mail), "/m/")
+        assert client.post(link, data={"answer": "no"}).status_code == 303
+    told = [m for m in smtp.messages() if "sara@example.dk" in str(m["To"])]
+    assert len(told) == 2  # the request, then: everyone asked declined
+    assert "har sagt nej" in text_of(told[-1])
+    page = coordinator.get(_link(text_of(told[-1]), "/tovholder/")).get_data(as_text=True)
+    assert "Alle, der er blevet spurgt, har sagt nej." in page
+    assert _swap(app).status == SwapStatus.NOBODY
+    assert _published_result(app, fx)[0] == 1
+
+
+def test_the_coordinator_is_not_offered_to_leave_the_planning_group(app, published):
+    fx = published
+    page = app.test_client().get(_member_page(fx, "sara")).get_data(as_text=True)
+    assert 'name="role" value="planning"' not in page
+
+
 def test_nobody_can_take_over_and_the_coordinator_is_told_why(app, published, smtp):
     fx = published
     version, result = _published_result(app, fx)
