@@ -97,3 +97,20 @@ def test_min_days_between_zero_allows_the_same_day():
     assert [m["date"] for m in result["meetings"]] == ["2027-03-01", "2027-03-01"]
     doc["rules"]["min_days_between"] = 1
     assert solve(doc)["status"] == "infeasible"
+
+
+def test_always_roles_count_in_the_load_but_not_in_their_roles_sum():
+    doc = build(history={"anna": {"notes": 1}})  # sara is always in the planning group
+    result = solve(doc)
+    counts = _counts(doc, result)
+    people = [p["id"] for p in doc["participants"]]
+    role_sum = sum(
+        counts[p, r["id"]] ** 2
+        for r in doc["roles"]
+        for p in people
+        if p not in r.get("always", [])
+    )
+    loads = {p: sum(counts[p, r["id"]] for r in doc["roles"]) for p in people}
+    assert loads["sara"] >= len(doc["meetings"])
+    assert result["score"]["fairness"] == role_sum + sum(n * n for n in loads.values())
+    assert result["score"]["load_spread"] == max(loads.values()) - min(loads.values())
