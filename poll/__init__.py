@@ -54,6 +54,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         privacy,
         site,
         start,
+        swaps,
     )
     from .views import audit as audit_views
     from .views import auth as auth_views
@@ -74,4 +75,5 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(site.bp)
     app.register_blueprint(agenda.bp)
     app.register_blueprint(minutes.bp)
+    app.register_blueprint(swaps.bp)
     return app

@@ -43,6 +43,8 @@ class Action(enum.StrEnum):
     DELETE_NETWORK = "delete-network"
     ERASE_MEMBER = "erase-member"
     PURGE = "purge"
+    SWAP_REQUEST = "swap-request"
+    SWAP = "swap"
 
 
 LABELS = {
@@ -68,6 +70,8 @@ LABELS = {
     Action.DELETE_NETWORK: _l("Deleted a network"),
     Action.ERASE_MEMBER: _l("Erased a member's personal data"),
     Action.PURGE: _l("Removed old answers, comments and messages"),
+    Action.SWAP_REQUEST: _l("A role holder said they cannot after all"),
+    Action.SWAP: _l("Published a role swap"),
 }
 
 

@@ -650,3 +650,6 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(send_mail_command)
     app.cli.add_command(retry_mail_command)
     app.cli.add_command(purge_command)
+    from .swap_cli import swap_command  # here: swap_cli imports find_poll from this module
+
+    app.cli.add_command(swap_command)

@@ -686,3 +686,43 @@ class MeetingMinutes(Model):
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
     meeting: Mapped[Meeting] = relationship()
+
+
+class SwapStatus(enum.StrEnum):
+    OPEN = "open"  # waiting for the coordinator
+    ASKING = "asking"  # a candidate has been asked by mail
+    DONE = "done"  # a new version with the replacement is published
+    NOBODY = "nobody"  # no candidate (left): the coordinator has the solver's explanation
+
+
+class SwapRequest(Model):
+    """A role holder's "I cannot after all" for one role at one published meeting (poll.swaps).
+    `candidates` are the solver's (solver.swap), best first, as computed when asked; `asked` is
+    the index of the candidate asked by mail, `declined` the member keys who said no."""
+
+    __tablename__ = "swap_requests"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    poll_id: Mapped[int] = mapped_column(ForeignKey("polls.id", ondelete="CASCADE"), index=True)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id", ondelete="CASCADE"))
+    role_id: Mapped[int] = mapped_column(ForeignKey("roles.id", ondelete="CASCADE"))
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
+    plan_id: Mapped[int] = mapped_column(ForeignKey("plans.id", ondelete="CASCADE"))
+    status: Mapped[SwapStatus] = mapped_column(
+        stored_enum(SwapStatus, "swap_status", 12), default=SwapStatus.OPEN
+    )
+    candidates: Mapped[list[dict]] = mapped_column(JSON, default=list)
+    explanations: Mapped[dict[str, list[str]]] = mapped_column(JSON, default=dict)
+    asked: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    declined: Mapped[list[str]] = mapped_column(JSON, default=list)
+    replacement_id: Mapped[int | None] = mapped_column(
+        ForeignKey("members.id", ondelete="SET NULL"), nullable=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+    poll: Mapped[Poll] = relationship()
+    meeting: Mapped[Meeting] = relationship()
+    role: Mapped[Role] = relationship()
+    member: Mapped[Member] = relationship(foreign_keys=[member_id])
+    replacement: Mapped[Member | None] = relationship(foreign_keys=[replacement_id])

@@ -30,7 +30,17 @@ from poll.auth import set_password
 from poll.db import db
 from poll.feeds import feed_token
 from poll.mailer import build_message
-from poll.models import AgendaProposal, Meeting, Member, MessageLog, MessageStatus, Poll, Venue
+from poll.models import (
+    AgendaProposal,
+    Meeting,
+    Member,
+    MessageLog,
+    MessageStatus,
+    Plan,
+    Poll,
+    SwapRequest,
+    Venue,
+)
 from poll.plan_edits import pin_date_venue
 from poll.text_checks import is_email
 from tests.calendar.test_feeds_helpers import answer, make_year, publish_result
@@ -192,6 +202,18 @@ def world(app, tmp_path, monkeypatch):
         proposal = AgendaProposal(meeting_id=m1.id, member_id=fx.member_ids["kis"], title="Budget")
         db.session.add(proposal)
         db.session.commit()
+        swap = SwapRequest(  # maria cannot take the notes at m1 after all
+            poll_id=poll.id,
+            meeting_id=m1.id,
+            role_id=next(r.id for r in poll.network.roles if r.key == "notes"),
+            member_id=fx.member_ids["maria"],
+            plan_id=db.session.scalars(select(Plan.id)).one(),
+            candidates=[],
+            explanations={},
+            declined=[],
+        )
+        db.session.add(swap)
+        db.session.commit()
         network = poll.network
         values = {
             "year": "2027",
@@ -210,6 +232,7 @@ def world(app, tmp_path, monkeypatch):
             "filename": "style.css",
             # The network's only coordinator: removing them is refused, so the sweep stays in.
             "account_id": str(network.coordinators[0].id),
+            "swap_id": str(swap.id),
         }
     # A mail batch (the plan), started as the coordinator starts one; its page's address names it.
     client = app.test_client()
@@ -359,7 +382,7 @@ def test_every_route_is_swept(app):
     """The sweep reads the URL map, so it knows every route; each argument has a real value."""
     known = {"year", "key", "poll_id", "day_id", "venue_id", "role_id", "member_id", "pin_id"}
     known |= {"message_id", "job_id", "filename", "token", "account_id", "network_id"}
-    known |= {"proposal_id"}
+    known |= {"proposal_id", "swap_id"}
     arguments = {a for rule in app.url_map.iter_rules() for a in rule.arguments}
     assert arguments <= known, f"give the sweep a real value for {arguments - known}"
 

@@ -19,7 +19,7 @@ from pprint import pformat
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from poll import accounts
+from poll import accounts, swaps
 from poll.auth import set_password
 from poll.db import db
 from poll.mail_jobs import run_batch, start_batch
@@ -34,6 +34,7 @@ from poll.models import (
     Poll,
     ProposalStatus,
     Role,
+    SwapStatus,
     Venue,
     utcnow,
 )
@@ -75,6 +76,8 @@ class Sweep:
     open_token: str  # a member of the seeded network, whose 2027 is not published yet
     referent_token: str  # the minute-taker of the published year's first meeting
     proposer_token: str  # a member who proposed an agenda item for it
+    swap_id: int  # Erik cannot present at Møde 1 after all; the first candidate is asked
+    nobody_swap_id: int  # Dorte cannot take notes at Møde 1 after all, and nobody can
 
     def fields(self) -> dict:
         return vars(self)
@@ -112,6 +115,7 @@ PAGES: list[tuple[str, str | Callable[[Page, Sweep], None], str]] = [
     ("member's meeting page", "/m/{member_token}/moede/{year}/m1", "anyone"),
     ("referent's meeting page (minutes form)", "/m/{referent_token}/moede/{year}/m1", "anyone"),
     ("proposer's meeting page", "/m/{proposer_token}/moede/{year}/m1", "anyone"),
+    ("member asked to take over a role", "/m/{member_token}/rollebytte/{swap_id}", "anyone"),
     ("dashboard", "/tovholder/", "coordinator"),
     ("network", "/tovholder/netvaerk", "coordinator"),
     ("coordinators", "/tovholder/netvaerk/tovholdere", "coordinator"),
@@ -135,6 +139,13 @@ PAGES: list[tuple[str, str | Callable[[Page, Sweep], None], str]] = [
     ("who said what", "/tovholder/afstemninger/{poll_id}/svar", "coordinator"),
     ("plan", "/tovholder/plan/{year}", "coordinator"),
     ("coordinator's meeting page", "/tovholder/plan/{year}/moede/m1", "coordinator"),
+    ("role swaps", "/tovholder/plan/{year}/rollebytte", "coordinator"),
+    ("role swap with candidates", "/tovholder/plan/{year}/rollebytte/{swap_id}", "coordinator"),
+    (
+        "role swap nobody can take",
+        "/tovholder/plan/{year}/rollebytte/{nobody_swap_id}",
+        "coordinator",
+    ),
     ("calendars", "/tovholder/kalender", "coordinator"),
     ("messages", "/tovholder/beskeder", "coordinator"),
     ("message", "/tovholder/beskeder/{message_id}", "coordinator"),
@@ -242,6 +253,12 @@ def sweep(live_server) -> Sweep:
             db.select(Venue.id).where(Venue.network_id == fx.network_id, Venue.key == "odense")
         )
         member = db.session.get(Member, fx.member_ids["erik"])
+        poll = db.session.get(Poll, fx.poll_id)
+        swap = swaps.request_swap(poll, member, "m1", "presenter")
+        swaps.ask_next(swap)
+        dorte = db.session.get(Member, fx.member_ids["dorte"])
+        nobody = swaps.request_swap(poll, dorte, "m1", "notes")
+        assert (swap.status, nobody.status) == (SwapStatus.ASKING, SwapStatus.NOBODY)
         assert member is not None and db.session.get(Network, fx.network_id) is not None
         return Sweep(
             network_id=fx.network_id,
@@ -261,6 +278,8 @@ def sweep(live_server) -> Sweep:
             open_token=live_server.network.tokens["henrik"],
             referent_token=fx.tokens["dorte"],
             proposer_token=fx.tokens["erik"],
+            swap_id=swap.id,
+            nobody_swap_id=nobody.id,
         )
 
 
