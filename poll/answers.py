@@ -25,13 +25,13 @@ from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
-from functools import cached_property
+from functools import cache, cached_property
 from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import ngettext
-from sqlalchemy import case, func, select, true
+from sqlalchemy import Select, bindparam, case, func, select, true
 from sqlalchemy.dialects import postgresql, sqlite
 from werkzeug.datastructures import MultiDict
 
@@ -333,16 +333,33 @@ def add_others(sheet: Sheet) -> None:
     if sheet.poll.hide_answers or sheet.others is not None:
         return
     day_ids = {d.day.isoformat(): d.id for d in sheet.days}
+    rows = db.session.execute(
+        _others_by_day(db.session.get_bind().dialect.name == "postgresql"),
+        {
+            "poll_id": sheet.poll.id,
+            "member_id": sheet.member.id,
+            "venues": [v.key for v in sheet.venues],
+        },
+    )
+    counts: dict[int, list[int]] = {}
+    for day, answer, count in rows:
+        if day in day_ids:
+            counts.setdefault(day_ids[day], [0, 0])[answer] = count
+    sheet.others = {day_id: (yes, maybe) for day_id, (yes, maybe) in counts.items()}
+
+
+@cache
+def _others_by_day(postgres: bool) -> Select:
+    """(ISO day, 0: yes at some venue / 1: if need be, members) for the other active members of
+    a poll; built once per engine kind (building it costs more than running it)."""
     # PostgreSQL names the function's columns in the FROM clause and gives the answers as text
     # with json_each_text; SQLite's json_each has the columns and gives text already.
-    postgres = db.session.get_bind().dialect.name == "postgresql"
     by_day = func.json_each(Response.answers).table_valued("key", "value")
     by_day = by_day.render_derived("d") if postgres else by_day.alias("d")
     each_cell = func.json_each_text if postgres else func.json_each
     by_venue = each_cell(by_day.c.value).table_valued("key", "value")
     by_venue = by_venue.render_derived("c") if postgres else by_venue.alias("c")
-    # Each member's best answer for each day (0: yes at some venue, 1: if need be), then how
-    # many members per day and best answer.
+    # Each member's best answer for each day, then how many members per day and best answer.
     best = (
         select(
             by_day.c.key.label("day"),
@@ -353,23 +370,16 @@ def add_others(sheet: Sheet) -> None:
         .join(by_day, true())
         .join(by_venue, true())
         .where(
-            Response.poll_id == sheet.poll.id,
-            Response.member_id != sheet.member.id,
+            Response.poll_id == bindparam("poll_id"),
+            Response.member_id != bindparam("member_id"),
             Member.active.is_(True),
-            by_venue.c.key.in_([v.key for v in sheet.venues]),
+            by_venue.c.key.in_(bindparam("venues", expanding=True)),
             by_venue.c.value.in_([Answer.YES.value, Answer.MAYBE.value]),
         )
         .group_by(by_day.c.key, Response.member_id)
         .subquery()
     )
-    rows = db.session.execute(
-        select(best.c.day, best.c.best, func.count()).group_by(best.c.day, best.c.best)
-    )
-    counts: dict[int, list[int]] = {}
-    for day, answer, count in rows:
-        if day in day_ids:
-            counts.setdefault(day_ids[day], [0, 0])[answer] = count
-    sheet.others = {day_id: (yes, maybe) for day_id, (yes, maybe) in counts.items()}
+    return select(best.c.day, best.c.best, func.count()).group_by(best.c.day, best.c.best)
 
 
 def others_names(sheet: Sheet) -> dict[Cell, Tally] | None:

@@ -382,7 +382,13 @@ def _grid_context(sheet: Sheet, labels: dict[Answer, str]) -> dict:
             day_id: line % {"yes": yes, "maybe": maybe}
             for day_id, (yes, maybe) in sheet.others.items()
         }
+    week = _("week %(week)d")
     return {
+        "week_names": {
+            w.key: week % {"week": w.monday.isocalendar().week}
+            for group in sheet.groups
+            for w in group.weeks
+        },
         "choices": [(value.value, label) for value, label in labels.items()],
         "others": others,
         "no_others": no_others,
