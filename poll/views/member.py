@@ -341,7 +341,6 @@ def _render(token, sheet, *, saved=None, conflict=None, where=None, errors=(), f
         if any((day.id, venue.id) not in shown for day in week.days for venue in sheet.venues)
     }
     calendar_links = member_calendar_links(sheet.member, sheet.poll, published_plan(sheet.poll))
-    labels = answer_labels()
     return render_template(
         "member/answer.html",
         token=token,
@@ -363,7 +362,7 @@ def _render(token, sheet, *, saved=None, conflict=None, where=None, errors=(), f
         where=where,
         shortcuts_id=SHORTCUTS_ID,
         **_progress_context(sheet, done),
-        **_grid_context(sheet, labels),
+        **_grid_context(sheet, answer_labels()),
         plan_views=calendar_links["views"],
         calendar_links=calendar_links,
         **_language_form(sheet.member),
