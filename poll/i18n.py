@@ -1,7 +1,9 @@
 """Danish first, English by choice: locale selection and date formatting for templates."""
 
+from collections.abc import Iterable
 from datetime import date, datetime, time
 
+from babel.dates import format_date as babel_format_date
 from flask import Flask, current_app, has_request_context, request
 from flask_babel import Babel, format_date, format_datetime, format_time, get_locale
 from flask_babel import gettext as _
@@ -25,6 +27,12 @@ def long_date(day: date) -> str:
     """'tirsdag den 2. marts 2027' / 'Tuesday 2 March 2027'."""
     # Translators: a CLDR date pattern; Danish wants "EEEE 'den' d. MMMM y".
     return format_date(day, _("EEEE d MMMM y"))
+
+
+def long_dates(days: Iterable[date]) -> list[str]:
+    """long_date of many days, the pattern translated and the locale looked up once."""
+    pattern, locale = _("EEEE d MMMM y"), get_locale()
+    return [babel_format_date(day, pattern, locale=locale) for day in days]
 
 
 def short_date(day: date) -> str:

@@ -3,6 +3,41 @@
 // saved until "Save answers") and saving goes by fetch, announced in the role=status region.
 (function () {
   "use strict";
+  // Who else answered: the page shows counts per day; ticking the box fetches the names once
+  // and puts them under each cell (without this script the link to the names' page does it).
+  var showNames = document.getElementById("show-names");
+  if (showNames && window.fetch) {
+    var loaded = false;
+    document.getElementById("show-names-box").hidden = false;
+    showNames.addEventListener("change", function () {
+      if (!showNames.checked || loaded) return;
+      loaded = true;
+      fetch(showNames.dataset.src, { headers: { "Accept": "application/json" }, credentials: "same-origin" })
+        .then(function (response) { return response.json(); })
+        .then(function (data) {
+          Object.keys(data.cells || {}).forEach(function (name) {
+            var input = document.querySelector('input[name="' + CSS.escape(name) + '"]');
+            if (!input) return;
+            var box = document.createElement("div");
+            box.className = "tally-names";
+            ["yes", "maybe"].forEach(function (answer) {
+              var names = data.cells[name][answer];
+              if (!names.length) return;
+              var line = document.createElement("p");
+              var badge = document.createElement("span");
+              badge.className = "badge " + answer;
+              badge.textContent = showNames.dataset[answer];
+              line.appendChild(badge);
+              line.appendChild(document.createTextNode(" " + names.join(", ")));
+              box.appendChild(line);
+            });
+            input.closest("td").appendChild(box);
+          });
+        })
+        .catch(function () { loaded = false; });
+    });
+  }
+
   var form = document.getElementById("answers");
   var status = document.getElementById("save-status");
   var errorsBox = document.getElementById("form-errors");
@@ -39,18 +74,19 @@
     if (parts[0] === "blank") {
       // Only the cells with no answer yet; an answer already given stays.
       var set = 0;
-      form.querySelectorAll("td[data-venue]").forEach(function (cell) {
+      form.querySelectorAll(".answer-grid fieldset").forEach(function (cell) {
         if (cell.querySelector('input[type="radio"]:checked')) return;
         var radio = cell.querySelector('input[type="radio"][value="' + CSS.escape(answer) + '"]');
         if (radio) { radio.checked = true; set += 1; }
       });
       return set > 0;
     }
-    if (parts[0] === "all") selector = "td[data-venue]";
-    else if (parts[0] === "venue") selector = 'td[data-venue="' + CSS.escape(parts[1]) + '"]';
-    else if (parts[0] === "week") selector = 'tr[data-week="' + CSS.escape(parts[1]) + '"] td[data-venue]';
+    // A cell's radios are named a-<day id>-<venue id>.
+    if (parts[0] === "all") selector = ".answer-grid input";
+    else if (parts[0] === "venue") selector = '.answer-grid input[name$="-' + CSS.escape(parts[1]) + '"]';
+    else if (parts[0] === "week") selector = 'tbody[data-week="' + CSS.escape(parts[1]) + '"] input';
     else return false;
-    var radios = form.querySelectorAll(selector + ' input[type="radio"][value="' + CSS.escape(answer) + '"]');
+    var radios = form.querySelectorAll(selector + '[type="radio"][value="' + CSS.escape(answer) + '"]');
     radios.forEach(function (radio) { radio.checked = true; });
     return radios.length > 0;
   }

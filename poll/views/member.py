@@ -3,6 +3,8 @@
 GET  /m/<token>         the network's current poll (latest open year, else latest year)
 GET  /m/<token>/<year>  that year's poll
 GET  /m/<token>/mine-oplysninger  everything stored about the member, as a file (GDPR access)
+GET  /m/<token>/<year>/andre  who else answered yes / if need be, day by day (a page; the
+                        page's script asks for it as JSON: {"cells": {field: {"yes", "maybe"}}})
 POST /m/<token>/sprog   the language of the member's mails (`language`: da or en); redirects
                         back to the page it came from (`year`) with a message by the form
 POST /m/<token>/<year>  save answers, comment and role opt-outs; a `shortcut` button sets many
@@ -46,6 +48,7 @@ from ..answers import (
     local_today,
     lock_sheet,
     network_polls,
+    others_names,
     parse_submission,
     save,
     shortcut_message,
@@ -152,6 +155,39 @@ def answer_year(token: str, year: int):
         saved=session.pop(SAVED_KEY, None),
         conflict=session.pop(CONFLICT_KEY, None),
         where=session.pop(WHERE_KEY, None),
+    )
+
+
+@bp.get("/m/<token>/<int:year>/andre")
+def others(token: str, year: int):
+    """The names behind the page's counts, asked for on demand: a page of its own (without
+    JavaScript), or JSON the page's script fills into the cells."""
+    member = _member_or_404(token)
+    polls = network_polls(member)
+    poll = next((p for p in polls if p.year == year), None)
+    if poll is None:
+        abort(404, _("There is no poll for %(year)d in this network.", year=year))
+    sheet = load_sheet(member, poll, polls, with_others=False)
+    names = others_names(sheet)
+    if names is None:
+        abort(404, _("In this poll the coordinator has hidden the other members' answers."))
+    if request.accept_mimetypes.best_match(["text/html", "application/json"]) == (
+        "application/json"
+    ):
+        cells = {
+            cell_field(*cell): {"yes": list(t.yes), "maybe": list(t.maybe)}
+            for cell, t in names.items()
+        }
+        return jsonify(cells=cells)
+    return render_template(
+        "member/others.html",
+        token=token,
+        sheet=sheet,
+        member=member,
+        network=sheet.network,
+        poll=poll,
+        names=names,
+        labels=answer_labels(),
     )
 
 
@@ -326,10 +362,47 @@ def _render(token, sheet, *, saved=None, conflict=None, where=None, errors=(), f
         where=where,
         shortcuts_id=SHORTCUTS_ID,
         **_progress_context(sheet, done),
+        **_grid_context(sheet, answer_labels()),
         plan_views=calendar_links["views"],
         calendar_links=calendar_links,
         **_language_form(sheet.member),
     )
+
+
+def _grid_context(sheet: Sheet, labels: dict[Answer, str]) -> dict:
+    """What the answer grid repeats for every cell or week, translated once per page: the
+    choices, the others' counts per day and the week buttons' phrases."""
+    others = None
+    no_others = ""
+    if sheet.others is not None:
+        line = _("Others: %(yes)d yes · %(maybe)d if need be")
+        no_others = line % {"yes": 0, "maybe": 0}
+        others = {
+            day_id: line % {"yes": yes, "maybe": maybe}
+            for day_id, (yes, maybe) in sheet.others.items()
+        }
+    week = _("week %(week)d")
+    return {
+        "week_names": {
+            w.key: week % {"week": w.monday.isocalendar().week}
+            for group in sheet.groups
+            for w in group.weeks
+        },
+        "choices": [(value.value, label) for value, label in labels.items()],
+        "others": others,
+        "no_others": no_others,
+        "day_labels": sheet.day_labels,
+        "texts": {
+            "all_of_week": _("All of %(week)s"),
+            "set_week": _("Set all of %(week)s to %(answer)s"),
+            "whole_week": _("Whole week:"),
+            "blank_week": _("some answers missing"),
+            "full_week": _("every day answered"),
+            "day": _("Day"),
+            "others": _("Others"),
+            "no_answer": _("No answer"),
+        },
+    }
 
 
 def _saved_when(moment) -> str:

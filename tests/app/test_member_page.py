@@ -92,18 +92,17 @@ def test_page_groups_days_by_iso_week_with_danish_dates_and_labelled_radios(clie
     assert "mandag den 8. marts 2027" not in week9
     assert "mandag den 8. marts 2027" in week10
     assert "mandag den 7. juni 2027" in week_section(html, "uge 23")
-    # One radio group per day × venue, three answers, each group named by day and venue.
+    # One radio group per day × venue, three answers; each group is named by its venue in the
+    # row the day heads (the day is not repeated in every cell).
     names = {name for name, _value, _on in RADIO.findall(html)}
     assert names == {f"a-{d}-{v}" for d in grid["days"].values() for v in grid["venues"].values()}
     assert len(RADIO.findall(html)) == 3 * len(names)
     assert (
-        '<legend><span class="vh">tirsdag den 2. marts 2027, </span>'
-        '<span class="cell-venue">Odense Bibliotek</span></legend>'
+        '<tr><th scope="row">tirsdag den 2. marts 2027</th>'
+        "<td><fieldset><legend>Odense Bibliotek</legend>"
     ) in html
-    assert ">Ja</label>" not in html  # the label text sits after the input
-    assert (
-        "> Ja</label>" in html and "> Hvis nødvendigt</label>" in html and "> Nej</label>" in html
-    )
+    assert "> Ja</label>" not in html  # the label text sits right after the input
+    assert ">Ja</label>" in html and ">Hvis nødvendigt</label>" in html and ">Nej</label>" in html
     # Roles from the network, a comment field, the save bar with its live status region.
     assert 'name="cannot_roles" value="notes"' in html and "Referent" in html
     assert '<textarea id="comment" name="comment"' in html
@@ -132,7 +131,7 @@ def test_radios_are_checked_from_stored_answers(app, client, fx, grid):
 def test_english_is_a_choice(client, fx):
     html = client.get(url(fx) + "?lang=en").get_data(as_text=True)
     assert "Tuesday 2 March 2027" in html and "week 9" in html
-    assert "> If need be</label>" in html
+    assert ">If need be</label>" in html
 
 
 # --- save -----------------------------------------------------------------------------------
@@ -449,23 +448,61 @@ def test_after_the_deadline_or_when_closed_answers_are_read_only(
 # --- other members' answers ------------------------------------------------------------------
 
 
-def test_others_answers_are_summarised_unless_the_poll_hides_them(app, client, fx, grid):
-    for who, value in (("sara", "yes"), ("maria", "maybe")):
-        client.post(url(fx, who, 2027), data={cell(grid, TUE, "odense"): value})
+def day_row(html: str, day_label: str) -> str:
+    start = html.index(f'<tr><th scope="row">{day_label}</th>')
+    return html[start : html.index("</tr>", start)]
+
+
+def test_others_answers_are_counted_per_day_and_named_on_demand(app, client, fx, grid):
+    client.post(url(fx, "sara", 2027), data={cell(grid, TUE, "odense"): "yes"})
+    client.post(url(fx, "sara", 2027), data={cell(grid, TUE, "vejle"): "yes"})
+    client.post(url(fx, "maria", 2027), data={cell(grid, TUE, "odense"): "maybe"})
     client.post(url(fx, "maria", 2027), data={cell(grid, WED, "vejle"): "no"})
+    client.post(url(fx), data={cell(grid, WED, "odense"): "yes"})  # my own: not counted
     html = client.get(url(fx)).get_data(as_text=True)
-    assert '<p class="tally">Andre: 1 ja, 1 hvis nødvendigt</p>' in html
-    assert 'id="show-names"' in html
-    assert '<span class="badge yes">Ja</span> Sara' in html
-    assert '<span class="badge maybe">Hvis nødvendigt</span> Maria' in html
-    # A "no" is not counted as coming.
-    after_wed_vejle = html[html.index(f'name="{cell(grid, WED, "vejle")}"') :]
-    assert re.search(r"Andre: (\d+) ja, (\d+) hvis", after_wed_vejle).groups() == ("0", "0")
+    # Per day: Sara said yes at both venues and counts once; a "no" and my answer count not.
+    assert '<td class="tally">Andre: 1 ja · 1 hvis nødv.</td>' in day_row(
+        html, "tirsdag den 2. marts 2027"
+    )
+    assert '<td class="tally">Andre: 0 ja · 0 hvis nødv.</td>' in day_row(
+        html, "onsdag den 3. marts 2027"
+    )
+    assert html.count('<td class="tally">') == len(grid["days"])
+    # The names are not on the page: a link (no script) and a box the script shows.
+    assert "Sara" not in html and "Maria" not in html
+    names_url = f"/m/{fx.tokens['henrik']}/2027/andre"
+    assert f'<a href="{names_url}">Se hvem der ellers har svaret' in html
+    assert 'id="show-names-box" hidden' in html and f'data-src="{names_url}"' in html
+
+    names_page = client.get(names_url)
+    assert names_page.status_code == 200
+    names_html = names_page.get_data(as_text=True)
+    tuesday = day_row(names_html, "tirsdag den 2. marts 2027")
+    odense, vejle = tuesday.split("<td>")[1:]
+    assert '<span class="badge yes">Ja</span> Sara' in odense
+    assert '<span class="badge maybe">Hvis nødvendigt</span> Maria' in odense
+    assert '<span class="badge yes">Ja</span> Sara' in vejle and "Maria" not in vejle
+    assert "Henrik" not in day_row(names_html, "onsdag den 3. marts 2027")
+    assert f'href="{url(fx, year=2027)}"' in names_html  # back to the answers
+    as_json = client.get(names_url, headers={"Accept": "application/json"})
+    assert as_json.json == {
+        "cells": {
+            cell(grid, TUE, "odense"): {"yes": ["Sara"], "maybe": ["Maria"]},
+            cell(grid, TUE, "vejle"): {"yes": ["Sara"], "maybe": []},
+        }
+    }
 
     set_poll(app, fx, hide_answers=True)
     hidden = client.get(url(fx)).get_data(as_text=True)
     assert "Andre:" not in hidden and "Sara" not in hidden and "Maria" not in hidden
-    assert 'id="show-names"' not in hidden
+    assert 'id="show-names"' not in hidden and names_url not in hidden
+    for accept in ("text/html", "application/json"):
+        refused = client.get(names_url, headers={"Accept": accept})
+        assert refused.status_code == 404
+        assert "Sara" not in refused.get_data(as_text=True)
+    assert "skjult de andre medlemmers svar" in client.get(names_url).get_data(as_text=True)
+    assert client.get(f"/m/{fx.tokens['henrik']}/1999/andre").status_code == 404
+    assert client.get(f"/m/{'x' * 32}/2027/andre").status_code == 404
 
 
 # --- links, years, headers -------------------------------------------------------------------

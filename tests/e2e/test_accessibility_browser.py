@@ -112,6 +112,7 @@ PAGES: list[tuple[str, str | Callable[[Page, Sweep], None], str]] = [
     ("not found", "/findes-ikke", "anyone"),
     ("member page before publication", "/m/{open_token}", "anyone"),
     ("member page after publication", "/m/{member_token}/{year}", "anyone"),
+    ("who else answered", "/m/{open_token}/{year}/andre", "anyone"),
     ("member's meeting page", "/m/{member_token}/moede/{year}/m1", "anyone"),
     ("referent's meeting page (minutes form)", "/m/{referent_token}/moede/{year}/m1", "anyone"),
     ("proposer's meeting page", "/m/{proposer_token}/moede/{year}/m1", "anyone"),

@@ -23,7 +23,7 @@ WIDTHS = [pytest.param(390, id="phone"), pytest.param(1280, id="desktop")]
 @pytest.fixture
 def link(live_server, member_link: str) -> Iterator[str]:
     """A new member's link; afterwards their answers go, so the other tests on the shared server
-    count the seeded answers only ("Andre: 1 ja, 1 hvis nødvendigt")."""
+    count the seeded answers only ("Andre: 1 ja · 1 hvis nødv.")."""
     yield member_link
     with live_server.app.app_context():
         member = member_by_token(member_link.rsplit("/", 1)[1])
@@ -33,7 +33,11 @@ def link(live_server, member_link: str) -> Iterator[str]:
 
 
 def radio(page: Page, day: str, venue: str, answer: str):
-    return page.get_by_role("group", name=f"{day}, {venue}", exact=True).get_by_role(
+    """An answer in the row the day heads, in the venue's group."""
+    row = page.locator(".answer-grid tbody tr").filter(
+        has=page.get_by_role("rowheader", name=day, exact=True)
+    )
+    return row.get_by_role("group", name=venue, exact=True).get_by_role(
         "radio", name=answer, exact=True
     )
 

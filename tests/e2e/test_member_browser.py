@@ -14,7 +14,11 @@ JUNE = "mandag den 7. juni 2027"
 
 
 def radio(page: Page, day: str, venue: str, answer: str):
-    return page.get_by_role("group", name=f"{day}, {venue}", exact=True).get_by_role(
+    """An answer in the row the day heads, in the venue's group."""
+    row = page.locator(".answer-grid tbody tr").filter(
+        has=page.get_by_role("rowheader", name=day, exact=True)
+    )
+    return row.get_by_role("group", name=venue, exact=True).get_by_role(
         "radio", name=answer, exact=True
     )
 
@@ -65,20 +69,38 @@ def test_without_javascript_shortcuts_and_save_are_plain_posts(page: Page, membe
 
 def test_member_page_has_no_serious_axe_violations(page: Page, live_server, axe_violations):
     page.goto(live_server.member_path("henrik"))
-    expect(page.get_by_text("Andre: 1 ja, 1 hvis nødvendigt").first).to_be_visible()
-    # Who answered is one checkbox away (no tab stop per cell), and works without script.
-    names = page.locator(".tally-names").first
-    expect(names).to_be_hidden()
+    # Per day, how many others said yes or if need be; the names are one checkbox away (no tab
+    # stop per cell): the script fetches them once and puts them under each cell.
+    expect(page.get_by_text("Andre: 1 ja · 1 hvis nødv.").first).to_be_visible()
+    expect(page.locator(".tally-names")).to_have_count(0)
     page.get_by_label("Vis hvem der ellers har svaret Ja eller Hvis nødvendigt").check()
+    names = page.locator(".tally-names").first
     expect(names).to_contain_text("Sara")
     expect(names).to_contain_text("Maria")
+    expect(radio(page, "mandag den 1. marts 2027", "Odense Bibliotek", "Ja")).to_be_visible()
     assert axe_violations(page) == []
     page.set_viewport_size({"width": 390, "height": 844})
     assert axe_violations(page) == []
 
 
+@pytest.mark.browser_context_args(java_script_enabled=False)
+def test_without_javascript_the_names_are_on_their_own_page(page: Page, live_server):
+    page.goto(live_server.member_path("henrik"))
+    expect(page.locator("#show-names")).to_be_hidden()  # the script would show the box
+    page.get_by_role("link", name="Se hvem der ellers har svaret Ja eller Hvis nødvendigt").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Hvem har ellers svaret, 2027")
+    row = page.locator(".answer-grid tbody tr").filter(
+        has=page.get_by_role("rowheader", name="mandag den 1. marts 2027", exact=True)
+    )
+    expect(row.locator("td").first).to_contain_text("Ja Sara")
+    expect(row.locator("td").first).to_contain_text("Hvis nødvendigt Maria")
+    expect(page.get_by_text("Henrik")).to_have_count(0)
+    page.get_by_role("link", name="Tilbage til dine svar").first.click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Dine svar for 2027")
+
+
 def _boxes(page: Page):
-    row = page.locator("tr.day").first
+    row = page.locator(".answer-grid tbody tr").first
     cells = row.locator("td")
     return (
         page.locator(".answer-grid thead").first.bounding_box(),
@@ -101,10 +123,10 @@ def test_phone_shows_a_block_per_day_and_desktop_a_table(page: Page, member_link
     assert second["y"] >= first["y"] + first["height"] - 1  # venues stacked in the day's block
     assert first["width"] > 0.9 * row["width"]
     assert row["width"] <= 390
-    expect(page.locator("tr.day").first.locator(".cell-venue").first).to_be_visible()
+    expect(page.locator(".answer-grid tbody tr").first.locator("legend").first).to_be_visible()
     assert page.evaluate("document.documentElement.scrollWidth") <= 390  # no sideways scroll
     # The first row of the next day starts below the previous day's block.
-    next_row = page.locator("tr.day").nth(1).bounding_box()
+    next_row = page.locator(".answer-grid tbody tr").nth(1).bounding_box()
     assert next_row["y"] >= row["y"] + row["height"]
 
 

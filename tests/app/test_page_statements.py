@@ -1,0 +1,53 @@
+"""The member page at full size (60 members, 46 days, 2 venues, everyone answered) sends at
+most 9 SQL statements: the member (with the network), the network's polls, the venues, the
+roles, the meetings, the days, the member's response, the others' counts per day (one grouped
+query: no one else's answers are read as documents) and the published plan. A page that grows
+(a query per cell or per member, the others' names) fails here. The names come on demand from
+their own view."""
+
+from __future__ import annotations
+
+from poll.db import db
+from poll.members import add_member
+from poll.models import Network
+from tests.factories import counting_queries, make_full_network
+
+BUDGET = 9
+MEMBERS, DAYS = 60, 46
+
+
+def build(app) -> str:
+    with app.app_context():
+        network = db.session.get(Network, make_full_network(MEMBERS).network_id)
+        token = add_member(network, key="me", name="Mig")[1]
+        db.session.commit()
+    return token
+
+
+def test_the_member_page_sends_at_most_nine_statements(app, client):
+    token = build(app)
+    client.get(f"/m/{token}")  # warm up
+    for path in (f"/m/{token}", f"/m/{token}/2027"):
+        with counting_queries(app) as statements:
+            page = client.get(path)
+        html = page.get_data(as_text=True)
+        assert page.status_code == 200
+        assert html.count('type="radio"') == 3 * DAYS * 2
+        assert html.count('<td class="tally">Andre:') == DAYS
+        assert len(statements) <= BUDGET, "\n".join(statements)
+        # The others' answers are counted by the database, never read as whole documents.
+        reads = [s for s in statements if "responses.answers" in s]
+        assert len(reads) == 2, reads  # the member's own response and the grouped count
+        assert not [s for s in statements if "members.name" in s and "responses" in s]
+        assert len(html.encode()) <= 50_000
+
+
+def test_the_names_view_is_one_more_read_of_the_answers(app, client):
+    token = build(app)
+    with counting_queries(app) as statements:
+        names = client.get(f"/m/{token}/2027/andre", headers={"Accept": "application/json"})
+    assert names.status_code == 200
+    cells = names.json["cells"]
+    assert len(cells) == DAYS * 2
+    assert all(set(names) == {"yes", "maybe"} for names in cells.values())
+    assert len(statements) <= BUDGET, "\n".join(statements)
