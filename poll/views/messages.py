@@ -98,6 +98,8 @@ def kind_label(kind: str) -> str:
         "plan": _("Plan"),
         "change": _("Change notice"),
         "lost-link": _("Lost link, asked for again"),
+        "notice": _("Meeting notice"),
+        "agenda-reminder": _("Agenda reminder"),
     }
     label = labels.get(name, name)
     return f"{label} {year}" if year else label
