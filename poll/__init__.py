@@ -70,4 +70,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(admin.bp)
     app.register_blueprint(privacy.bp)
     app.register_blueprint(site.bp)
+    from .views import guests as guest_views, signup as signup_views  # noqa: I001
+
+    app.register_blueprint(signup_views.bp)
+    app.register_blueprint(guest_views.bp)
     return app

@@ -1,9 +1,10 @@
 """Erasing a member's personal data, for good, at the coordinator's request.
 
 What goes: name, e-mail, organisation, answers and comments of every poll, role opt-outs,
-pins, the personal and calendar links, the addresses (and stored copies) of the mails sent to
-them, and their name wherever a stored text repeats it (the plans' explanations, the mail
-batches' lists of who was not mailed, the audit log).
+sign-ups to meetings with their dietary needs, pins, the personal and calendar links, the
+addresses (and stored copies) of the mails sent to them, and their name wherever a stored text
+repeats it (the plans' explanations, the mail batches' lists of who was not mailed, the audit
+log).
 
 What stays: the member's row, inactive and with an anonymous key, and through it the role
 history, so that re-publishing a year still counts the roles they held. The stored plans
@@ -41,6 +42,7 @@ from ..models import (
     Poll,
     Response,
     RoleHistory,
+    Signup,
     SolveJob,
     utcnow,
 )
@@ -123,6 +125,7 @@ def erase(member: Member) -> Erasure:
 
     db.session.execute(delete(Response).where(Response.member_id == member.id))
     db.session.execute(delete(Pin).where(Pin.member_id == member.id))
+    db.session.execute(delete(Signup).where(Signup.member_id == member.id))
     # A failed mail to them can never be sent again: it goes; the others keep their row, as a
     # record that a mail went out, without the address or the stored copy.
     db.session.execute(

@@ -1,5 +1,6 @@
 """Removing what a year poll collected once the year is long over: the members' answers and
-comments and the mails of that year, MODEPLAN_PURGE_MONTHS months (or as many as asked) after
+comments, the sign-ups to its meetings (with dietary needs), its meetings' guests and the mails
+of that year, MODEPLAN_PURGE_MONTHS months (or as many as asked) after
 the year has ended. Plans and role history are kept: next years' fairness needs them.
 
 A mail belongs to the year in its kind ("invitation/2027"), or, when it names none (a lost
@@ -16,7 +17,7 @@ from sqlalchemy import delete, select, update
 
 from .. import audit
 from ..db import db
-from ..models import MailJob, MessageLog, Network, Poll, Response
+from ..models import Guest, MailJob, Meeting, MessageLog, Network, Poll, Response, Signup
 
 
 @dataclass
@@ -90,6 +91,10 @@ def purge(found: list[YearPurge], describe: Callable[[YearPurge], str]) -> None:
     polls = [i.poll_id for i in found if i.poll_id is not None]
     if polls:
         db.session.execute(delete(Response).where(Response.poll_id.in_(polls)))
+        # Sign-ups (with dietary needs) and the meetings' guests are personal data of the year.
+        meetings = select(Meeting.id).where(Meeting.poll_id.in_(polls))
+        db.session.execute(delete(Signup).where(Signup.meeting_id.in_(meetings)))
+        db.session.execute(delete(Guest).where(Guest.meeting_id.in_(meetings)))
         # The batches of those years listed by name the members they did not mail.
         db.session.execute(update(MailJob).where(MailJob.poll_id.in_(polls)).values(skipped=[]))
     ids = [m for i in found for m in i.message_ids]
