@@ -25,6 +25,7 @@ from sqlalchemy.exc import IntegrityError
 from .db import db
 from .exports import csv_bytes
 from .filenames import network_stem
+from .i18n import long_date
 from .models import Guest, Member, Network, Signup, utcnow
 from .plan_view import MeetingView
 from .text_checks import has_control, one_line
@@ -87,8 +88,8 @@ def record(
     if not is_open(network, view, today):
         raise SignupRefused(
             _(
-                "Sign-up closed on %(date)s: write to the coordinator if your plans have changed.",
-                date=deadline(network, view).strftime("%d.%m.%Y"),
+                "Sign-up closed on %(date)s. Write to the coordinator if your plans have changed.",
+                date=long_date(deadline(network, view)),
             ),
             409,
         )

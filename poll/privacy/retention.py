@@ -30,6 +30,7 @@ class YearPurge:
     answers: int = 0  # members' answers (with their comments and role opt-outs)
     comments: int = 0
     messages: int = 0
+    signups: int = 0  # members' and guests' sign-ups to its meetings (with dietary needs)
     poll_id: int | None = None
     message_ids: list[int] = field(default_factory=list)
 
@@ -62,9 +63,18 @@ def find(today: date, months: int) -> list[YearPurge]:
     ):
         counts[poll_id][0] += 1
         counts[poll_id][1] += bool(comment.strip())
+    signups: dict[int, int] = defaultdict(int)
+    for (poll_id,) in db.session.execute(
+        select(Meeting.poll_id)
+        .join(Signup, Signup.meeting_id == Meeting.id)
+        .join(Poll, Poll.id == Meeting.poll_id)
+        .where(Poll.year <= last)
+    ):
+        signups[poll_id] += 1
     for item in found.values():
         if item.poll_id is not None:
             item.answers, item.comments = counts[item.poll_id]
+            item.signups = signups[item.poll_id]
     zones = {n.id: ZoneInfo(n.timezone) for n in networks.values()}
     for message_id, network_id, kind, created in db.session.execute(
         select(MessageLog.id, MessageLog.network_id, MessageLog.kind, MessageLog.created_at)
@@ -75,7 +85,7 @@ def find(today: date, months: int) -> list[YearPurge]:
             item.messages += 1
             item.message_ids.append(message_id)
     return sorted(
-        (i for i in found.values() if i.answers or i.messages),
+        (i for i in found.values() if i.answers or i.messages or i.signups),
         key=lambda i: (i.network, i.year),
     )
 
