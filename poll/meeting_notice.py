@@ -122,17 +122,14 @@ def member_link(member: Member, event: PlannedEvent) -> str | None:
     token = personal_token(member)
     if token is None:
         return None
-    return absolute_url(
-        "meeting.member_page",
-        token=token,
-        year=event.poll.year,
-        key=event.view.meeting.key,
-        _anchor=SIGNUP_ANCHOR,
+    url = absolute_url(
+        "meeting.member_page", token=token, year=event.poll.year, key=event.view.meeting.key
     )
+    return f"{url}#{SIGNUP_ANCHOR}"
 
 
 def guest_link(guest: Guest, token: str) -> str:
-    return absolute_url("guests.guest_page", token=token, _anchor=SIGNUP_ANCHOR)
+    return absolute_url("guests.guest_page", token=token) + f"#{SIGNUP_ANCHOR}"
 
 
 def _subject(event: PlannedEvent):
