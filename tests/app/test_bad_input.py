@@ -29,8 +29,9 @@ from poll import accounts
 from poll.auth import set_password
 from poll.db import db
 from poll.feeds import feed_token
+from poll.guest_links import new_guest_token
 from poll.mailer import build_message
-from poll.models import Meeting, Member, MessageLog, MessageStatus, Poll, Venue
+from poll.models import Guest, Meeting, Member, MessageLog, MessageStatus, Poll, Venue
 from poll.plan_edits import pin_date_venue
 from poll.text_checks import is_email
 from tests.calendar.test_feeds_helpers import answer, make_year, publish_result
@@ -189,6 +190,9 @@ def world(app, tmp_path, monkeypatch):
             error="",
         )
         db.session.add(message)
+        guest = Guest(meeting_id=m1.id, name="Gitte", email="gitte@example.dk")
+        fx.tokens["guest"] = new_guest_token(guest)
+        db.session.add(guest)
         db.session.commit()
         network = poll.network
         values = {
@@ -207,6 +211,7 @@ def world(app, tmp_path, monkeypatch):
             "filename": "style.css",
             # The network's only coordinator: removing them is refused, so the sweep stays in.
             "account_id": str(network.coordinators[0].id),
+            "guest_id": str(guest.id),
         }
     # A mail batch (the plan), started as the coordinator starts one; its page's address names it.
     client = app.test_client()
@@ -223,6 +228,8 @@ def world(app, tmp_path, monkeypatch):
 
 
 def _token(rule: Rule, fx, feed: str) -> str:
+    if rule.endpoint.startswith("guests."):
+        return fx.tokens["guest"]
     return feed if rule.endpoint.startswith("feeds.") else fx.tokens["sara"]
 
 
@@ -355,7 +362,7 @@ def test_no_route_answers_malformed_input_with_a_server_error(app, world):
 def test_every_route_is_swept(app):
     """The sweep reads the URL map, so it knows every route; each argument has a real value."""
     known = {"year", "key", "poll_id", "day_id", "venue_id", "role_id", "member_id", "pin_id"}
-    known |= {"message_id", "job_id", "filename", "token", "account_id", "network_id"}
+    known |= {"message_id", "job_id", "filename", "token", "account_id", "network_id", "guest_id"}
     arguments = {a for rule in app.url_map.iter_rules() for a in rule.arguments}
     assert arguments <= known, f"give the sweep a real value for {arguments - known}"
 
