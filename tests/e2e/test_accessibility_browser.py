@@ -22,8 +22,19 @@ from playwright.sync_api import Browser, Page, expect
 from poll import accounts
 from poll.auth import set_password
 from poll.db import db
+from poll.guest_links import new_guest_token
 from poll.mail_jobs import run_batch, start_batch
-from poll.models import CoordinatorAccount, Member, MessageLog, Network, Plan, Poll, Role, Venue
+from poll.models import (
+    CoordinatorAccount,
+    Guest,
+    Member,
+    MessageLog,
+    Network,
+    Plan,
+    Poll,
+    Role,
+    Venue,
+)
 from poll.planning import store_plan
 from poll.publishing import publish
 from tests.factories import PASSWORD, make_network, record_answers
@@ -60,6 +71,7 @@ class Sweep:
     reset_token: str
     member_token: str  # a member of the published year
     open_token: str  # a member of the seeded network, whose 2027 is not published yet
+    guest_token: str  # a guest of the published year's m1
 
     def fields(self) -> dict:
         return vars(self)
@@ -82,6 +94,13 @@ def go_to_poll_preview(page: Page, sweep: Sweep) -> None:
     expect(page.locator(".preview").first).to_be_visible()
 
 
+def go_to_signup_refused(page: Page, sweep: Sweep) -> None:
+    """The page that refuses a sign-up: "Save my answer" without choosing."""
+    page.goto(f"/m/{sweep.member_token}/moede/{sweep.year}/m1")
+    page.locator("#signup-form button[type=submit]").click()
+    expect(page.locator(".error-message")).to_be_visible()
+
+
 # (name, path or function, as whom: "anyone", "coordinator" or "admin")
 PAGES: list[tuple[str, str | Callable[[Page, Sweep], None], str]] = [
     ("start", "/", "anyone"),
@@ -95,6 +114,8 @@ PAGES: list[tuple[str, str | Callable[[Page, Sweep], None], str]] = [
     ("member page before publication", "/m/{open_token}", "anyone"),
     ("member page after publication", "/m/{member_token}/{year}", "anyone"),
     ("member's meeting page", "/m/{member_token}/moede/{year}/m1", "anyone"),
+    ("sign-up refused", go_to_signup_refused, "anyone"),
+    ("guest's meeting page", "/gaest/{guest_token}", "anyone"),
     ("dashboard", "/tovholder/", "coordinator"),
     ("network", "/tovholder/netvaerk", "coordinator"),
     ("coordinators", "/tovholder/netvaerk/tovholdere", "coordinator"),
@@ -198,6 +219,11 @@ def sweep(live_server) -> Sweep:
         venue_id = db.session.scalar(
             db.select(Venue.id).where(Venue.network_id == fx.network_id, Venue.key == "odense")
         )
+        m1 = next(m for m in poll.meetings if m.key == "m1")
+        guest = Guest(meeting_id=m1.id, name="Gitte Gæst", email="gitte@tilgaengelig.dk")
+        guest_token = new_guest_token(guest)
+        db.session.add(guest)
+        db.session.commit()
         member = db.session.get(Member, fx.member_ids["erik"])
         assert member is not None and db.session.get(Network, fx.network_id) is not None
         return Sweep(
@@ -216,6 +242,7 @@ def sweep(live_server) -> Sweep:
             reset_token=reset_token,
             member_token=fx.tokens["astrid"],
             open_token=live_server.network.tokens["henrik"],
+            guest_token=guest_token,
         )
 
 
