@@ -341,3 +341,39 @@ def test_dietary_needs_are_exported_erased_and_purged(app, client, fx):
         retention.purge(found, lambda item: "test")
         db.session.commit()
     assert signups(app, fx) == {}
+
+
+# -- settings --------------------------------------------------------------------------------
+
+
+def test_notice_and_sign_up_days_are_network_settings(app, client, fx):
+    log_in(client, fx)
+    page = text(client.get("/tovholder/netvaerk"))
+    assert 'name="notice_days"' in page and 'value="14"' in page
+    assert 'name="signup_deadline_days"' in page and 'value="3"' in page
+    base = {"name": "Testnetværk", "meeting_start": "10:00", "meeting_end": "15:00"}
+    bad = client.post(
+        "/tovholder/netvaerk", data={**base, "notice_days": "0", "signup_deadline_days": "x"}
+    )
+    assert bad.status_code == 422
+    assert "Mødeindkaldelse: et antal dage fra 1 til 90." in text(bad)
+    assert "Tilmeldingen lukker: skriv et helt antal dage, fx 3." in text(bad)
+    crossed = client.post(
+        "/tovholder/netvaerk", data={**base, "notice_days": "5", "signup_deadline_days": "7"}
+    )
+    assert crossed.status_code == 422
+    assert "skal være færre dage før mødet end mødeindkaldelsen" in text(crossed)
+    with app.app_context():
+        network = db.session.get(Network, fx.network_id)
+        assert (network.notice_days, network.signup_deadline_days) == (14, 3)
+
+    ok = client.post(
+        "/tovholder/netvaerk", data={**base, "notice_days": "21", "signup_deadline_days": "12"}
+    )
+    assert ok.status_code == 303
+    with app.app_context():
+        network = db.session.get(Network, fx.network_id)
+        assert (network.notice_days, network.signup_deadline_days) == (21, 12)
+    # m1 is 10 days ahead: with sign-up closing 12 days before, it has closed.
+    member = text(client.get(page_url(fx, "maria")))
+    assert "Tilmeldingen lukkede" in member and 'id="signup-form"' not in member

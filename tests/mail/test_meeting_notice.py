@@ -260,3 +260,16 @@ def test_failed_guest_notice_is_retried_with_a_working_link(app, year, smtp, run
     link = own_link(body(smtp.to("ole@kb.dk")))
     assert "/gaest/" in link
     assert fetch(app.test_client(), link).status_code == 200
+
+
+def test_the_notice_follows_the_network_setting(app, year, smtp, runner):
+    with app.app_context():
+        db.session.get(Network, year.network_id).notice_days = 7
+        db.session.commit()
+    assert remind(runner, "2027-03-11").exit_code == 0  # m1 15 days ahead: nothing yet
+    assert smtp.messages() == []
+    assert remind(runner, "2027-03-12").exit_code == 0  # 14 = 7 + 7: the agenda reminder
+    assert [k for k, _r, _s in log_rows(app)] == ["agenda-reminder/2027"] * 3
+    assert remind(runner, "2027-03-19").exit_code == 0  # 7 days ahead: the notice
+    kinds = [k for k, _r, _s in log_rows(app)]
+    assert kinds.count("notice/2027") == 5
