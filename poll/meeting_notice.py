@@ -223,7 +223,10 @@ def send_to_guest(
         attempts=1,
     )
     if token is None:
-        log.error = _("The link could not be put into the message: %(reason)s", reason="token")
+        log.error = _(
+            "The link could not be put into the message: %(reason)s",
+            reason=_("the guest's link cannot be made again; remove the guest and add them anew"),
+        )
         db.session.add(log)
         db.session.commit()
         return log
