@@ -23,7 +23,7 @@ from poll.privacy import retention
 from poll.privacy.erasure import erase
 from tests.calendar.test_feeds_helpers import make_year, publish_result
 from tests.conftest import make_app
-from tests.factories import log_in
+from tests.factories import PASSWORD, log_in
 from tests.html_forms import form_fields
 
 # m1 is open for sign-up (10 days ahead), m2 closed (2 days ahead, deadline 3 days before).
@@ -142,6 +142,21 @@ def test_sign_up_needs_the_csrf_token(fx, app):
     fields["coming"] = "yes"
     assert client.post(url, data=fields).status_code == 303
     assert signups(app, fx) == {"maria": (True, "")}
+
+    login = text(client.get("/tovholder/login"))
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', login).group(1)
+    client.post(
+        "/tovholder/login", data={"email": fx.email, "password": PASSWORD, "csrf_token": token}
+    )
+    guest_url = f"/tovholder/plan/{fx.year}/moede/m1/gaester"
+    no_token = client.post(guest_url, data={"name": "Gitte", "email": "gitte@aarhus.dk"})
+    assert no_token.status_code == 400
+    page = text(client.get(f"/tovholder/plan/{fx.year}/moede/m1"))
+    fields = MultiDict(form_fields(page, "guest-form"))
+    fields["name"], fields["email"] = "Gitte", "gitte@aarhus.dk"
+    assert client.post(guest_url, data=fields).status_code == 303
+    with app.app_context():
+        assert [g.name for g in db.session.scalars(select(Guest))] == ["Gitte"]
     with strict.app_context():
         db.engine.dispose()
 
