@@ -221,6 +221,9 @@ def test_guests_get_the_notice_with_their_own_link(app, year, smtp, runner, clie
         assert token not in row.raw.decode("utf-8", "replace")
         assert GUEST_MARK in row.raw.decode("utf-8", "replace")
         assert db.session.scalar(select(Guest)).notified_at is not None
+    log_page = client.get("/tovholder/beskeder").get_data(as_text=True)
+    assert "Gitte Gæst &lt;gitte@aarhus.dk&gt;" in log_page
+    assert "Mødeindkaldelse 2027" in log_page
 
 
 def test_a_guest_added_after_the_notice_gets_it_at_once(app, year, smtp, runner, client):
