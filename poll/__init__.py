@@ -58,6 +58,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     )
     from .views import audit as audit_views
     from .views import auth as auth_views
+    from .views import guests as guest_views
+    from .views import signup as signup_views
 
     app.register_blueprint(start.bp)
     app.register_blueprint(auth_views.bp)
@@ -76,4 +78,6 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(agenda.bp)
     app.register_blueprint(minutes.bp)
     app.register_blueprint(swaps.bp)
+    app.register_blueprint(signup_views.bp)
+    app.register_blueprint(guest_views.bp)
     return app

@@ -23,6 +23,7 @@ from .feeds import base_url as configured_base_url
 from .i18n import long_date, week_label
 from .job_rows import real_app
 from .jobs import start_in_thread, start_job
+from .meeting_notice import run_auto
 from .models import MailJob, Member, Network, Plan, Poll, SolveJob
 from .notifications import (
     NotSent,
@@ -385,7 +386,9 @@ def _echo_outcome(poll: Poll, outcome: Outcome) -> bool:
     "--auto",
     is_flag=True,
     help="Only remind when today is MODEPLAN_REMINDER_DAYS (default 3) days before the"
-    " deadline, and never twice a day; for cron. Without NETWORK/YEAR: every open poll.",
+    " deadline, and never twice a day; for cron. Without NETWORK/YEAR: every open poll."
+    " Also sends each published meeting's notice and the planning group's agenda reminder"
+    " when they are due, each once.",
 )
 @click.option(
     "--today",
@@ -430,6 +433,7 @@ def remind_command(
             except NotSent as reason:
                 raise click.ClickException(str(reason)) from None
             all_sent = _echo_outcome(poll, outcome) and all_sent
+        all_sent = run_auto(network, year, today.date() if today else None, click.echo) and all_sent
         if not all_sent:
             sys.exit(1)
 

@@ -267,6 +267,27 @@ class NetworkForm(FlaskForm):
         invalid_value_message=_l("Meetings end: write a time like 15:00."),  # type: ignore[call-arg]
     )
 
+    notice_days = IntegerField(
+        _l("Meeting notice, days before the meeting"),
+        validators=[
+            Optional(),
+            NumberRange(
+                min=1, max=90, message=_l("Meeting notice: a number of days from 1 to 90.")
+            ),
+        ],
+        invalid_value_message=_l("Meeting notice: write a whole number of days, like 14."),  # type: ignore[call-arg]
+    )
+    signup_deadline_days = IntegerField(
+        _l("Sign-up closes, days before the meeting"),
+        validators=[
+            Optional(),
+            NumberRange(
+                min=0, max=60, message=_l("Sign-up closes: a number of days from 0 to 60.")
+            ),
+        ],
+        invalid_value_message=_l("Sign-up closes: write a whole number of days, like 3."),  # type: ignore[call-arg]
+    )
+
     def validate_meeting_end(self, field):
         start = self.meeting_start.data
         if start and field.data and field.data <= start:

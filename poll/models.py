@@ -93,6 +93,10 @@ class Network(Model):
     # Set while the network is archived: its members' links and feeds are refused and no mail
     # goes out for it, but nothing is deleted (poll.network_lifecycle).
     archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # The meeting notice goes out this many days before each meeting (the planning group is
+    # reminded a week earlier); members sign up until this many days before it (poll.signup).
+    notice_days: Mapped[int] = mapped_column(Integer, default=14, server_default="14")
+    signup_deadline_days: Mapped[int] = mapped_column(Integer, default=3, server_default="3")
 
     venues: Mapped[list[Venue]] = relationship(
         back_populates="network", order_by="Venue.position, Venue.id"
@@ -565,6 +569,11 @@ class MessageLog(Model):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
     member: Mapped[Member | None] = relationship()
+    # A mail to a meeting's guest (poll.guests) rather than to a member.
+    guest_id: Mapped[int | None] = mapped_column(
+        ForeignKey("guests.id", ondelete="SET NULL"), nullable=True
+    )
+    guest: Mapped[Guest | None] = relationship()
 
 
 class MailJob(Model):
@@ -726,3 +735,71 @@ class SwapRequest(Model):
     role: Mapped[Role] = relationship()
     member: Mapped[Member] = relationship(foreign_keys=[member_id])
     replacement: Mapped[Member | None] = relationship(foreign_keys=[replacement_id])
+
+
+class MeetingNotice(Model):
+    """A mail round for one meeting that went out: "notice" (to members and guests) or
+    "agenda-reminder" (to the planning group). The row is written before the mails, and is
+    unique, so no second run (or a second process at the same moment) sends it again
+    (poll.meeting_notice); the mails themselves are in the message log."""
+
+    __tablename__ = "meeting_notices"
+    __table_args__ = (UniqueConstraint("meeting_id", "kind"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(20))
+    day: Mapped[date] = mapped_column(Date)  # the meeting's day the round was about
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    meeting: Mapped[Meeting] = relationship()
+
+
+class Guest(Model):
+    """Someone who is no member, invited to one meeting (poll.guests): their own link shows that
+    meeting's page and nothing else; only a SHA-256 of the token is stored (poll.tokens)."""
+
+    __tablename__ = "guests"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(
+        ForeignKey("meetings.id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str] = mapped_column(String(254))
+    organisation: Mapped[str] = mapped_column(String(200), default="")
+    token_salt: Mapped[str] = mapped_column(String(32))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # When the meeting notice went to them (at once if it had already gone to the members).
+    notified_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+    meeting: Mapped[Meeting] = relationship()
+
+
+class Signup(Model):
+    """A member's or a guest's answer to "are you coming?" for one meeting, with their dietary
+    needs (personal data: erased and purged with the member's answers, poll.privacy)."""
+
+    __tablename__ = "signups"
+    __table_args__ = (
+        UniqueConstraint("meeting_id", "member_id"),
+        UniqueConstraint("guest_id"),
+        CheckConstraint("(member_id IS NULL) <> (guest_id IS NULL)", name="member_or_guest"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id", ondelete="CASCADE"))
+    member_id: Mapped[int | None] = mapped_column(
+        ForeignKey("members.id", ondelete="CASCADE"), nullable=True
+    )
+    guest_id: Mapped[int | None] = mapped_column(
+        ForeignKey("guests.id", ondelete="CASCADE"), nullable=True
+    )
+    coming: Mapped[bool] = mapped_column(Boolean)
+    dietary: Mapped[str] = mapped_column(String(200), default="")
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    meeting: Mapped[Meeting] = relationship()
+    member: Mapped[Member | None] = relationship()
+    guest: Mapped[Guest | None] = relationship()

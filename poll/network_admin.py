@@ -60,12 +60,29 @@ def _check_key_change(network: Network, old: str, new: str) -> None:
 # -- network ---------------------------------------------------------------------------------
 
 
-def update_network(network: Network, *, name: str, meeting_start: time, meeting_end: time) -> None:
+def update_network(
+    network: Network,
+    *,
+    name: str,
+    meeting_start: time,
+    meeting_end: time,
+    notice_days: int | None = None,
+    signup_deadline_days: int | None = None,
+) -> None:
     if meeting_end <= meeting_start:
         raise Refused(_("Meetings end: must be later than the start."), "meeting_end")
+    notice = network.notice_days if notice_days is None else notice_days
+    closes = network.signup_deadline_days if signup_deadline_days is None else signup_deadline_days
+    if closes >= notice:
+        raise Refused(
+            _("Sign-up closes: must be fewer days before the meeting than the notice."),
+            "signup_deadline_days",
+        )
     network.name = name
     network.meeting_start = meeting_start
     network.meeting_end = meeting_end
+    network.notice_days = notice
+    network.signup_deadline_days = closes
 
 
 # -- venues ----------------------------------------------------------------------------------

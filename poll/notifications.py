@@ -66,6 +66,7 @@ from .completeness import State, member_progress, to_remind
 from .db import db
 from .feeds import absolute_url, feed_token
 from .filenames import network_stem
+from .guest_links import guest_token
 from .mailer import (
     DEFAULT_SENDER,
     DeliveryError,
@@ -76,6 +77,7 @@ from .mailer import (
 )
 from .members import MAIL_LANGUAGES, mail_language, personal_token
 from .models import (
+    Guest,
     Member,
     MessageLog,
     MessageStatus,
@@ -100,6 +102,7 @@ DEFAULT_REMINDER_DAYS = 3
 # What the stored copy of a mail holds where the member's working tokens were.
 PERSONAL_MARK = "[personal-link]"
 FEED_MARK = "[calendar-link]"
+GUEST_MARK = "[guest-link]"
 
 
 class NotSent(Exception):
@@ -495,23 +498,32 @@ def _redact(composed: Composed, member: Member) -> Composed:
     return replace(composed, text=text, html=html, attachments=attachments)
 
 
-def _with_links(message: EmailMessage, member: Member | None) -> EmailMessage:
-    """A copy of the stored `message` with the member's current tokens where the markers are;
-    `message` itself stays as it is. A link made since the message was composed is the one
-    that goes out, since the old one no longer works."""
+def _with_links(
+    message: EmailMessage, member: Member | None, guest: Guest | None = None
+) -> EmailMessage:
+    """A copy of the stored `message` with the member's (or the guest's) current tokens where
+    the markers are; `message` itself stays as it is. A link made since the message was
+    composed is the one that goes out, since the old one no longer works."""
     parts = [p for p in message.walk() if p.get_content_maintype() == "text"]
-    needed = {m for m in (PERSONAL_MARK, FEED_MARK) for p in parts if m in p.get_content()}
+    marks = (PERSONAL_MARK, FEED_MARK, GUEST_MARK)
+    needed = {m for m in marks for p in parts if m in p.get_content()}
     if not needed:
         return message
-    if member is None:
-        raise MissingLink(_("the member no longer exists"))
     tokens = {}
-    if PERSONAL_MARK in needed:
+    if GUEST_MARK in needed:
+        found = guest_token(guest) if guest is not None else None
+        if found is None:
+            raise MissingLink(_("the guest no longer exists"))
+        tokens[GUEST_MARK] = found
+        needed.discard(GUEST_MARK)
+    if needed and member is None:
+        raise MissingLink(_("the member no longer exists"))
+    if PERSONAL_MARK in needed and member is not None:
         token = personal_token(member)
         if token is None:
             raise MissingLink(_("no personal link; make a new one"))
         tokens[PERSONAL_MARK] = token
-    if FEED_MARK in needed:
+    if FEED_MARK in needed and member is not None:
         tokens[FEED_MARK] = feed_token(member)
         db.session.commit()  # a calendar link the mail shows must work
     copy = message_from_bytes(message.as_bytes(policy=SMTP), policy=default)
@@ -567,7 +579,7 @@ def _attempt(log: MessageLog, message: EmailMessage, delivery: Delivery) -> None
             del message["From"]
             message["From"] = delivery.settings.sender
             log.raw = message.as_bytes(policy=SMTP)
-        where = delivery.postman.deliver(_with_links(message, log.member))
+        where = delivery.postman.deliver(_with_links(message, log.member, log.guest))
     except MissingLink as reason:
         log.status = MessageStatus.FAILED
         log.error = _("The link could not be put into the message: %(reason)s", reason=reason)

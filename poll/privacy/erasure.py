@@ -1,10 +1,10 @@
 """Erasing a member's personal data, for good, at the coordinator's request.
 
 What goes: name, e-mail, organisation, answers and comments of every poll, role opt-outs,
-pins, agenda proposals (one taken into an agenda stays, without the proposer), the personal
-and calendar links, the addresses (and stored copies) of the mails sent to them, and their
-name wherever a stored text repeats it (the plans' explanations, the mail batches' lists of
-who was not mailed, the audit log).
+sign-ups to meetings with their dietary needs, pins, agenda proposals (one taken into an agenda
+stays, without the proposer), the personal and calendar links, the addresses (and stored copies)
+of the mails sent to them, and their name wherever a stored text repeats it (the plans'
+explanations, the mail batches' lists of who was not mailed, the audit log).
 
 What stays: the member's row, inactive and with an anonymous key, and through it the role
 history, so that re-publishing a year still counts the roles they held. The stored plans
@@ -44,6 +44,7 @@ from ..models import (
     ProposalStatus,
     Response,
     RoleHistory,
+    Signup,
     SolveJob,
     utcnow,
 )
@@ -134,6 +135,7 @@ def erase(member: Member) -> Erasure:
     db.session.execute(
         update(AgendaProposal).where(AgendaProposal.member_id == member.id).values(member_id=None)
     )
+    db.session.execute(delete(Signup).where(Signup.member_id == member.id))
     # A failed mail to them can never be sent again: it goes; the others keep their row, as a
     # record that a mail went out, without the address or the stored copy.
     db.session.execute(

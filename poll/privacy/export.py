@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from ..db import db
 from ..filenames import network_stem
-from ..models import Member, MessageLog, Poll, Response, Role, RoleHistory
+from ..models import Meeting, Member, MessageLog, Poll, Response, Role, RoleHistory, Signup
 from ..plan_view import meeting_views
 from ..planning import published_plan
 
@@ -45,6 +45,7 @@ def member_data(member: Member, now: datetime) -> dict:
         "answers": _answers(member, polls, roles),
         "roles_in_published_plans": _planned_roles(member, polls),
         "role_history": _history(member),
+        "meeting_signups": _signups(member),
         "messages": _messages(member),
     }
 
@@ -131,4 +132,24 @@ def _messages(member: Member) -> list[dict]:
             "sent_at": log.sent_at.isoformat(timespec="seconds") if log.sent_at else None,
         }
         for log in logs
+    ]
+
+
+def _signups(member: Member) -> list[dict]:
+    rows = db.session.execute(
+        select(Poll.year, Meeting.name, Signup.coming, Signup.dietary, Signup.updated_at)
+        .join(Meeting, Meeting.id == Signup.meeting_id)
+        .join(Poll, Poll.id == Meeting.poll_id)
+        .where(Signup.member_id == member.id)
+        .order_by(Poll.year, Meeting.position, Meeting.id)
+    )
+    return [
+        {
+            "year": year,
+            "meeting": meeting,
+            "coming": coming,
+            "dietary_needs": dietary,
+            "saved_at": saved.isoformat(timespec="seconds"),
+        }
+        for year, meeting, coming, dietary, saved in rows
     ]

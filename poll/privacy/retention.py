@@ -1,8 +1,8 @@
 """Removing what a year poll collected once the year is long over: the members' answers and
-comments, their proposals for the meetings' agendas and the mails of that year,
-MODEPLAN_PURGE_MONTHS months (or as many as asked) after the year has ended. Plans, role
-history and minutes are kept: next years' fairness needs the first two, and the minutes are
-the network's record, not a member's data.
+comments, their proposals for the meetings' agendas, the sign-ups to its meetings (with dietary
+needs), its meetings' guests and the mails of that year, MODEPLAN_PURGE_MONTHS months (or as
+many as asked) after the year has ended. Plans, role history and minutes are kept: next years'
+fairness needs the first two, and the minutes are the network's record, not a member's data.
 
 A mail belongs to the year in its kind ("invitation/2027"), or, when it names none (a lost
 link sent again), to the year it was written in, in the network's time zone.
@@ -18,7 +18,17 @@ from sqlalchemy import delete, select, update
 
 from .. import audit
 from ..db import db
-from ..models import AgendaProposal, MailJob, Meeting, MessageLog, Network, Poll, Response
+from ..models import (
+    AgendaProposal,
+    Guest,
+    MailJob,
+    Meeting,
+    MessageLog,
+    Network,
+    Poll,
+    Response,
+    Signup,
+)
 
 
 @dataclass
@@ -32,6 +42,7 @@ class YearPurge:
     comments: int = 0
     messages: int = 0
     proposals: int = 0  # agenda proposals
+    signups: int = 0  # members' and guests' sign-ups to its meetings (with dietary needs)
     poll_id: int | None = None
     message_ids: list[int] = field(default_factory=list)
 
@@ -64,9 +75,14 @@ def find(today: date, months: int) -> list[YearPurge]:
     ):
         counts[poll_id][0] += 1
         counts[poll_id][1] += bool(comment.strip())
-    for item in found.values():
-        if item.poll_id is not None:
-            item.answers, item.comments = counts[item.poll_id]
+    signups: dict[int, int] = defaultdict(int)
+    for (poll_id,) in db.session.execute(
+        select(Meeting.poll_id)
+        .join(Signup, Signup.meeting_id == Meeting.id)
+        .join(Poll, Poll.id == Meeting.poll_id)
+        .where(Poll.year <= last)
+    ):
+        signups[poll_id] += 1
     proposals: dict[int, int] = defaultdict(int)
     for (poll_id,) in db.session.execute(
         select(Meeting.poll_id).join(AgendaProposal).join(Poll).where(Poll.year <= last)
@@ -74,7 +90,9 @@ def find(today: date, months: int) -> list[YearPurge]:
         proposals[poll_id] += 1
     for item in found.values():
         if item.poll_id is not None:
+            item.answers, item.comments = counts[item.poll_id]
             item.proposals = proposals[item.poll_id]
+            item.signups = signups[item.poll_id]
     zones = {n.id: ZoneInfo(n.timezone) for n in networks.values()}
     for message_id, network_id, kind, created in db.session.execute(
         select(MessageLog.id, MessageLog.network_id, MessageLog.kind, MessageLog.created_at)
@@ -85,7 +103,7 @@ def find(today: date, months: int) -> list[YearPurge]:
             item.messages += 1
             item.message_ids.append(message_id)
     return sorted(
-        (i for i in found.values() if i.answers or i.messages or i.proposals),
+        (i for i in found.values() if i.answers or i.messages or i.proposals or i.signups),
         key=lambda i: (i.network, i.year),
     )
 
@@ -103,6 +121,9 @@ def purge(found: list[YearPurge], describe: Callable[[YearPurge], str]) -> None:
         db.session.execute(delete(Response).where(Response.poll_id.in_(polls)))
         meetings = select(Meeting.id).where(Meeting.poll_id.in_(polls))
         db.session.execute(delete(AgendaProposal).where(AgendaProposal.meeting_id.in_(meetings)))
+        # Sign-ups (with dietary needs) and the meetings' guests are personal data of the year.
+        db.session.execute(delete(Signup).where(Signup.meeting_id.in_(meetings)))
+        db.session.execute(delete(Guest).where(Guest.meeting_id.in_(meetings)))
         # The batches of those years listed by name the members they did not mail.
         db.session.execute(update(MailJob).where(MailJob.poll_id.in_(polls)).values(skipped=[]))
     ids = [m for i in found for m in i.message_ids]

@@ -230,6 +230,8 @@ def network_settings():
             name=form.name.data,
             meeting_start=form.meeting_start.data,
             meeting_end=form.meeting_end.data,
+            notice_days=form.notice_days.data,
+            signup_deadline_days=form.signup_deadline_days.data,
         )
         return _("The network is saved.")
 

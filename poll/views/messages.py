@@ -99,6 +99,8 @@ def kind_label(kind: str) -> str:
         "change": _("Change notice"),
         "lost-link": _("Lost link, asked for again"),
         "minutes": _("Minutes published"),
+        "notice": _("Meeting notice"),
+        "agenda-reminder": _("Agenda reminder"),
     }
     label = labels.get(name, name)
     return f"{label} {year}" if year else label

@@ -29,9 +29,11 @@ from poll import accounts
 from poll.auth import set_password
 from poll.db import db
 from poll.feeds import feed_token
+from poll.guest_links import new_guest_token
 from poll.mailer import build_message
 from poll.models import (
     AgendaProposal,
+    Guest,
     Meeting,
     Member,
     MessageLog,
@@ -213,6 +215,9 @@ def world(app, tmp_path, monkeypatch):
             declined=[],
         )
         db.session.add(swap)
+        guest = Guest(meeting_id=m1.id, name="Gitte", email="gitte@example.dk")
+        fx.tokens["guest"] = new_guest_token(guest)
+        db.session.add(guest)
         db.session.commit()
         network = poll.network
         values = {
@@ -233,6 +238,7 @@ def world(app, tmp_path, monkeypatch):
             # The network's only coordinator: removing them is refused, so the sweep stays in.
             "account_id": str(network.coordinators[0].id),
             "swap_id": str(swap.id),
+            "guest_id": str(guest.id),
         }
     # A mail batch (the plan), started as the coordinator starts one; its page's address names it.
     client = app.test_client()
@@ -249,6 +255,8 @@ def world(app, tmp_path, monkeypatch):
 
 
 def _token(rule: Rule, fx, feed: str) -> str:
+    if rule.endpoint.startswith("guests."):
+        return fx.tokens["guest"]
     return feed if rule.endpoint.startswith("feeds.") else fx.tokens["sara"]
 
 
@@ -382,7 +390,7 @@ def test_every_route_is_swept(app):
     """The sweep reads the URL map, so it knows every route; each argument has a real value."""
     known = {"year", "key", "poll_id", "day_id", "venue_id", "role_id", "member_id", "pin_id"}
     known |= {"message_id", "job_id", "filename", "token", "account_id", "network_id"}
-    known |= {"proposal_id", "swap_id"}
+    known |= {"proposal_id", "swap_id", "guest_id"}
     arguments = {a for rule in app.url_map.iter_rules() for a in rule.arguments}
     assert arguments <= known, f"give the sweep a real value for {arguments - known}"
 

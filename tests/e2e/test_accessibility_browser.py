@@ -22,10 +22,12 @@ from playwright.sync_api import Browser, Page, expect
 from poll import accounts, swaps
 from poll.auth import set_password
 from poll.db import db
+from poll.guest_links import new_guest_token
 from poll.mail_jobs import run_batch, start_batch
 from poll.models import (
     AgendaProposal,
     CoordinatorAccount,
+    Guest,
     MeetingMinutes,
     Member,
     MessageLog,
@@ -78,6 +80,7 @@ class Sweep:
     proposer_token: str  # a member who proposed an agenda item for it
     swap_id: int  # Erik cannot present at Møde 1 after all; the first candidate is asked
     nobody_swap_id: int  # Dorte cannot take notes at Møde 1 after all, and nobody can
+    guest_token: str  # a guest of the published year's m1
 
     def fields(self) -> dict:
         return vars(self)
@@ -100,6 +103,13 @@ def go_to_poll_preview(page: Page, sweep: Sweep) -> None:
     expect(page.locator(".preview").first).to_be_visible()
 
 
+def go_to_signup_refused(page: Page, sweep: Sweep) -> None:
+    """The page that refuses a sign-up: "Save my answer" without choosing."""
+    page.goto(f"/m/{sweep.member_token}/moede/{sweep.year}/m1")
+    page.locator("#signup-form button[type=submit]").click()
+    expect(page.locator(".error-message")).to_be_visible()
+
+
 # (name, path or function, as whom: "anyone", "coordinator" or "admin")
 PAGES: list[tuple[str, str | Callable[[Page, Sweep], None], str]] = [
     ("start", "/", "anyone"),
@@ -117,6 +127,8 @@ PAGES: list[tuple[str, str | Callable[[Page, Sweep], None], str]] = [
     ("referent's meeting page (minutes form)", "/m/{referent_token}/moede/{year}/m1", "anyone"),
     ("proposer's meeting page", "/m/{proposer_token}/moede/{year}/m1", "anyone"),
     ("member asked to take over a role", "/m/{member_token}/rollebytte/{swap_id}", "anyone"),
+    ("sign-up refused", go_to_signup_refused, "anyone"),
+    ("guest's meeting page", "/gaest/{guest_token}", "anyone"),
     ("dashboard", "/tovholder/", "coordinator"),
     ("network", "/tovholder/netvaerk", "coordinator"),
     ("coordinators", "/tovholder/netvaerk/tovholdere", "coordinator"),
@@ -253,6 +265,11 @@ def sweep(live_server) -> Sweep:
         venue_id = db.session.scalar(
             db.select(Venue.id).where(Venue.network_id == fx.network_id, Venue.key == "odense")
         )
+        m1 = next(m for m in poll.meetings if m.key == "m1")
+        guest = Guest(meeting_id=m1.id, name="Gitte Gæst", email="gitte@tilgaengelig.dk")
+        guest_token = new_guest_token(guest)
+        db.session.add(guest)
+        db.session.commit()
         member = db.session.get(Member, fx.member_ids["erik"])
         poll = db.session.get(Poll, fx.poll_id)
         swap = swaps.request_swap(poll, member, "m1", "presenter")
@@ -281,6 +298,7 @@ def sweep(live_server) -> Sweep:
             proposer_token=fx.tokens["erik"],
             swap_id=swap.id,
             nobody_swap_id=nobody.id,
+            guest_token=guest_token,
         )
 
 
