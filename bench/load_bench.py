@@ -32,7 +32,7 @@ import sys
 import tempfile
 import time
 import urllib.parse
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -78,7 +78,7 @@ def positive_seconds(text: str) -> float:
     except ValueError:
         value = 0.0
     if not 0 < value <= 3600:
-        raise argparse.ArgumentTypeError(f"--seconds: a number of seconds above 0, not {text!r}")
+        raise argparse.ArgumentTypeError(f"a number of seconds above 0, not {text!r}")
     return value
 
 
@@ -86,7 +86,7 @@ def levels(text: str) -> list[int]:
     parts = text.split(",")
     if not all(p.strip().isdigit() and 1 <= int(p) <= MEMBERS for p in parts):
         raise argparse.ArgumentTypeError(
-            f"--levels: comma-separated numbers of clients from 1 to {MEMBERS}, not {text!r}"
+            f"comma-separated numbers of clients from 1 to {MEMBERS}, not {text!r}"
         )
     return [int(p) for p in parts]
 
@@ -95,7 +95,7 @@ def scenarios(text: str) -> list[str]:
     parts = [p.strip() for p in text.split(",")]
     if not parts or any(p not in SCENARIOS for p in parts):
         raise argparse.ArgumentTypeError(
-            f"--scenario: {' and/or '.join(SCENARIOS)}, comma-separated, not {text!r}"
+            f"{' and/or '.join(SCENARIOS)}, comma-separated, not {text!r}"
         )
     return list(dict.fromkeys(parts))
 
@@ -128,6 +128,7 @@ def fill(url: str, secret: str) -> Poll:
         _token, poll_id = seed()
         members = db.session.scalars(sa.select(Member).order_by(Member.id)).all()
         tokens = [personal_token(m) for m in members]
+        db.session.remove()
         db.engine.dispose()
     if None in tokens:
         raise SystemExit("a member's link could not be derived")
@@ -402,15 +403,17 @@ async def measure(
                 )
     finally:
         await asyncio.gather(*(c.http.aclose() for c in clients))
-    return cells, check_writes(poll, [c for c in clients if c.saves])
+    saved = {c.token: [c.acknowledged, *c.maybe] for c in clients if c.saves}
+    return cells, check_writes(poll, saved)
 
 
 # --- the check and the table ------------------------------------------------------------------
 
 
-def check_writes(poll: Poll, clients: list[Client]) -> list[str]:
-    """Each member's stored answers and comment against the last save acknowledged to them
-    (or, after a save whose outcome is unknown, that one): the members where they differ."""
+def check_writes(poll: Poll, saved: Mapping[str, list[dict[str, str]]]) -> list[str]:
+    """Each member's stored answers and comment against what their client sent (by token: the
+    last save acknowledged, then any later one whose outcome is unknown), as form fields: the
+    members whose stored answers match none of them."""
     engine = sa.create_engine(poll.url, poolclass=sa.pool.NullPool)
     with engine.connect() as conn:
         days = dict(conn.execute(sa.select(CandidateDay.id, CandidateDay.day)).all())
@@ -436,9 +439,9 @@ def check_writes(poll: Poll, clients: list[Client]) -> list[str]:
         return answers, sent["comment"]
 
     mismatches = []
-    for client in clients:
-        answers, comment = stored[client.token]
-        allowed = [as_stored(s) for s in (client.acknowledged, *client.maybe)]
+    for token, sent in saved.items():
+        answers, comment = stored[token]
+        allowed = [as_stored(s) for s in sent]
         if (answers, comment) not in allowed:
             expected, wanted_comment = allowed[0]
             wrong = sum(
@@ -448,7 +451,7 @@ def check_writes(poll: Poll, clients: list[Client]) -> list[str]:
                 if answers.get(day, {}).get(venue) != value
             )
             mismatches.append(
-                f"member {poll.tokens.index(client.token)}: {wrong} of {DAYS * VENUES} answers"
+                f"member {poll.tokens.index(token)}: {wrong} of {DAYS * VENUES} answers"
                 f" differ from the last acknowledged save; comment {comment!r}"
                 f" (sent {wanted_comment!r})"
             )
