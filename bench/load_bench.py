@@ -63,6 +63,7 @@ CELL_NAME = re.compile(r'name="(a-[0-9]+-[0-9]+)"')
 ANSWERS = ("yes", "maybe", "no")
 TICKS = os.sysconf("SC_CLK_TCK")
 START_SECONDS = 60.0
+BUSY = 0.5  # a load average above it: other work shares the CPUs
 
 
 class Failed(Exception):
@@ -280,12 +281,13 @@ class Client:
         self.csrf = dict(self.fields)["csrf_token"]
         self.acknowledged = {k: v for k, v in posted if k in self.cells or k == "comment"}
 
-    async def page(self) -> None:
+    async def page(self) -> int:
         response = await self.http.get(self.path)
         if response.status_code != 200 or b"</html>" not in response.content[-200:]:
             raise Failed(f"member page: {response.status_code}")
+        return len(response.content)
 
-    async def save(self) -> None:
+    async def save(self) -> int:
         self.saves += 1
         sent = {cell: self.rng.choice(ANSWERS) for cell in self.cells}
         sent["comment"] = f"Kan bedst om tirsdagen ({self.saves})."
@@ -313,6 +315,7 @@ class Client:
         shown = {"was_cells": reply["was_cells"], "was_comment": reply["was_comment"]}
         shown["was_roles"] = reply["was_roles"]
         self.fields = [(k, shown.get(k, v)) for k, v in self.fields]
+        return len(response.content)
 
 
 @dataclass
@@ -320,6 +323,7 @@ class Cell:
     scenario: str
     level: int
     latencies: list[float]
+    received: int  # bytes of the replies' bodies
     errors: int
     seconds: float
     app_cpu: float
@@ -335,30 +339,32 @@ class Cell:
 
 
 async def drive(
-    clients: list[Client], operation: Callable[[Client], Awaitable[None]], seconds: float
-) -> tuple[list[float], int, float]:
+    clients: list[Client], operation: Callable[[Client], Awaitable[int]], seconds: float
+) -> tuple[list[float], int, int, float]:
     """Every client repeats the operation until the time is up (the last one finishes, so no
-    request is cut off); the latencies in ms, the errors and the seconds taken."""
+    request is cut off); the latencies in ms, the bytes received, the errors and the seconds
+    taken."""
     latencies: list[float] = []
-    errors = 0
+    received = errors = 0
     start = time.perf_counter()
     deadline = start + seconds
 
     async def run(client: Client) -> None:
-        nonlocal errors
+        nonlocal received, errors
         while time.perf_counter() < deadline:
             began = time.perf_counter()
             try:
-                await operation(client)
+                size = await operation(client)  # not `+= await`: that reads before waiting
             except (Failed, httpx.HTTPError, ValueError) as error:
                 errors += 1
                 if errors <= 3:
                     print(f"  error: {error}", file=sys.stderr)
                 continue
             latencies.append((time.perf_counter() - began) * 1000)
+            received += size
 
     await asyncio.gather(*(run(c) for c in clients))
-    return latencies, errors, time.perf_counter() - start
+    return latencies, received, errors, time.perf_counter() - start
 
 
 async def measure(
@@ -381,7 +387,7 @@ async def measure(
                 app_before = sum(cpu_seconds(p) for p in processes)
                 db_before = {p: cpu_seconds(p) for p in database}
                 client_before = time.process_time()
-                latencies, errors, seconds = await drive(
+                latencies, received, errors, seconds = await drive(
                     clients[:level], operations[scenario], args.seconds
                 )
                 client_cpu = time.process_time() - client_before
@@ -394,7 +400,15 @@ async def measure(
                     database |= backends.pids()
                     database_cpu = sum(cpu_seconds(p) - db_before.get(p, 0.0) for p in database)
                 cell = Cell(
-                    scenario, level, latencies, errors, seconds, app_cpu, database_cpu, client_cpu
+                    scenario,
+                    level,
+                    latencies,
+                    received,
+                    errors,
+                    seconds,
+                    app_cpu,
+                    database_cpu,
+                    client_cpu,
                 )
                 cells.append(cell)
                 print(
@@ -474,8 +488,9 @@ def target(cell: Cell, rate: float, cpu: float) -> str:
 
 def table(cells: list[Cell]) -> None:
     header = (
-        f"{'scenario':<9}{'clients':>8}{'requests':>9}{'p50 ms':>8}{'p95 ms':>8}{'req/s':>8}"
-        f"{'app CPU':>9}{'db CPU':>8}{'bench CPU':>10}{'errors':>7}  {'vs newdle':<10}target"
+        f"{'scenario':<9}{'clients':>8}{'requests':>9}{'KB':>6}{'p50 ms':>8}{'p95 ms':>8}"
+        f"{'req/s':>8}{'app CPU':>9}{'db CPU':>8}{'bench CPU':>10}{'errors':>7}"
+        f"  {'vs newdle':<10}target"
     )
     print(header)
     for cell in cells:
@@ -483,18 +498,20 @@ def table(cells: list[Cell]) -> None:
         p50 = statistics.median(ordered)
         p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
         rate = cell.requests / cell.seconds
+        size = cell.received / max(1, cell.requests) / 1000
         cpu = cell.per_request(cell.app_cpu)
         database = (
             f"{cell.per_request(cell.database_cpu):>8.1f}" if cell.database_cpu is not None else "—"
         )
         ratio = f"{rate / PEER[cell.scenario]:.2f}×" if cell.level == 32 else ""
         print(
-            f"{cell.scenario:<9}{cell.level:>8}{cell.requests:>9}{p50:>8.1f}{p95:>8.1f}"
+            f"{cell.scenario:<9}{cell.level:>8}{cell.requests:>9}{size:>6.1f}{p50:>8.1f}{p95:>8.1f}"
             f"{rate:>8.1f}{cpu:>9.1f}{database:>8}{cell.per_request(cell.client_cpu):>10.1f}"
             f"{cell.errors:>7}  {ratio:<10}{target(cell, rate, cpu)}"
         )
     print(
-        "CPU: ms per request (app: gunicorn's master and 2 workers; db: the PostgreSQL backends;"
+        "KB: a reply's body (the page's HTML, the save's JSON)."
+        " CPU: ms per request (app: gunicorn's master and 2 workers; db: the PostgreSQL backends;"
         " bench: these clients). vs newdle: req/s against its"
         f" {PEER['save']:.0f} (save) and {PEER['page']:.0f} (page) at 32 clients."
     )
@@ -502,7 +519,10 @@ def table(cells: list[Cell]) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    print(f"load average at start: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    load = os.getloadavg()
+    print(f"load average at start: {' '.join(f'{x:.2f}' for x in load)}")
+    if load[0] > BUSY:
+        print(f"The machine is not idle (load average above {BUSY}): the figures are noisy.")
     secret = os.urandom(24).hex()
     with postgres_url() as url, tempfile.TemporaryDirectory() as tmp:
         if url is None:

@@ -44,7 +44,7 @@ def test_the_load_bench_prints_its_table_and_every_save_is_stored():
     assert run.returncode == 0, run.stdout + run.stderr
     out = run.stdout
     assert "load average at start:" in out and "load average at end:" in out
-    assert re.search(r"^scenario +clients +requests +p50 ms +p95 ms +req/s +app CPU", out, re.M)
+    assert re.search(r"^scenario +clients +requests +KB +p50 ms +p95 ms +req/s +app CPU", out, re.M)
     rows = [(m[1], int(m[2]), int(m[3]), int(m[4])) for m in ROW.finditer(out)]
     assert [(scenario, level) for scenario, level, _n, _e in rows] == [
         ("save", 1),
