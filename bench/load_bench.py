@@ -3,10 +3,10 @@
 A fresh PostgreSQL database gets app_bench's poll (60 members, 46 days, 2 venues, everyone
 answered); `gunicorn -w 2 --threads 4 'poll:create_app()'` serves it on a free local port, as
 docs/hosting.md runs it. Each simulated member is one client with its own session cookie and the
-CSRF token of its own page. At each concurrency level, for a bounded time, every client in turn
-either saves its whole form of 92 answers (as the page's script posts it: the form's fields,
-urlencoded, Accept: application/json, each time with new answers and a new comment) or fetches
-its member page.
+CSRF token of its own page. One scenario and concurrency level at a time, for a bounded time,
+every client repeats one request, waiting for each reply: "save" posts its whole form of 92
+answers as the page's script does (the form's fields, urlencoded, Accept: application/json,
+each time with new answers and a new comment), "page" fetches its member page.
 
     .venv/bin/python bench/load_bench.py [--seconds 10] [--levels 1,8,32] [--scenario save,page]
 
