@@ -312,8 +312,7 @@ class Client:
             raise Failed(f"save: {response.status_code} {reply or response.text[:200]}")
         self.acknowledged, self.maybe = sent, []
         # What the page now shows, from which the app measures the next save's changes.
-        shown = {"was_cells": reply["was_cells"], "was_comment": reply["was_comment"]}
-        shown["was_roles"] = reply["was_roles"]
+        shown = {k: reply[k] for k in ("was_cells", "was_comment", "was_roles") if k in reply}
         self.fields = [(k, shown.get(k, v)) for k, v in self.fields]
         return len(response.content)
 
