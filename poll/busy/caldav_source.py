@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta, tzinfo
 from urllib.parse import urljoin
 
 import caldav
-import requests
+import niquests
 from caldav.lib import error as dav_error
 from icalendar import Calendar
 
@@ -17,13 +17,14 @@ from .fetch import CHUNK, MAX_BYTES, MAX_REDIRECTS, TIMEOUT, check_host, checked
 
 
 def _guard(allow_local: bool):
-    """A requests response hook: every redirect's target obeys the address rules, and no
-    response body is read past MAX_BYTES (the hook runs before requests reads the body)."""
+    """A niquests (caldav's HTTP library) response hook: every redirect's target obeys the address rules, and no
+    response body is read past MAX_BYTES (the hook runs before the body is read)."""
 
-    def hook(response: requests.Response, *args, **kwargs) -> requests.Response:
+    def hook(response: niquests.Response, *args, **kwargs) -> niquests.Response:
         if response.is_redirect:
             target = checked_url(
-                urljoin(response.url, response.headers["location"]), allow_local=allow_local
+                urljoin(str(response.url), str(response.headers["location"])),
+                allow_local=allow_local,
             )
             check_host(target, allow_local=allow_local)
             return response
@@ -61,7 +62,7 @@ def read(
             url=url,
             username=source.username,
             password=source.password,
-            timeout=timeout,  # type: ignore[arg-type]  # passed on to requests, which takes floats
+            timeout=timeout,  # type: ignore[arg-type]  # niquests takes floats
             enable_rfc6764=False,
         )
         client.session.trust_env = False
@@ -80,11 +81,11 @@ def read(
         raise CalendarError(ErrorKind.WRONG_PASSWORD, url) from None
     except dav_error.NotFoundError:
         raise CalendarError(ErrorKind.NOT_FOUND, url) from None
-    except requests.Timeout:
+    except niquests.Timeout:
         raise CalendarError(ErrorKind.TIMEOUT, url) from None
-    except requests.TooManyRedirects:
+    except niquests.TooManyRedirects:
         raise CalendarError(ErrorKind.UNREACHABLE, "too many redirects") from None
-    except requests.RequestException as error:
+    except niquests.RequestException as error:
         raise CalendarError(ErrorKind.UNREACHABLE, error.__class__.__name__) from None
     except (dav_error.DAVError, ValueError, KeyError, AttributeError) as error:
         raise CalendarError(ErrorKind.NOT_CALENDAR, error.__class__.__name__) from None
