@@ -17,8 +17,9 @@ from .fetch import CHUNK, MAX_BYTES, MAX_REDIRECTS, TIMEOUT, check_host, checked
 
 
 def _guard(allow_local: bool):
-    """A niquests (caldav's HTTP library) response hook: every redirect's target obeys the address rules, and no
-    response body is read past MAX_BYTES (the hook runs before the body is read)."""
+    """A response hook for niquests (caldav's HTTP library): every redirect's target obeys
+    the address rules, and no body is read past MAX_BYTES (the hook runs before the body is
+    read)."""
 
     def hook(response: niquests.Response, *args, **kwargs) -> niquests.Response:
         if response.is_redirect:

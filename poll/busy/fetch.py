@@ -41,8 +41,10 @@ def checked_url(url: str, *, allow_local: bool) -> str:
 
 
 def check_host(url: str, *, allow_local: bool) -> None:
-    """Refuse a host that resolves to any address outside the public internet (loopback,
-    private, link-local, reserved ...), unless allow_local."""
+    """Refuse a host that resolves to any address outside the public internet (private,
+    link-local, reserved ...); loopback only with allow_local (debug and testing: the tests'
+    servers). A private range is refused even then: a development machine sits in networks
+    worth protecting too."""
     parts = urlsplit(url)
     host = parts.hostname or ""
     try:
@@ -51,10 +53,10 @@ def check_host(url: str, *, allow_local: bool) -> None:
         )
     except (socket.gaierror, UnicodeError) as error:
         raise CalendarError(ErrorKind.UNREACHABLE, f"{host}: {error}") from None
-    if allow_local:
-        return
     for info in infos:
         address = ipaddress.ip_address(str(info[4][0]).split("%")[0])
+        if allow_local and address.is_loopback:
+            continue
         if not address.is_global or address.is_multicast:
             raise CalendarError(ErrorKind.NOT_ALLOWED, f"{host} is {address}")
 

@@ -3,6 +3,7 @@ a subprocess and a small HTTP server for ICS links, both on 127.0.0.1."""
 
 from __future__ import annotations
 
+import contextlib
 import http.server
 import socket
 import subprocess
@@ -115,10 +116,9 @@ def ics_server() -> Iterator[IcsServer]:
             if handler is None:
                 self.send_error(404)
                 return
-            try:
+            # The reader may stop reading (too large, too slow): as it should.
+            with contextlib.suppress(BrokenPipeError, ConnectionResetError):
                 handler(self)
-            except (BrokenPipeError, ConnectionResetError):
-                pass  # the reader stopped reading (too large, too slow): as it should
 
         def log_message(self, format, *args) -> None:
             pass
