@@ -1,7 +1,10 @@
 """Busy days from a member's own calendar (an ICS link or a CalDAV account).
 
 Only the derived busy/partly/free flag per candidate day leaves this package: titles,
-descriptions and attendees are read and dropped here."""
+descriptions and attendees are read and dropped here.
+
+The calendar libraries (httpx, icalendar, recurring-ical-events, caldav) are imported when a
+calendar is read, not when the app starts."""
 
 from __future__ import annotations
 
@@ -10,9 +13,7 @@ from datetime import date, time
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from . import caldav_source, ics
-from .core import CalDavSource, CalendarError, DayBusy, ErrorKind, IcsSource, Source
-from .fetch import TIMEOUT, fetch
+from .core import TIMEOUT, CalDavSource, CalendarError, DayBusy, ErrorKind, IcsSource, Source
 from .messages import error_message
 
 if TYPE_CHECKING:
@@ -44,13 +45,19 @@ def read_busy(
     """Each of these days' flag from the member's calendar, the meeting window being
     start-end local time in `tz` (also the time zone of floating times). Raises
     CalendarError."""
+    from . import ics
+
     if not days:
         return {}
     zone = ZoneInfo(tz)
     first, last = min(days), max(days)
     if isinstance(source, IcsSource):
+        from .fetch import fetch
+
         calendar = ics.parse(fetch(source.url, allow_local=allow_local, timeout=timeout))
     else:
+        from . import caldav_source
+
         calendar = caldav_source.read(
             source, first, last, zone, allow_local=allow_local, timeout=timeout
         )

@@ -12,8 +12,9 @@ from caldav.lib import error as dav_error
 from icalendar import Calendar
 
 from . import ics
-from .core import CalDavSource, CalendarError, ErrorKind
-from .fetch import CHUNK, MAX_BYTES, MAX_REDIRECTS, TIMEOUT, check_host, checked_url
+from .addresses import check_host, checked_url
+from .core import MAX_BYTES, MAX_REDIRECTS, TIMEOUT, CalDavSource, CalendarError, ErrorKind
+from .fetch import CHUNK
 
 
 def _guard(allow_local: bool):

@@ -3,6 +3,10 @@
 import enum
 from dataclasses import dataclass
 
+TIMEOUT = 10.0  # seconds, for the whole read of a calendar
+MAX_BYTES = 5 * 1024 * 1024  # of one response
+MAX_REDIRECTS = 5
+
 
 class DayBusy(enum.StrEnum):
     BUSY = "busy"  # busy time covers the whole meeting window (or an all-day event)

@@ -2,8 +2,7 @@
 
 from flask_babel import gettext as _
 
-from .core import CalendarError, ErrorKind
-from .fetch import MAX_BYTES, TIMEOUT
+from .core import MAX_BYTES, TIMEOUT, CalendarError, ErrorKind
 
 
 def error_message(error: CalendarError) -> str:

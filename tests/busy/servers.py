@@ -18,6 +18,8 @@ from pathlib import Path
 import caldav
 
 USER, PASSWORD = "bibliotekar", "app-kode-123"
+# Another account, for tests that must not see (or add to) the first one's calendars.
+OTHER_USER, OTHER_PASSWORD = "kursist", "app-kode-456"
 
 
 def free_port() -> int:
@@ -30,18 +32,18 @@ def free_port() -> int:
 class Radicale:
     url: str  # the server's root
 
-    def client(self) -> caldav.DAVClient:
-        return caldav.DAVClient(url=self.url, username=USER, password=PASSWORD, timeout=10)
+    def client(self, user: str = USER, password: str = PASSWORD) -> caldav.DAVClient:
+        return caldav.DAVClient(url=self.url, username=user, password=password, timeout=10)
 
-    def calendar_url(self, name: str) -> str:
-        return f"{self.url}{USER}/{name}/"
+    def calendar_url(self, name: str, user: str = USER) -> str:
+        return f"{self.url}{user}/{name}/"
 
 
 @contextmanager
 def radicale(folder: Path) -> Iterator[Radicale]:
     """Radicale from PyPI on a free port: plain htpasswd login, storage in `folder`."""
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / "users").write_text(f"{USER}:{PASSWORD}\n")
+    (folder / "users").write_text(f"{USER}:{PASSWORD}\n{OTHER_USER}:{OTHER_PASSWORD}\n")
     port = free_port()
     config = folder / "config"
     config.write_text(

@@ -9,7 +9,7 @@ from datetime import date, time
 import pytest
 
 from poll.busy import CalendarError, DayBusy, ErrorKind, IcsSource, error_message, read_busy
-from poll.busy.fetch import checked_url
+from poll.busy.addresses import checked_url
 from tests.busy.calendars import vcalendar, vevent, weekdays
 
 CPH = "Europe/Copenhagen"
