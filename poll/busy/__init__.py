@@ -54,13 +54,16 @@ def read_busy(
     if isinstance(source, IcsSource):
         from .fetch import fetch
 
-        calendar = ics.parse(fetch(source.url, allow_local=allow_local, timeout=timeout))
+        calendar = ics.parse(
+            fetch(source.url, allow_local=allow_local, timeout=timeout), first, last
+        )
     else:
         from . import caldav_source
 
-        calendar = caldav_source.read(
+        events = caldav_source.read(
             source, first, last, zone, allow_local=allow_local, timeout=timeout
         )
+        calendar = ics.parse(events, first, last)
     return ics.classify(ics.busy_time(calendar, first, last, zone), days, start, end, zone)
 
 

@@ -3,15 +3,13 @@ overlap a range of days, with the same address rules and limits as an ICS link."
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, tzinfo
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from urllib.parse import urljoin
 
 import caldav
 import niquests
 from caldav.lib import error as dav_error
-from icalendar import Calendar
 
-from . import ics
 from .addresses import check_host, checked_url
 from .core import MAX_BYTES, MAX_REDIRECTS, TIMEOUT, CalDavSource, CalendarError, ErrorKind
 from .fetch import CHUNK
@@ -44,6 +42,18 @@ def _guard(allow_local: bool):
     return hook
 
 
+QUERY = """<?xml version="1.0" encoding="utf-8"?>
+<C:calendar-query xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav">
+  <D:prop><C:calendar-data/></D:prop>
+  <C:filter>
+    <C:comp-filter name="VCALENDAR">
+      <C:comp-filter name="VEVENT"><C:time-range start="{start}" end="{end}"/></C:comp-filter>
+    </C:comp-filter>
+  </C:filter>
+</C:calendar-query>"""
+CALENDAR_DATA = "{urn:ietf:params:xml:ns:caldav}calendar-data"
+
+
 def read(
     source: CalDavSource,
     first: date,
@@ -52,13 +62,20 @@ def read(
     *,
     allow_local: bool,
     timeout: float = TIMEOUT,
-) -> Calendar:
-    """One calendar holding every event (series whole) of the account that overlaps the days
-    `first` to `last`; the caller expands the recurrences."""
+) -> list[bytes]:
+    """Every event of the account (or of the one calendar the URL names) that the server
+    says overlaps the days `first` to `last`: one VCALENDAR each, series whole with their
+    moved instances; the caller expands them. The account's calendars are found with the
+    caldav library; the events are asked for with one calendar-query REPORT per calendar,
+    whose answer is read as it comes (the library's own search parses every event again)."""
     url = checked_url(source.url, allow_local=allow_local)
     check_host(url, allow_local=allow_local)
     start = datetime.combine(first - timedelta(days=1), datetime.min.time(), tz)
     end = datetime.combine(last + timedelta(days=2), datetime.min.time(), tz)
+    query = QUERY.format(
+        start=start.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ"),
+        end=end.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ"),
+    )
     try:
         client = caldav.DAVClient(
             url=url,
@@ -73,10 +90,14 @@ def read(
         with client:
             calendars = client.principal().calendars()
             named = [c for c in calendars if str(c.url).rstrip("/") == url.rstrip("/")]
-            found: list[Calendar] = []
+            found: list[bytes] = []
             for calendar in named or calendars:
-                for item in calendar.search(start=start, end=end, event=True, expand=False):
-                    found.append(ics.parse(item.data.encode()))
+                response = client.report(str(calendar.url), query, depth=1)
+                _check(response.status, url)
+                if response.tree is not None:
+                    found.extend(
+                        (data.text or "").encode() for data in response.tree.iter(CALENDAR_DATA)
+                    )
     except CalendarError:
         raise
     except dav_error.AuthorizationError:
@@ -91,4 +112,13 @@ def read(
         raise CalendarError(ErrorKind.UNREACHABLE, error.__class__.__name__) from None
     except (dav_error.DAVError, ValueError, KeyError, AttributeError) as error:
         raise CalendarError(ErrorKind.NOT_CALENDAR, error.__class__.__name__) from None
-    return ics.merged(found)
+    return [data for data in found if data.strip()]
+
+
+def _check(status: int, url: str) -> None:
+    if status in (401, 403):
+        raise CalendarError(ErrorKind.WRONG_PASSWORD, url)
+    if status in (404, 410):
+        raise CalendarError(ErrorKind.NOT_FOUND, url)
+    if status >= 400:
+        raise CalendarError(ErrorKind.NOT_CALENDAR, f"REPORT: HTTP {status}")
