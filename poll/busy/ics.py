@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import recurring_ical_events
 from icalendar import Calendar
+from icalendar.timezone.windows_to_olson import WINDOWS_TO_OLSON
 
 from .core import CalendarError, DayBusy, ErrorKind
 
@@ -41,10 +42,18 @@ EVENT_PROPERTIES = frozenset(
         "X-MICROSOFT-CDO-BUSYSTATUS",
     }
 )
-CALENDAR_PROPERTIES = frozenset({"VERSION", "PRODID", "CALSCALE", "METHOD", "X-WR-TIMEZONE"})
+CALENDAR_PROPERTIES = frozenset({"CALSCALE", "X-WR-TIMEZONE"})
 KEPT_WHOLE = frozenset({"VTIMEZONE", "VFREEBUSY"})
 MARGIN = timedelta(days=2)  # an event's own time zone may move it a day either way
 UNFOLD = re.compile(r"\r?\n[ \t]")
+# The only lines read at all (of any component; _Slim sorts them out): the rest (titles,
+# descriptions, attendees ...) are passed over by the regular expression engine.
+RELEVANT = re.compile(
+    r"^(BEGIN|END|UID|DTSTART|DTEND|DURATION|RRULE|RDATE|EXDATE|RECURRENCE-ID|STATUS|TRANSP"
+    r"|X-MICROSOFT-CDO-BUSYSTATUS|X-WR-TIMEZONE|CALSCALE|TZID|TZOFFSETFROM|TZOFFSETTO"
+    r"|FREEBUSY)[;:].*$",
+    re.MULTILINE | re.IGNORECASE,
+)
 UNTIL = re.compile(r"UNTIL=(\d{8})")
 
 
@@ -94,8 +103,10 @@ DATE_TIME = re.compile(r"(\d{4})(\d\d)(\d\d)T(\d\d)(\d\d)(\d\d)(Z?)")
 
 @lru_cache(maxsize=64)
 def _zone(tzid: str) -> ZoneInfo | None:
+    """The zone of a TZID: an IANA name, or a Windows one (Outlook's) mapped as icalendar
+    maps it; None for one defined only by the file's VTIMEZONE."""
     try:
-        return ZoneInfo(tzid) if tzid else None
+        return ZoneInfo(WINDOWS_TO_OLSON.get(tzid, tzid)) if tzid else None
     except (ZoneInfoNotFoundError, ValueError):
         return None
 
@@ -143,6 +154,8 @@ def _plain_span(event: dict[str, str]) -> tuple[Moment, Moment] | None:
     end = _moment(event["DTEND"])
     if end is None or isinstance(start, datetime) != isinstance(end, datetime):
         return None
+    if not isinstance(start, datetime) and end <= start:  # a writer's all-day of no length
+        return start, start + timedelta(days=1)
     if (
         isinstance(start, datetime)
         and isinstance(end, datetime)
@@ -150,6 +163,30 @@ def _plain_span(event: dict[str, str]) -> tuple[Moment, Moment] | None:
     ):
         return None
     return start, end
+
+
+def _marked(event: dict[str, str], lines: list[str]) -> list[str]:
+    """A series' component with no length when it is not busy (cancelled, transparent, free):
+    its occurrences are then told apart without copying each one's component (_Spans). A busy
+    all-day one given no length by its writer is given its one day."""
+    start = event.get("DTSTART")
+    if start is None:
+        return lines
+    if not _is_busy(event):
+        kept = [line for line in lines[:-1] if _name(line) not in ("DTEND", "DURATION")]
+        return [*kept, "DTEND" + start[len("DTSTART") :], lines[-1]]
+    end = event.get("DTEND")
+    if end is not None and end[len("DTEND") :] == start[len("DTSTART") :]:
+        return [line for line in lines if line != end]
+    return lines
+
+
+class _Spans(recurring_ical_events.CalendarQuery):
+    """Occurrences as they are (start, end), not each a copy of its component: the copies
+    were most of the time a year of weekly series took."""
+
+    def _occurrences_to_components(self, occurrences):
+        return occurrences
 
 
 def _is_busy(event: Mapping[str, object]) -> bool:
@@ -222,11 +259,8 @@ class _Slim:
         whole: list[str] | None = None  # a VTIMEZONE or VFREEBUSY being copied
         event: dict[str, str] | None = None  # the kept properties of the VEVENT being read
         event_lines: list[str] = []
-        for raw in UNFOLD.sub("", text).split("\n"):
-            line = raw.rstrip("\r")
-            if not line:
-                continue
-            name = _name(line)
+        for match in RELEVANT.finditer(UNFOLD.sub("", text)):
+            line, name = match[0].rstrip("\r"), match[1].upper()
             if name == "BEGIN":
                 component = line[6:].strip().upper()
                 stack.append(component)
@@ -268,7 +302,7 @@ class _Slim:
         if event.keys() & SERIES_PROPERTIES:
             self.series_uids.add(uid)
             if _may_touch(event, self.low, self.high):
-                self.body.extend(lines)
+                self.body.extend(_marked(event, lines))
         elif _is_busy(event) and _may_touch(event, self.low, self.high):
             self.single.append((uid, event, lines))
 
@@ -332,21 +366,22 @@ def busy_time(parsed: Parsed, first: date, last: date, tz: tzinfo) -> Busy:
 
 def _expand(calendar: Calendar, busy: Busy, first: date, last: date, tz: tzinfo) -> None:
     """The series' occurrences (and any event left to icalendar), by recurring-ical-events,
-    which also applies X-WR-TIMEZONE; floating times are the network's."""
+    which also applies X-WR-TIMEZONE; floating times are the network's. What is not busy
+    has no length here (_marked)."""
     within = (first, last)
     try:
-        query = recurring_ical_events.of(calendar, skip_bad_series=True)
-        for event in query.between(first - MARGIN, last + MARGIN):
-            if not _is_busy(event):
-                continue
-            start, end = event.start, event.end
+        query = recurring_ical_events.of(calendar, skip_bad_series=True, calendar_query=_Spans)
+        for occurrence in query.between(first - MARGIN, last + MARGIN):
+            start, end = occurrence.start, occurrence.end
+            if isinstance(end, timedelta):
+                end = start + end
+            if end == start:
+                continue  # not busy (_marked), or a moment with no length
             if isinstance(start, datetime):
-                busy.add_interval(
-                    _aware(start, tz),
-                    _aware(end, tz) if isinstance(end, datetime) else _aware(start, tz),
-                )
+                if isinstance(end, datetime):
+                    busy.add_interval(_aware(start, tz), _aware(end, tz))
             else:
-                busy.add_days(start, end if end > start else start + timedelta(days=1), within)
+                busy.add_days(start, end, within)
     except (ValueError, TypeError, KeyError) as error:
         raise CalendarError(ErrorKind.NOT_CALENDAR, f"unreadable events: {error}") from None
 

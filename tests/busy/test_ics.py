@@ -171,6 +171,69 @@ def test_a_series_before_the_poll_and_none_at_all(web):
     assert read(web.file("/tom.ics", vcalendar().encode())) == expected({})
 
 
+def test_series_that_are_not_busy_and_instances_that_are_not(web):
+    body = vcalendar(
+        # Busy weekly 10-15, one instance made transparent, one moved and cancelled.
+        vevent(
+            "w",
+            f"DTSTART;TZID={CPH}:20270301T100000",
+            f"DTEND;TZID={CPH}:20270301T150000",
+            "RRULE:FREQ=WEEKLY;COUNT=4",
+        ),
+        vevent(
+            "w",
+            f"RECURRENCE-ID;TZID={CPH}:20270308T100000",
+            "TRANSP:TRANSPARENT",
+            f"DTSTART;TZID={CPH}:20270308T100000",
+            f"DTEND;TZID={CPH}:20270308T150000",
+        ),
+        vevent(
+            "w",
+            f"RECURRENCE-ID;TZID={CPH}:20270315T100000",
+            "STATUS:CANCELLED",
+            f"DTSTART;TZID={CPH}:20270316T100000",
+            f"DTEND;TZID={CPH}:20270316T150000",
+        ),
+        # Transparent and cancelled series, all-day and timed: never busy, but one instance
+        # of the cancelled one is given back as busy (an override with its own status).
+        vevent(
+            "t", "DTSTART;VALUE=DATE:20270302", "RRULE:FREQ=DAILY;COUNT=20", "TRANSP:TRANSPARENT"
+        ),
+        vevent(
+            "c",
+            f"DTSTART;TZID={CPH}:20270303T090000",
+            f"DTEND;TZID={CPH}:20270303T160000",
+            "RRULE:FREQ=WEEKLY;COUNT=3",
+            "STATUS:CANCELLED",
+        ),
+        vevent(
+            "c",
+            f"RECURRENCE-ID;TZID={CPH}:20270310T090000",
+            "STATUS:CONFIRMED",
+            f"DTSTART;TZID={CPH}:20270310T090000",
+            f"DTEND;TZID={CPH}:20270310T160000",
+        ),
+        # An Outlook-style all-day written with no length: its one day.
+        vevent(
+            "z",
+            "DTSTART;VALUE=DATE:20270324",
+            "DTEND;VALUE=DATE:20270324",
+            "RRULE:FREQ=DAILY;COUNT=1",
+        ),
+        vevent("z1", "DTSTART;VALUE=DATE:20270323", "DTEND;VALUE=DATE:20270323"),
+        zones=(CPH,),
+    )
+    assert read(web.file("/serier.ics", body.encode())) == expected(
+        {
+            date(2027, 3, 1): B,
+            date(2027, 3, 10): B,
+            date(2027, 3, 22): B,
+            date(2027, 3, 23): B,
+            date(2027, 3, 24): B,
+        }
+    )
+
+
 def failure(url: str, **kwargs) -> CalendarError:
     with pytest.raises(CalendarError) as caught:
         read(url, **kwargs)
