@@ -186,7 +186,7 @@ def main() -> None:
             content=calendar.encode(),
             headers={"Content-Type": "text/calendar"},
             auth=(USER, PASSWORD),
-            timeout=120,
+            timeout=600,
         )
         response.raise_for_status()
         source = CalDavSource(server.url, USER, PASSWORD)

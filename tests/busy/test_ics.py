@@ -234,6 +234,30 @@ def test_series_that_are_not_busy_and_instances_that_are_not(web):
     )
 
 
+def test_durations_and_a_zone_only_the_file_defines(web):
+    custom = """BEGIN:VTIMEZONE
+TZID:Kontoret
+BEGIN:STANDARD
+DTSTART:19700101T000000
+TZOFFSETFROM:+0500
+TZOFFSETTO:+0500
+END:STANDARD
+END:VTIMEZONE"""
+    body = vcalendar(
+        custom,
+        # 15-20 at +05:00 is 10-15 UTC, 11-16 here: partly.
+        vevent("k", "DTSTART;TZID=Kontoret:20270301T150000", "DTEND;TZID=Kontoret:20270301T200000"),
+        vevent("d", f"DTSTART;TZID={CPH}:20270302T100000", "DURATION:PT5H"),
+        vevent("d2", "DTSTART;VALUE=DATE:20270303", "DURATION:P2D"),
+        # A moment, no length: not busy.
+        vevent("m", f"DTSTART;TZID={CPH}:20270308T120000"),
+        zones=(CPH,),
+    )
+    assert read(web.file("/varighed.ics", body.encode())) == expected(
+        {date(2027, 3, 1): P, date(2027, 3, 2): B, date(2027, 3, 3): B, date(2027, 3, 4): B}
+    )
+
+
 def failure(url: str, **kwargs) -> CalendarError:
     with pytest.raises(CalendarError) as caught:
         read(url, **kwargs)
