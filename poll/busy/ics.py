@@ -112,12 +112,12 @@ def _zone(tzid: str) -> ZoneInfo | None:
 
 
 def _moment(line: str) -> Moment | None:
-    """A DTSTART or DTEND line's value; None when it is not plain (a Windows zone name, a
-    zone defined only in the file): then icalendar reads the event."""
+    """A DTSTART or DTEND line's value; None when it is not plain (a zone defined only in
+    the file, an unusual form): then icalendar reads the event."""
     head, _colon, value = line.rpartition(":")
     params = dict(
-        (key.upper(), value.strip('"'))
-        for key, _eq, value in (p.partition("=") for p in head.split(";")[1:])
+        (key.upper(), given.strip('"'))
+        for key, _eq, given in (p.partition("=") for p in head.split(";")[1:])
     )
     if len(value) == 8 and value.isdigit():
         try:
