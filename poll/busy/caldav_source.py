@@ -21,6 +21,13 @@ def _guard(allow_local: bool):
     read)."""
 
     def hook(response: niquests.Response, *args, **kwargs) -> niquests.Response:
+        try:
+            return _checked(response)
+        except CalendarError:
+            response.close()  # else its connection is never given back and the next waits
+            raise
+
+    def _checked(response: niquests.Response) -> niquests.Response:
         if response.is_redirect:
             target = checked_url(
                 urljoin(str(response.url), str(response.headers["location"])),
@@ -110,7 +117,8 @@ def read(
         raise CalendarError(ErrorKind.UNREACHABLE, "too many redirects") from None
     except niquests.RequestException as error:
         raise CalendarError(ErrorKind.UNREACHABLE, error.__class__.__name__) from None
-    except (dav_error.DAVError, ValueError, KeyError, AttributeError) as error:
+    except (dav_error.DAVError, ValueError, KeyError, AttributeError, TypeError) as error:
+        # The library trips over a server that is no CalDAV server (a web page's answer).
         raise CalendarError(ErrorKind.NOT_CALENDAR, error.__class__.__name__) from None
     return [data for data in found if data.strip()]
 

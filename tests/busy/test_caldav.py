@@ -225,3 +225,21 @@ def test_no_server_there(account):
     with pytest.raises(CalendarError) as caught:
         read(CalDavSource(f"http://127.0.0.1:{free_port()}/", USER, PASSWORD))
     assert caught.value.kind == ErrorKind.UNREACHABLE
+
+
+def test_redirects_to_private_addresses_and_servers_that_are_not_caldav(web):
+    def redirect(request) -> None:
+        request.send_response(301)
+        request.send_header("Location", "http://10.1.2.3/dav/")
+        request.send_header("Content-Length", "0")
+        request.end_headers()
+
+    web.routes["/dav/"] = redirect
+    with pytest.raises(CalendarError) as caught:
+        read(CalDavSource(web.url("/dav/"), USER, PASSWORD))
+    assert caught.value.kind == ErrorKind.NOT_ALLOWED
+
+    web.file("/side/", b"<html><body>Velkommen</body></html>", "text/html")
+    with pytest.raises(CalendarError) as caught:
+        read(CalDavSource(web.url("/side/"), USER, PASSWORD))
+    assert caught.value.kind == ErrorKind.NOT_CALENDAR
