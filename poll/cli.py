@@ -1,5 +1,5 @@
 """Command line: flask --app poll create-network | create-admin | init-demo | plan-year |
-export-ics | export-csv | remind | send-mail | retry-mail | purge | worker."""
+export-ics | export-csv | remind | send-mail | retry-mail | purge | worker | import-busy."""
 
 import logging
 import sys
@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
 from . import accounts, audit
+from .busy.cli import import_busy_command
 from .db import db
 from .demo import init_demo
 from .exports import answers_csv, plan_csv
@@ -654,6 +655,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(send_mail_command)
     app.cli.add_command(retry_mail_command)
     app.cli.add_command(purge_command)
+    app.cli.add_command(import_busy_command)
     from .swap_cli import swap_command  # here: swap_cli imports find_poll from this module
 
     app.cli.add_command(swap_command)
