@@ -14,7 +14,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
-from . import accounts, audit
+from . import accounts, audit, calendar_links
 from .db import db
 from .demo import init_demo
 from .exports import answers_csv, plan_csv
@@ -411,6 +411,7 @@ def remind_command(
                 sys.exit(1)
             return
         polls = _auto_polls(network, year)
+        calendar_links.refresh_kept(polls, click.echo)
         all_sent = True
         for poll in polls:
             day = today.date() if today else today_in(poll.network)

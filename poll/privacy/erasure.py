@@ -25,7 +25,7 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import delete, exists, func, or_, select
 
-from .. import audit
+from .. import audit, calendar_links
 from ..db import db, lock_for_write
 from ..lost_links import email_digest
 from ..models import (
@@ -123,6 +123,7 @@ def erase(member: Member) -> Erasure:
 
     db.session.execute(delete(Response).where(Response.member_id == member.id))
     db.session.execute(delete(Pin).where(Pin.member_id == member.id))
+    calendar_links.forget([member.id])  # the kept calendar connection and its busy flags
     # A failed mail to them can never be sent again: it goes; the others keep their row, as a
     # record that a mail went out, without the address or the stored copy.
     db.session.execute(

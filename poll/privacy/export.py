@@ -10,6 +10,7 @@ from datetime import date, datetime
 
 from sqlalchemy import select
 
+from .. import calendar_links
 from ..db import db
 from ..filenames import network_stem
 from ..models import Member, MessageLog, Poll, Response, Role, RoleHistory
@@ -46,6 +47,7 @@ def member_data(member: Member, now: datetime) -> dict:
         "roles_in_published_plans": _planned_roles(member, polls),
         "role_history": _history(member),
         "messages": _messages(member),
+        "calendar": calendar_links.export(member),
     }
 
 
