@@ -5,56 +5,30 @@ descriptions and attendees are read and dropped here."""
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import date, time
 from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
+
+from . import caldav_source, ics
+from .core import CalDavSource, CalendarError, DayBusy, ErrorKind, IcsSource, Source
+from .fetch import TIMEOUT, fetch
+from .messages import error_message
 
 if TYPE_CHECKING:
     from ..models import Poll
 
-
-class DayBusy(enum.StrEnum):
-    BUSY = "busy"
-    PARTLY = "partly"
-    FREE = "free"
-
-
-@dataclass(frozen=True)
-class IcsSource:
-    url: str  # https, or webcal:// (read as https)
-
-
-@dataclass(frozen=True)
-class CalDavSource:
-    url: str
-    username: str
-    password: str
-
-
-Source = IcsSource | CalDavSource
-
-
-class ErrorKind(enum.StrEnum):
-    NOT_FOUND = "not_found"
-    NOT_CALENDAR = "not_calendar"
-    WRONG_PASSWORD = "wrong_password"
-    TOO_LARGE = "too_large"
-    TIMEOUT = "timeout"
-    NOT_ALLOWED = "not_allowed"
-    UNREACHABLE = "unreachable"
-    BAD_URL = "bad_url"
-
-
-class CalendarError(Exception):
-    def __init__(self, kind: ErrorKind, detail: str = "") -> None:
-        super().__init__(f"{kind}: {detail}" if detail else str(kind))
-        self.kind = kind
-
-
-def error_message(error: CalendarError) -> str:
-    raise NotImplementedError
+__all__ = [
+    "CalDavSource",
+    "CalendarError",
+    "DayBusy",
+    "ErrorKind",
+    "IcsSource",
+    "Source",
+    "error_message",
+    "propose_for_network",
+    "read_busy",
+]
 
 
 def read_busy(
@@ -65,9 +39,35 @@ def read_busy(
     tz: str,
     *,
     allow_local: bool,
+    timeout: float = TIMEOUT,
 ) -> dict[date, DayBusy]:
-    raise NotImplementedError
+    """Each of these days' flag from the member's calendar, the meeting window being
+    start-end local time in `tz` (also the time zone of floating times). Raises
+    CalendarError."""
+    if not days:
+        return {}
+    zone = ZoneInfo(tz)
+    first, last = min(days), max(days)
+    if isinstance(source, IcsSource):
+        calendar = ics.parse(fetch(source.url, allow_local=allow_local, timeout=timeout))
+    else:
+        calendar = caldav_source.read(
+            source, first, last, zone, allow_local=allow_local, timeout=timeout
+        )
+    return ics.classify(ics.busy_time(calendar, first, last, zone), days, start, end, zone)
 
 
 def propose_for_network(source: Source, poll: Poll) -> dict[date, DayBusy]:
-    raise NotImplementedError
+    """read_busy for the poll's candidate days and its network's meeting hours; local
+    addresses are allowed in debug and testing only."""
+    from flask import current_app
+
+    network = poll.network
+    return read_busy(
+        source,
+        [d.day for d in poll.days],
+        network.meeting_start,
+        network.meeting_end,
+        network.timezone or "Europe/Copenhagen",
+        allow_local=current_app.debug or current_app.testing,
+    )
