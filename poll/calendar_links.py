@@ -24,9 +24,18 @@ from cryptography.fernet import Fernet, InvalidToken
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import delete, select
 
-from .busy import CalDavSource, CalendarError, DayBusy, ErrorKind, IcsSource, Source
+from .busy import (
+    CalDavSource,
+    CalendarError,
+    DayBusy,
+    ErrorKind,
+    IcsSource,
+    Source,
+    error_message,
+)
 from .busy import propose_for_network as _propose
 from .db import db
 from .models import (
@@ -227,9 +236,26 @@ def refresh_kept(polls: Iterable[Poll], echo: Callable[[str], object]) -> None:
             if error is None:
                 read_ok += 1
             else:
-                echo(f"{poll.network.slug} {poll.year}: {member.key}: calendar {error.kind}")
+                echo(
+                    _(
+                        "%(network)s %(year)d: the calendar of %(member)s could not be read:"
+                        " %(reason)s",
+                        network=poll.network.slug,
+                        year=poll.year,
+                        member=member.key,
+                        reason=error_message(error),
+                    )
+                )
         if members:
-            echo(f"{poll.network.slug} {poll.year}: calendars read again: {read_ok}/{len(members)}")
+            echo(
+                _(
+                    "%(network)s %(year)d: calendars read again: %(read)d of %(total)d",
+                    network=poll.network.slug,
+                    year=poll.year,
+                    read=read_ok,
+                    total=len(members),
+                )
+            )
 
 
 def flags(member: Member, poll: Poll) -> dict[date, DayBusy]:
