@@ -318,25 +318,18 @@ def propose(
     return out
 
 
-def blank_busy_days(member: Member, poll: Poll) -> int:
-    """How many busy days the calendar proposes No for where the member has a blank cell."""
-    busy = [
-        d
-        for d, s in db.session.execute(
-            select(BusyFlag.day, BusyFlag.state).where(
-                BusyFlag.member_id == member.id,
-                BusyFlag.poll_id == poll.id,
-                BusyFlag.state == DayBusy.BUSY.value,
-            )
-        )
-    ]
+def blank_busy_days(member: Member, poll: Poll) -> tuple[int, bool]:
+    """How many busy days the calendar proposes No for where the member has a blank cell, and
+    whether the calendar was read for this poll at all."""
+    found = flags(member, poll)
+    busy = [d for d, s in found.items() if s == DayBusy.BUSY]
     if not busy:
-        return 0
+        return 0, bool(found)
     response = db.session.scalar(
         select(Response).where(Response.poll_id == poll.id, Response.member_id == member.id)
     )
-    venues = [v.key for v in poll.network.venues]
+    venues = {v.key for v in poll.network.venues}
     answered: dict[str, set[str]] = defaultdict(set)
     for day, venue, _value in response.cells() if response is not None else ():
         answered[day].add(venue)
-    return sum(1 for d in busy if not set(venues) <= answered[d.isoformat()])
+    return sum(1 for d in busy if not venues <= answered[d.isoformat()]), True

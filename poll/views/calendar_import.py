@@ -66,11 +66,12 @@ class Summary:
 @bp.app_template_global()
 def calendar_summary(member: Member, poll: Poll) -> Summary:
     kept = calendar_links.connection(member)
+    blank_busy, read = calendar_links.blank_busy_days(member, poll)
     return Summary(
         masked=kept.masked if kept is not None else None,
         failure=_failure(kept.failure) if kept is not None and kept.failure else None,
-        blank_busy=calendar_links.blank_busy_days(member, poll),
-        read=calendar_links.read_at(member, poll) is not None,
+        blank_busy=blank_busy,
+        read=read,
     )
 
 

@@ -470,3 +470,49 @@ def test_unknown_links_and_years_are_not_found(app, client, fx):
     assert client.get("/m/forkert/2027/kalender").status_code == 404
     assert client.get(f"/m/{fx.tokens['henrik']}/2031/kalender").status_code == 404
     assert client.post(f"{page_url(fx)}/hent-igen").status_code == 409
+
+
+def test_a_kept_connection_can_be_removed_after_the_poll_closed(app, client, fx, files):
+    url = files.ics("/h.ics", calendar(BUSY))
+    client.post(page_url(fx), data={"kind": "ics", "ics_url": url, "keep": "1"})
+    with app.app_context():
+        db.session.get(Poll, fx.poll_id).is_open = False
+        db.session.commit()
+    member_page = client.get(f"/m/{fx.tokens['henrik']}/2027").get_data(as_text=True)
+    assert "Forbundet med http://127.0.0.1/h.ics" in member_page
+    assert "foreslår Nej" not in member_page
+    page = client.get(page_url(fx)).get_data(as_text=True)
+    assert "Fjern forbindelsen" in page and "Hent igen" not in page
+    assert client.post(f"{page_url(fx)}/hent-igen").status_code == 403
+    assert client.post(f"{page_url(fx)}/fjern").status_code == 303
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(CalendarConnection)) == 0
+
+
+def test_read_again_that_fails_says_why_and_keeps_the_flags(app, client, fx, files):
+    url = files.ics("/h.ics", calendar(BUSY))
+    client.post(page_url(fx), data={"kind": "ics", "ics_url": url, "keep": "1"})
+    files.files["/h.ics"] = (200, "text/html", b"<!doctype html><p>Log ind</p>")
+    failed = client.post(f"{page_url(fx)}/hent-igen")
+    assert failed.status_code == 422
+    with app.test_request_context():
+        expected = error_message(CalendarError(ErrorKind.NOT_CALENDAR))
+    assert 'id="refresh-error"' in failed.get_data(as_text=True)
+    assert expected in html.unescape(failed.get_data(as_text=True))
+    with app.app_context():
+        assert db.session.scalar(select(CalendarConnection.failure)) == "not_calendar"
+        assert db.session.scalar(select(BusyFlag.state).where(BusyFlag.day == TUE)) == "busy"
+
+
+def test_plain_http_is_refused_outside_debug_and_testing(app, fx, files):
+    served = make_app(app.config["SQLALCHEMY_DATABASE_URI"], TESTING=False)
+    client = served.test_client()
+    url = files.ics("/h.ics", calendar(BUSY))
+    refused = client.post(page_url(fx), data={"kind": "ics", "ics_url": url})
+    assert refused.status_code == 422
+    assert "Kalenderlink: adressen skal begynde med https:// eller webcal://." in html.unescape(
+        refused.get_data(as_text=True)
+    )
+    assert files.requests == []
+    with served.app_context():
+        db.engine.dispose()
