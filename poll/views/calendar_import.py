@@ -10,7 +10,7 @@ POST /m/<token>/<year>/kalender            read the calendar (`kind` ics or cald
                                            proposal; a failure shows its message on the field
                                            with 422, the link kept in the field, nothing stored
 POST /m/<token>/<year>/kalender/hent-igen  read the kept connection again
-POST /m/<token>/<year>/kalender/fjern      remove the kept connection and the flags
+POST /m/<token>/<year>/kalender/fjern      remove the kept connection (if any) and the flags
 """
 
 from __future__ import annotations
@@ -147,11 +147,15 @@ def refresh(token: str, year: int):
 def remove(token: str, year: int):
     member = _member_or_404(token)
     _poll_or_404(member, year)
+    if calendar_links.connection(member) is not None:
+        message = _(
+            "The calendar connection is removed, and so is what was read from your calendar."
+        )
+    else:
+        message = _("What was read from your calendar is removed.")
     calendar_links.forget([member.id])
     db.session.commit()
-    session[MESSAGE_KEY] = _(
-        "The calendar connection is removed, and so is what was read from your calendar."
-    )
+    session[MESSAGE_KEY] = message
     return redirect(url_for(".page", token=token, year=year), code=303)
 
 

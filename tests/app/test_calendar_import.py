@@ -169,6 +169,15 @@ def test_the_member_page_links_to_the_calendar_page_which_reads_a_link_and_propo
     assert "Budget" not in proposal and "Tandlæge" not in proposal
     assert stored(app, fx) == {}  # nothing saved until the member saves
 
+    # Without a kept connection, what was read can be removed from the proposal.
+    forgotten = client.post(f"{page_url(fx)}/fjern", data={"csrf_token": token_of(proposal)})
+    assert forgotten.status_code == 303
+    after = client.get(forgotten.headers["Location"]).get_data(as_text=True)
+    assert "Det, der blev læst fra din kalender, er fjernet." in after
+    assert 'id="forslag"' not in after
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(BusyFlag)) == 0
+
 
 def test_saving_the_proposal_is_the_normal_save_and_keeps_what_it_does_not_show(
     app, strict, fx, files
