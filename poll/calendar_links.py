@@ -85,7 +85,7 @@ def decrypt(secret: str) -> Source | None:
 
 
 def mask_url(url: str) -> str:
-    """Scheme and host, and the file name when it is short and does not look like a secret:
+    """Scheme and host, and the file name when it is short and plain:
     https://outlook.office365.com/…/calendar.ics."""
     parts = urlsplit(url.strip())
     segments = [s for s in parts.path.split("/") if s]
@@ -102,7 +102,8 @@ def mask_url(url: str) -> str:
 
 
 def _looks_secret(segment: str) -> bool:
-    return sum(c.isdigit() for c in segment) >= 6
+    """Only a plain file name is shown ("calendar.ics"); a token is not."""
+    return "." not in segment or sum(c.isdigit() for c in segment) >= 6
 
 
 def mask_user(username: str) -> str:
@@ -168,15 +169,15 @@ def purge(poll_ids: list[int], read_before: datetime) -> None:
 def export(member: Member) -> dict | None:
     """What "Download my data" says of the kept connection (masked) and when it was read."""
     kept = connection(member)
-    flags = db.session.scalars(
+    rows = db.session.scalars(
         select(BusyFlag).where(BusyFlag.member_id == member.id).order_by(BusyFlag.day)
     ).all()
-    if kept is None and not flags:
+    if kept is None and not rows:
         return None
     return {
         "kept_connection": kept.masked if kept is not None else None,
         "connected_at": kept.created_at.isoformat(timespec="seconds") if kept else None,
-        "days": [{"day": f.day.isoformat(), "calendar_says": f.state} for f in flags],
+        "days": [{"day": f.day.isoformat(), "calendar_says": f.state} for f in rows],
     }
 
 

@@ -294,7 +294,7 @@ def test_caldav_details_are_encrypted_and_the_user_masked(app, fx):
         assert kept.kind == "caldav"
         for plain in ("app-pw-secret", "bente", "cloud.example.dk"):
             assert plain not in kept.secret
-        assert kept.masked == "https://cloud.example.dk/…/dav · b***"
+        assert kept.masked == "https://cloud.example.dk/… · b***"
         assert calendar_links.decrypt(kept.secret) == source
     other = make_app(app.config["SQLALCHEMY_DATABASE_URI"], SECRET_KEY="another-secret-" * 3)
     with other.app_context():
@@ -525,3 +525,28 @@ def test_plain_http_is_refused_outside_debug_and_testing(app, fx, files):
     assert files.requests == []
     with served.app_context():
         db.engine.dispose()
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        (
+            "https://outlook.office365.com/owa/calendar/4f1c2d0e9a8b@kommune.dk/"
+            "a1b2c3d4e5f60718293a4b5c6d7e8f90/calendar.ics",
+            "https://outlook.office365.com/…/calendar.ics",
+        ),
+        (
+            "https://calendar.google.com/calendar/ical/bente%40gmail.com/"
+            "private-0123456789abcdef/basic.ics",
+            "https://calendar.google.com/…/basic.ics",
+        ),
+        (
+            "webcal://p42-caldav.icloud.com/published/2/MTIzNDU2Nzg5MDEy",
+            "webcal://p42-caldav.icloud.com/…",
+        ),
+        ("https://example.dk/kalender.ics?token=hemmelig", "https://example.dk/kalender.ics"),
+        ("https://example.dk", "https://example.dk/"),
+    ],
+)
+def test_links_are_masked_to_the_host_and_a_plain_file_name(url, shown):
+    assert calendar_links.mask_url(url) == shown
