@@ -75,6 +75,13 @@ def calendar_summary(member: Member, poll: Poll) -> Summary:
     )
 
 
+@bp.app_template_global()
+def kept_calendar(member: Member) -> str | None:
+    """The member's kept calendar connection, masked, for "Your data"."""
+    kept = calendar_links.connection(member)
+    return kept.masked if kept is not None else None
+
+
 def _failure(kind: str) -> str:
     try:
         return error_message(CalendarError(ErrorKind(kind)))

@@ -393,7 +393,12 @@ def test_purge_removes_old_years_flags_and_unused_connections(app, runner):
 def test_my_data_says_a_connection_is_kept_masked(app, client, fx, files):
     url = files.ics("/secret-123456789/cal.ics", calendar(BUSY))
     client.post(page_url(fx), data={"kind": "ics", "ics_url": url, "keep": "1"})
-    data = json.loads(client.get(f"/m/{fx.tokens['henrik']}/mine-oplysninger").data)
+    member_page = client.get(f"/m/{fx.tokens['henrik']}/2027").get_data(as_text=True)
+    assert "Filen indeholder også din gemte kalenderforbindelse (http://127.0.0.1/…/cal.ics" in (
+        member_page
+    )
+    link = re.search(r'href="([^"]+/mine-oplysninger)"', member_page).group(1)
+    data = json.loads(client.get(link).data)
     assert data["calendar"]["kept_connection"] == "http://127.0.0.1/…/cal.ics"
     assert {"day": TUE.isoformat(), "calendar_says": "busy"} in data["calendar"]["days"]
     assert url not in json.dumps(data)
