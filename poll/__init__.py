@@ -43,6 +43,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .views import (
         admin,
         agenda,
+        calendar_import,
         coordinator,
         feeds,
         health,
@@ -65,6 +66,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(auth_views.bp)
     app.register_blueprint(auth_views.account_bp)
     app.register_blueprint(member.bp)
+    app.register_blueprint(calendar_import.bp)
     app.register_blueprint(coordinator.bp)
     app.register_blueprint(plan.bp)
     app.register_blueprint(meeting.bp)

@@ -14,7 +14,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
-from . import accounts, audit
+from . import accounts, audit, calendar_links
 from .busy.cli import import_busy_command
 from .db import db
 from .demo import init_demo
@@ -415,6 +415,7 @@ def remind_command(
                 sys.exit(1)
             return
         polls = _auto_polls(network, year)
+        calendar_links.refresh_kept(polls, click.echo)
         all_sent = True
         for poll in polls:
             day = today.date() if today else today_in(poll.network)

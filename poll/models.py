@@ -803,3 +803,37 @@ class Signup(Model):
     meeting: Mapped[Meeting] = relationship()
     member: Mapped[Member | None] = relationship()
     guest: Mapped[Guest | None] = relationship()
+
+
+class CalendarConnection(Model):
+    """A calendar a member chose to keep connected (poll.calendar_links), so a refresh can read
+    it again. The source (an ICS link, or a CalDAV server, user and password) is stored only
+    encrypted, with a key derived from the secret key; `masked` is what pages show of it."""
+
+    __tablename__ = "calendar_connections"
+    __table_args__ = (UniqueConstraint("member_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(10))  # "ics" or "caldav"
+    secret: Mapped[str] = mapped_column(Text)
+    masked: Mapped[str] = mapped_column(String(300))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # The last refresh's failure (an error kind of poll.busy), "" when it read the calendar.
+    failure: Mapped[str] = mapped_column(String(40), default="", server_default="")
+
+
+class BusyFlag(Model):
+    """What a member's calendar says of one candidate day: "busy", "partly" or "free" in the
+    network's meeting hours. Only this is kept of a calendar: no titles, places or people."""
+
+    __tablename__ = "busy_flags"
+    __table_args__ = (UniqueConstraint("member_id", "poll_id", "day"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
+    poll_id: Mapped[int] = mapped_column(ForeignKey("polls.id", ondelete="CASCADE"), index=True)
+    day: Mapped[date] = mapped_column(Date)
+    state: Mapped[str] = mapped_column(String(8))
+    read_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

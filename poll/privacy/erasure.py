@@ -26,7 +26,7 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import delete, exists, func, or_, select, update
 
-from .. import audit
+from .. import audit, calendar_links
 from ..db import db, lock_for_write
 from ..lost_links import email_digest
 from ..models import (
@@ -136,6 +136,7 @@ def erase(member: Member) -> Erasure:
         update(AgendaProposal).where(AgendaProposal.member_id == member.id).values(member_id=None)
     )
     db.session.execute(delete(Signup).where(Signup.member_id == member.id))
+    calendar_links.forget([member.id])  # the kept calendar connection and its busy flags
     # A failed mail to them can never be sent again: it goes; the others keep their row, as a
     # record that a mail went out, without the address or the stored copy.
     db.session.execute(

@@ -10,6 +10,7 @@ from datetime import date, datetime
 
 from sqlalchemy import select
 
+from .. import calendar_links
 from ..db import db
 from ..filenames import network_stem
 from ..models import Meeting, Member, MessageLog, Poll, Response, Role, RoleHistory, Signup
@@ -47,6 +48,7 @@ def member_data(member: Member, now: datetime) -> dict:
         "role_history": _history(member),
         "meeting_signups": _signups(member),
         "messages": _messages(member),
+        "calendar": calendar_links.export(member),
     }
 
 

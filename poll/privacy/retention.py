@@ -11,12 +11,12 @@ link sent again), to the year it was written in, in the network's time zone.
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, select, update
 
-from .. import audit
+from .. import audit, calendar_links
 from ..db import db
 from ..models import (
     AgendaProposal,
@@ -126,6 +126,10 @@ def purge(found: list[YearPurge], describe: Callable[[YearPurge], str]) -> None:
         db.session.execute(delete(Guest).where(Guest.meeting_id.in_(meetings)))
         # The batches of those years listed by name the members they did not mail.
         db.session.execute(update(MailJob).where(MailJob.poll_id.in_(polls)).values(skipped=[]))
+    if found:
+        # Busy flags of those years, and calendar connections not read since the newest of them.
+        newest = datetime(max(i.year for i in found) + 1, 1, 1, tzinfo=UTC)
+        calendar_links.purge(polls, read_before=newest)
     ids = [m for i in found for m in i.message_ids]
     for start in range(0, len(ids), 500):
         db.session.execute(delete(MessageLog).where(MessageLog.id.in_(ids[start : start + 500])))

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from pprint import pformat
 
 import pytest
@@ -42,6 +42,7 @@ from poll.models import (
 )
 from poll.planning import store_plan
 from poll.publishing import publish
+from tests.calendar_files import calendar, calendar_files
 from tests.factories import PASSWORD, make_network, record_answers
 
 pytestmark = pytest.mark.e2e
@@ -110,6 +111,18 @@ def go_to_signup_refused(page: Page, sweep: Sweep) -> None:
     expect(page.locator(".error-message")).to_be_visible()
 
 
+def go_to_calendar_proposal(page: Page, sweep: Sweep) -> None:
+    """The member's calendar page with a proposal, after pasting a link to a calendar served
+    on 127.0.0.1 (a busy and a partly busy day)."""
+    busy = (datetime(YEAR, 3, 2, 8, tzinfo=UTC), datetime(YEAR, 3, 2, 15, tzinfo=UTC), "Møde")
+    partly = (datetime(YEAR, 3, 3, 13, tzinfo=UTC), datetime(YEAR, 3, 3, 15, tzinfo=UTC), "Læge")
+    with calendar_files() as files:
+        page.goto(f"/m/{sweep.open_token}/{sweep.year}/kalender")
+        page.locator("#ics_url").fill(files.ics("/kalender.ics", calendar(busy, partly)))
+        page.locator("#ics_url").press("Enter")
+        expect(page.locator("#forslag")).to_be_visible()
+
+
 # (name, path or function, as whom: "anyone", "coordinator" or "admin")
 PAGES: list[tuple[str, str | Callable[[Page, Sweep], None], str]] = [
     ("start", "/", "anyone"),
@@ -129,6 +142,8 @@ PAGES: list[tuple[str, str | Callable[[Page, Sweep], None], str]] = [
     ("member asked to take over a role", "/m/{member_token}/rollebytte/{swap_id}", "anyone"),
     ("sign-up refused", go_to_signup_refused, "anyone"),
     ("guest's meeting page", "/gaest/{guest_token}", "anyone"),
+    ("member's calendar import", "/m/{open_token}/{year}/kalender", "anyone"),
+    ("member's calendar proposal", go_to_calendar_proposal, "anyone"),
     ("dashboard", "/tovholder/", "coordinator"),
     ("network", "/tovholder/netvaerk", "coordinator"),
     ("coordinators", "/tovholder/netvaerk/tovholdere", "coordinator"),
