@@ -163,9 +163,8 @@ def test_sign_up_needs_the_csrf_token(fx, app):
 
 def test_a_role_holder_who_cannot_come_is_sent_to_find_a_replacement(app, client, fx):
     # Berit is the referent (notes) of m1. This fixture's poll has meetings with no possible
-    # day, so the solver is not asked and the swap
-    # cannot be asked for by itself: she is pointed to the swap part (the swap started by the
-    # sign-up is in test_swaps.py).
+    # day, so the solver cannot be asked and no swap starts by itself: she is pointed to the
+    # swap part (a swap started by the sign-up is in test_swaps.py).
     saved = sign_up(client, fx, "berit", "no")
     back = text(client.get(saved.headers["Location"]))
     assert "Din rolle som Referent skal have en afløser." in back
