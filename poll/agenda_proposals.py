@@ -1,8 +1,9 @@
 """Members' proposals for a meeting's agenda, and the planning group's answer to each.
 
-From the plan's publication (the member's meeting page exists only then) until the day before
-the meeting, every active member can propose an item through their personal link. Until the
-meeting notice exists there is no "agenda sent" to stop at, so the meeting day closes it.
+From the plan's publication (the member's meeting page exists only then) until the agenda is
+sent with the meeting notice (poll.meeting_notice), every active member can propose an item
+through their personal link; the meeting day closes them too, for a meeting whose notice never
+went (published too late, or mail off).
 The planning group (the holders of the role that includes the coordinator at that meeting,
 and the coordinator on the coordinator's page) takes a proposal into the agenda, as its last
 item before the standing closing item, or declines it with a short reason; the proposer sees
@@ -18,6 +19,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from .db import db
+from .meeting_notice import notice_sent
 from .models import AgendaProposal, Meeting, Member, ProposalStatus, utcnow
 from .plan_view import STANDING_AGENDA, MeetingView
 from .text_checks import has_control, one_line
@@ -37,7 +39,7 @@ class Invalid(Exception):
 
 
 def proposals_open(view: MeetingView, today: date) -> bool:
-    return today < view.day
+    return today < view.day and not notice_sent(view)
 
 
 def in_planning_group(view: MeetingView, member: Member) -> bool:

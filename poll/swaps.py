@@ -107,6 +107,34 @@ def pending_of(member: Member, meeting: Meeting) -> list[SwapRequest]:
     )
 
 
+def offered_roles(view: MeetingView, member: Member) -> list[Role]:
+    """The roles the member may still give up at this meeting: those held and not asked for
+    already. The coordinator holds an `always` role at every meeting: no one can take it over."""
+    waiting = {s.role_id for s in pending_of(member, view.meeting)}
+    return [
+        r
+        for r in view.roles_of(member)
+        if r.id not in waiting and not (r.includes_coordinator and member.is_coordinator)
+    ]
+
+
+def relieve(poll: Poll, member: Member, meeting_key: str) -> list[SwapRequest]:
+    """The member has signed off an upcoming meeting: a request for each role they may still
+    give up there. A role the solver cannot be asked about is left to the swap part of the
+    page, as before."""
+    plan = published_plan(poll)
+    view = upcoming_view(poll, plan, meeting_key) if plan is not None else None
+    if view is None:
+        return []
+    started = []
+    for role in offered_roles(view, member):
+        try:
+            started.append(request_swap(poll, member, meeting_key, role.key))
+        except SwapRefused:
+            db.session.rollback()
+    return started
+
+
 def asked_of(member: Member, poll: Poll) -> list[SwapRequest]:
     """Requests in which this member is the candidate asked right now."""
     return [

@@ -12,6 +12,7 @@ from .. import agenda_proposals as proposals
 from ..answers import local_today
 from ..auth import login_required
 from ..db import db
+from ..meeting_notice import notice_sent
 from ..models import AgendaProposal, Member
 from ..plan_view import MeetingView
 from .meeting_access import OnPage, coordinator_on_page, member_on_page, render_page
@@ -24,6 +25,7 @@ class AgendaInput:
     """What plan/_meeting_proposals.html shows: the proposals, and who may do what."""
 
     open: bool
+    sent: bool  # the agenda went out with the meeting notice
     can_propose: bool
     can_decide: bool
     mine: list[AgendaProposal] = field(default_factory=list)
@@ -41,6 +43,7 @@ def agenda_input(view: MeetingView, member: Member | None, token: str | None) ->
     found = proposals.proposals_for(view.meeting)
     return AgendaInput(
         open=is_open,
+        sent=notice_sent(view),
         can_propose=member is not None and is_open,
         can_decide=can_decide,
         mine=[p for p in found if member is not None and p.member_id == member.id],
@@ -66,6 +69,8 @@ def propose(token: str, year: int, key: str):
     assert on.member is not None
     can_edit = proposals.in_planning_group(on.view, on.member)
     if not proposals.proposals_open(on.view, local_today(on.poll.network)):
+        if notice_sent(on.view):
+            abort(409, _("Proposals for this meeting's agenda are closed: the agenda is sent."))
         abort(409, _("Proposals for this meeting's agenda are closed: the meeting has been held."))
     title, details = request.form.get("title", ""), request.form.get("details", "")
     try:

@@ -3,6 +3,7 @@ nothing else (no member page, no other meeting, no plan, no calendar feed).
 
 GET  /gaest/<token>               the meeting's page for the guest
 POST /gaest/<token>/tilmelding    the guest's answer
+GET  /gaest/<token>/referat/fil   the meeting's minutes file, once published
 """
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -13,6 +14,8 @@ from ..answers import local_today
 from ..guest_links import guest_by_token
 from ..meeting_notice import SIGNUP_ANCHOR
 from ..models import Guest
+from .meeting_access import OnPage
+from .minutes import file_response
 from .scope import refuse_archived
 from .signup import published_view, refused_page
 
@@ -57,3 +60,10 @@ def guest_signup(token: str):
     else:
         flash(_("Thank you: you are not coming."))
     return redirect(back, 303)
+
+
+@bp.get("/gaest/<token>/referat/fil")
+def guest_minutes_file(token: str):
+    guest = _guest(token)
+    poll = guest.meeting.poll
+    return file_response(OnPage(poll, published_view(poll, guest.meeting.key), None, None), False)

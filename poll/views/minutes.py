@@ -18,7 +18,7 @@ from .. import minutes as service
 from ..agenda_proposals import in_planning_group
 from ..auth import login_required
 from ..db import db
-from ..models import MeetingMinutes, Member, Poll
+from ..models import Guest, MeetingMinutes, Member, Poll
 from ..notifications import NotSent, reply_address
 from ..plan_view import MeetingView
 from .meeting_access import OnPage, coordinator_on_page, member_on_page, render_page
@@ -55,14 +55,21 @@ def _can_write(view: MeetingView, member: Member | None) -> bool:
 
 
 @bp.app_template_global()
-def minutes_panel(view: MeetingView, member: Member | None, token: str | None) -> MinutesPanel:
-    """For the meeting page: `member` None is the coordinator's page."""
-    on = OnPage(view.meeting.poll, view, member, token)
+def minutes_panel(
+    view: MeetingView, member: Member | None, token: str | None, guest: Guest | None = None
+) -> MinutesPanel:
+    """For the meeting page: `member` and `guest` None is the coordinator's page; a guest
+    (token: theirs) reads the published minutes and writes none."""
     minutes = service.minutes_for(view.meeting)
+    html = service.render_text(minutes.text) if minutes and minutes.text else Markup("")
+    if guest is not None:
+        file_url = url_for("guests.guest_minutes_file", token=token)
+        return MinutesPanel(minutes, can_write=False, html=html, save_url="", file_url=file_url)
+    on = OnPage(view.meeting.poll, view, member, token)
     return MinutesPanel(
         minutes=minutes,
         can_write=_can_write(view, member),
-        html=service.render_text(minutes.text) if minutes and minutes.text else Markup(""),
+        html=html,
         save_url=on.url("minutes.member_save", "minutes.coordinator_save"),
         file_url=on.url("minutes.member_file", "minutes.coordinator_file"),
     )
@@ -165,7 +172,7 @@ def _reply_to(on: OnPage) -> str | None:
     return reply_address(g.account.name, g.account.email)
 
 
-def _file(on: OnPage, may_read_draft: bool):
+def file_response(on: OnPage, may_read_draft: bool):
     minutes = service.minutes_for(on.view.meeting)
     if (
         minutes is None
@@ -201,10 +208,10 @@ def coordinator_save(year: int, key: str):
 def member_file(token: str, year: int, key: str):
     on = member_on_page(token, year, key)
     assert on.member is not None
-    return _file(on, service.member_writes(on.view, on.member))
+    return file_response(on, service.member_writes(on.view, on.member))
 
 
 @bp.get("/tovholder/plan/<int:year>/moede/<key>/referat/fil")
 @login_required
 def coordinator_file(year: int, key: str):
-    return _file(coordinator_on_page(year, key), True)
+    return file_response(coordinator_on_page(year, key), True)

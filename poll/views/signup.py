@@ -17,6 +17,7 @@ from datetime import date
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 
 from .. import guests as guest_service
 from .. import signup as service
@@ -29,6 +30,7 @@ from ..members import member_by_token, personal_token
 from ..models import Guest, Member, MessageStatus, Poll, Signup
 from ..plan_view import MeetingView, meeting_views
 from ..planning import published_plan
+from ..swaps import offered_roles, relieve
 from .feeds import csv_response
 from .scope import coordinator_poll, network_poll, refuse_archived
 
@@ -63,7 +65,8 @@ class Panel:
     open: bool
     mine: Signup | None = None
     action: str | None = None  # where the answer is posted; None: nobody to answer for
-    needs_swap: list[str] = field(default_factory=list)  # roles of a member who won't come
+    # roles a member who won't come still holds, with no swap asked for
+    needs_swap: list[str] = field(default_factory=list)
     listing: service.SignupList | None = None
     csv_url: str | None = None
     guests: list[Guest] = field(default_factory=list)
@@ -105,7 +108,7 @@ def signup_panel(
                 panel.listing = service.signup_list(view)
                 panel.csv_url = url_for("signup.host_csv", token=token, year=year, key=key)
         if panel.mine is not None and not panel.mine.coming:
-            panel.needs_swap = [r.name for r in view.roles_of(member)]
+            panel.needs_swap = [r.name for r in offered_roles(view, member)]
         return panel
     panel.coordinator = True
     panel.listing = service.signup_list(view)
@@ -135,10 +138,22 @@ def member_signup(token: str, year: int, key: str):
         )
     except service.SignupRefused as refusal:
         return refused_page(refusal.message, refusal.status, back)
-    roles = [r.name for r in view.roles_of(member)]
     if saved.coming:
         flash(_("Thank you: you are signed up."))
-    elif roles:
+        return redirect(back, 303)
+    started = [swap.role.name for swap in relieve(poll, member, key)]
+    if started:
+        flash(
+            ngettext(
+                "Thank you: you are not coming. We have asked the coordinator to find a"
+                " replacement for your role as %(roles)s.",
+                "Thank you: you are not coming. We have asked the coordinator to find a"
+                " replacement for your roles as %(roles)s.",
+                len(started),
+                roles=", ".join(started),
+            )
+        )
+    elif offered_roles(view, member):
         flash(_("Thank you: you are not coming. Your role needs a replacement: see below."))
     else:
         flash(_("Thank you: you are not coming."))

@@ -17,6 +17,7 @@ from ..swaps import (
     asked_key,
     asked_of,
     candidate_views,
+    offered_roles,
     pending,
     pending_of,
     pick,
@@ -53,16 +54,8 @@ def swap_panel(poll: Poll, view: MeetingView, member: Member | None = None) -> d
         return {"requests": [s for s in pending(poll) if s.meeting_id == view.meeting.id]}
     mine = pending_of(member, view.meeting)
     asked = [s for s in asked_of(member, poll) if s.meeting_id == view.meeting.id]
-    waiting = {s.role_id for s in mine}
     return {
-        # the coordinator holds an `always` role at every meeting: no one can take it over
-        "roles": [
-            r
-            for r in view.roles_of(member)
-            if r.id not in waiting and not (r.includes_coordinator and member.is_coordinator)
-        ]
-        if upcoming
-        else [],
+        "roles": offered_roles(view, member) if upcoming else [],
         "requests": mine,
         "asked": asked,
     }

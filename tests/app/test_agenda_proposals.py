@@ -229,3 +229,29 @@ def test_purge_removes_the_proposals_with_the_year(app, year):
         retention.purge(found, lambda i: f"{i.year}")
         db.session.commit()
     assert proposals(app) == []
+
+
+def test_proposals_close_when_the_notice_has_sent_the_agenda(app, year):
+    from poll.models import MeetingNotice
+
+    fx = year
+    kis = app.test_client()
+    assert 'name="title"' in kis.get(page(fx, "kis")).get_data(as_text=True)
+    with app.app_context():
+        poll = db.session.get(Poll, fx.poll_id)
+        m1 = next(m for m in poll.meetings if m.key == "m1")
+        # the row the notice round writes before its mails (poll.meeting_notice)
+        db.session.add(MeetingNotice(meeting_id=m1.id, kind="notice", day=date(2027, 3, 1)))
+        db.session.commit()
+    shown = kis.get(page(fx, "kis")).get_data(as_text=True)
+    assert 'name="title"' not in shown
+    assert "Dagsordenen er sendt med mødeindkaldelsen" in shown
+    closed = kis.post(page(fx, "kis") + "/forslag", data={"title": "For sent"})
+    assert closed.status_code == 409
+    assert "dagsordenen er sendt" in closed.get_data(as_text=True)
+    assert proposals(app) == []
+    # The other meeting, whose notice has not gone, still takes proposals.
+    assert 'name="title"' in kis.get(page(fx, "kis", "m2")).get_data(as_text=True)
+    sent = kis.post(page(fx, "kis", "m2") + "/forslag", data={"title": "Til næste gang"})
+    assert sent.status_code == 303
+    assert [p.title for p in proposals(app)] == ["Til næste gang"]

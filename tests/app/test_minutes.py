@@ -322,3 +322,57 @@ def test_minutes_of_one_meeting_stay_with_it(app, year):
         assert meeting.key == "m1"
     henrik_m2 = f"/m/{fx.tokens['henrik']}/moede/2027/m2"  # henrik is m2's referent
     assert "Kun m1" not in app.test_client().get(henrik_m2).get_data(as_text=True)
+
+
+def test_a_guest_sees_published_minutes_only_and_no_proposals_or_swaps(app, year, smtp):
+    from poll.guest_links import guest_token
+    from poll.models import Guest
+
+    fx = year
+    coordinator = app.test_client()
+    log_in(coordinator, fx)
+    added = coordinator.post(
+        "/tovholder/plan/2027/moede/m1/gaester",
+        data={"name": "Gitte Gæst", "email": "gitte@aarhus.dk", "organisation": ""},
+    )
+    assert added.status_code == 303
+    with app.app_context():
+        token = guest_token(db.session.scalar(select(Guest)))
+    # A member's proposal, and the referent's draft with a file (a guest's page with a swap
+    # asked for is in test_swaps.py).
+    kis = app.test_client()
+    proposed = kis.post(meeting_page(fx, "kis") + "/forslag", data={"title": "Læseklubber"})
+    assert proposed.status_code == 303
+    berit = app.test_client()
+    upload(
+        berit, url(fx, "berit"), small_pdf(), "marts.pdf", minutes="Udkast: vi besluttede to ting."
+    )
+
+    guest = app.test_client()
+    page = guest.get(f"/gaest/{token}").get_data(as_text=True)
+    assert "Møde 1" in page and 'id="signup-form"' in page
+    assert "Forslag til dagsordenen" not in page and "Læseklubber" not in page
+    assert 'name="title"' not in page
+    assert 'id="rollebytte"' not in page and "rollebytte" not in page
+    assert "Udkast" not in page and 'name="minutes"' not in page and "/referat" not in page
+    assert "Referatet er ikke udgivet endnu." in page
+    assert "/tovholder/" not in page and "/m/" not in page
+    assert guest.get(f"/gaest/{token}/referat/fil").status_code == 404
+
+    published = berit.post(
+        url(fx, "berit"), data={"minutes": "Vi besluttede **tre** ting.", "action": "publish"}
+    )
+    assert published.status_code == 303
+    mails = smtp.messages()  # the members are told; the guest is not one of them
+    assert sorted(str(m["To"]).split("<")[1].rstrip(">") for m in mails) == sorted(
+        f"{key}@example.dk" for key in MEMBERS
+    )
+    assert all(m["Subject"] == "Testnetværk: referatet fra Møde 1 er klar" for m in mails)
+    page = guest.get(f"/gaest/{token}").get_data(as_text=True)
+    assert "Vi besluttede <strong>tre</strong> ting." in page
+    assert 'name="minutes"' not in page and "Et udkast" not in page
+    [file_link] = re.findall(r'href="([^"]+/referat/fil)"', page)
+    assert file_link == f"/gaest/{token}/referat/fil"
+    download = guest.get(file_link)
+    assert download.status_code == 200 and download.data == small_pdf()
+    assert download.headers["Content-Type"] == "application/pdf"

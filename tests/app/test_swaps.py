@@ -448,3 +448,86 @@ def test_cli_prints_the_candidates_best_first(app, published, runner):
         bad = runner.invoke(args=["swap", *args])
         assert bad.exit_code == 2, (args, bad.output)
         assert name in bad.output
+
+
+def test_a_holder_who_signs_off_starts_the_swap_and_a_guest_sees_none_of_it(app, published, smtp):
+    from poll.guest_links import guest_token
+    from poll.models import Guest
+    from tests.html_forms import form_fields
+
+    fx = published
+    leaving = _notes_holder(app, fx)
+    with app.app_context():
+        poll = db.session.get(Poll, fx.poll_id)
+        coordinator_key = poll.network.coordinator.key
+    result = _published_result(app, fx)[1]
+    held = sorted(
+        role
+        for role, holders in result["meetings"][0]["roles"].items()
+        if leaving in holders and not (role == "planning" and leaving == coordinator_key)
+    )
+    member = app.test_client()
+    page = member.get(_member_page(fx, leaving)).get_data(as_text=True)
+    fields = dict(form_fields(page, "signup-form"))
+    fields.update(coming="no", dietary="")
+    action = re.search(r'<form method="post" action="([^"]+)"[^>]*id="signup-form"', page)
+    assert action
+    saved = member.post(action.group(1), data=fields)
+    assert saved.status_code == 303
+    back = member.get(saved.headers["Location"]).get_data(as_text=True)
+    assert "Vi har bedt tovholderen finde en afløser for din" in back
+    assert "Referent" in back
+    assert "Du har meldt, at du ikke kan være Referent." in back
+    assert 'name="role" value="notes"' not in back and "skal have en afløser" not in back
+
+    with app.app_context():
+        swaps = db.session.scalars(select(SwapRequest).order_by(SwapRequest.id)).all()
+        assert sorted(s.role.key for s in swaps) == held and "notes" in held
+        assert {(s.member.key, s.status) for s in swaps} == {(leaving, SwapStatus.OPEN)}
+        notes = next(s.id for s in swaps if s.role.key == "notes")
+
+    # The coordinator is told by mail, once per role, with the link to the candidates.
+    mails = smtp.messages()
+    assert len(mails) == len(held)
+    assert all("sara@example.dk" in str(m["To"]) for m in mails)
+    [mail] = [m for m in mails if "Referent" in m["Subject"]]
+    url = _link(text_of(mail), f"/tovholder/plan/{YEAR}/rollebytte/{notes}")
+    coordinator = app.test_client()
+    log_in(coordinator, fx)
+    shown = coordinator.get(url)
+    assert shown.status_code == 200 and "De bedste kandidater" in shown.get_data(as_text=True)
+
+    # Saying so again starts nothing more.
+    again = member.post(action.group(1), data=fields)
+    assert again.status_code == 303
+    assert "Tak – du har meldt fra." in member.get(again.headers["Location"]).get_data(as_text=True)
+    with app.app_context():
+        assert len(db.session.scalars(select(SwapRequest)).all()) == len(held)
+    assert len(smtp.messages()) == len(held)
+
+    # A guest of the meeting sees neither the swaps nor the proposals.
+    added = coordinator.post(
+        f"/tovholder/plan/{YEAR}/moede/m1/gaester",
+        data={"name": "Gitte Gæst", "email": "gitte@aarhus.dk", "organisation": ""},
+    )
+    assert added.status_code == 303
+    with app.app_context():
+        token = guest_token(db.session.scalar(select(Guest)))
+    guest_page = app.test_client().get(f"/gaest/{token}").get_data(as_text=True)
+    assert 'id="signup-form"' in guest_page
+    assert "rollebytte" not in guest_page and "kan alligevel ikke" not in guest_page
+    assert "Forslag til dagsordenen" not in guest_page and "/tovholder/" not in guest_page
+
+
+def test_the_coordinator_signing_off_starts_no_swap_of_the_planning_group(app, published):
+    fx = published
+    result = _published_result(app, fx)[1]
+    sara_holds = [r for r, h in result["meetings"][0]["roles"].items() if "sara" in h]
+    assert "planning" in sara_holds
+    member = app.test_client()
+    saved = member.post(f"{_member_page(fx, 'sara')}/tilmelding", data={"coming": "no"})
+    assert saved.status_code == 303
+    member.get(saved.headers["Location"])
+    with app.app_context():
+        asked = {s.role.key for s in db.session.scalars(select(SwapRequest))}
+    assert asked == set(sara_holds) - {"planning"}
