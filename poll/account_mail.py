@@ -2,7 +2,7 @@
 password, a notice to an existing account that it coordinates one more network, and a link to
 choose a new password when the old one is forgotten.
 
-Written like the mails to members (notifications._render), but in Danish, then English, since an
+Written like the mails to members (notifications.render_mail), but in Danish, then English, since an
 account has no language setting (a member's mails are in the member's language), and not kept in
 a network's message log: their links open an account, work once and for hours or days only, and
 a reset belongs to no network. A mail that cannot be sent says why to the caller (and the app's
@@ -16,7 +16,7 @@ from .accounts import SET_PASSWORD_DAYS, Invited
 from .feeds import absolute_url
 from .mailer import DeliveryError, build_message
 from .models import CoordinatorAccount, Network
-from .notifications import Composed, Delivery, _render, delivery_reason
+from .notifications import Composed, Delivery, delivery_reason, render_mail
 
 
 def send_invitation(invited: Invited, network: Network, inviter: CoordinatorAccount) -> str | None:
@@ -31,7 +31,7 @@ def send_invitation(invited: Invited, network: Network, inviter: CoordinatorAcco
         "days": SET_PASSWORD_DAYS,
     }
     if invited.token is None:
-        composed = _render(
+        composed = render_mail(
             "account_added",
             _l("%(network)s: you are now a coordinator in Mødeplan", network=network.name),
             context,
@@ -39,7 +39,7 @@ def send_invitation(invited: Invited, network: Network, inviter: CoordinatorAcco
         )
     else:
         context["link"] = absolute_url("account.set_password", token=invited.token)
-        composed = _render(
+        composed = render_mail(
             "account_invitation",
             _l("%(network)s: you are invited as a coordinator in Mødeplan", network=network.name),
             context,
@@ -51,7 +51,7 @@ def send_invitation(invited: Invited, network: Network, inviter: CoordinatorAcco
 def send_reset(account: CoordinatorAccount, token: str) -> str | None:
     """Mail the account its link to choose a new password; why it could not be sent, or None."""
     context = {"account": account, "link": absolute_url("account.reset_password", token=token)}
-    composed = _render("password_reset", _l("A new password for Mødeplan"), context)
+    composed = render_mail("password_reset", _l("A new password for Mødeplan"), context)
     return _deliver(account, composed)
 
 

@@ -30,7 +30,7 @@ from .db import db
 from .feeds import absolute_url
 from .members import mail_language, personal_token
 from .models import LostLinkRequest, Member, Network, utcnow
-from .notifications import Delivery, _render, send
+from .notifications import Delivery, render_mail, send
 from .rate_limits import seconds_until_free
 
 KIND = "lost-link"
@@ -104,7 +104,7 @@ def send_links(email: str) -> int:
                 continue
             link = absolute_url("member.answer", token=token)
             context = {**_common_for(member), "link": link}
-            composed = _render(
+            composed = render_mail(
                 "lost_link",
                 _l("%(network)s: your link to Mødeplan", network=member.network.name),
                 context,
@@ -116,7 +116,7 @@ def send_links(email: str) -> int:
 
 
 def _common_for(member: Member) -> dict:
-    """What the mail layout and signature need (notifications._common wants a poll)."""
+    """What the mail layout and signature need (notifications.member_poll_context wants a poll)."""
     network = member.network
     coordinator = network.coordinator
     return {

@@ -25,20 +25,20 @@ from .notifications import (
     PERSONAL_MARK,
     Composed,
     Outcome,
-    _recipients,
     _redact,
-    _sender,
     answer_link,
     compose_change,
     compose_invitation,
     compose_plan,
     compose_reminder,
     failed_messages,
+    mailable_members,
     member_changes,
     non_respondents,
     plan_to_send,
     require_open,
     require_unplanned,
+    sender_address,
 )
 from .plan_calendar import organizer_of, published_events
 
@@ -83,7 +83,7 @@ def _ask_preview(kind: str, poll: Poll) -> Preview:
     outcome = Outcome()
     result = Preview(kind, 0)
     first: tuple[Member, Composed] | None = None
-    for member in _recipients(poll, members, outcome):
+    for member in mailable_members(poll, members, outcome):
         link = answer_link(member, poll)
         if link is None:
             outcome.skipped.append((member.name, _("no personal link; make a new one")))
@@ -97,11 +97,11 @@ def _ask_preview(kind: str, poll: Poll) -> Preview:
 def _plan_preview(kind: str, poll: Poll) -> Preview:
     plan, previous = plan_to_send(poll, PLAN_KINDS[kind])
     events = published_events(poll)
-    organizer = organizer_of(poll.network, parseaddr(_sender())[1])
+    organizer = organizer_of(poll.network, parseaddr(sender_address())[1])
     outcome = Outcome()
     result = Preview(kind, 0)
     first: tuple[Member, Composed] | None = None
-    for member in _recipients(poll, [m for m in poll.network.members if m.active], outcome):
+    for member in mailable_members(poll, [m for m in poll.network.members if m.active], outcome):
         if previous is None:
             result.recipients += 1
             if first is None:

@@ -49,13 +49,13 @@ from .notifications import (
     Composed,
     Delivery,
     Outcome,
-    _attempt,
-    _recipients,
-    _render,
-    _sender,
+    attempt_delivery,
     kind_of,
+    mailable_members,
     network_reply_to,
+    render_mail,
     send,
+    sender_address,
     today_in,
 )
 from .plan_calendar import (
@@ -149,7 +149,7 @@ def _ics_name(event: PlannedEvent) -> str:
 def compose_notice(member: Member, event: PlannedEvent, organizer: tuple[str, str]) -> Composed:
     data, mime = invitation_calendar(event, member, organizer, utcnow())
     roles = [r.name for r in event.view.roles_of(member)]
-    return _render(
+    return render_mail(
         "notice",
         _subject(event),
         _context(event, member.name, member_link(member, event), roles),
@@ -171,7 +171,7 @@ def compose_guest_notice(
     )
     mime = "text/calendar; method=REQUEST; charset=UTF-8"
     context = {**_context(event, guest.name, guest_link(guest, token), []), "guest": True}
-    return _render(
+    return render_mail(
         "notice", _subject(event), context, [(_ics_name(event), mime, data)], languages=("da",)
     )
 
@@ -197,7 +197,7 @@ def compose_agenda_reminder(member: Member, event: PlannedEvent) -> Composed:
         **_context(event, member.name, link, []),
         "notice_day": event.view.day - timedelta(days=event.poll.network.notice_days),
     }
-    return _render("agenda_reminder", subject, context, languages=(mail_language(member),))
+    return render_mail("agenda_reminder", subject, context, languages=(mail_language(member),))
 
 
 # -- sending ---------------------------------------------------------------------------------
@@ -234,7 +234,7 @@ def send_to_guest(
     log.subject = composed.subject[:300]
     try:
         message = build_message(
-            sender=_sender(),
+            sender=sender_address(),
             to=(guest.name, guest.email),
             subject=composed.subject,
             text=composed.text.replace(token, GUEST_MARK),
@@ -254,7 +254,7 @@ def send_to_guest(
     guest.notified_at = utcnow()
     db.session.add(log)
     db.session.commit()
-    _attempt(log, message, delivery)
+    attempt_delivery(log, message, delivery)
     db.session.commit()
     return log
 
@@ -282,7 +282,7 @@ def _claim(view: MeetingView, kind: str) -> bool:
 
 
 def _organizer(network: Network) -> tuple[str, str]:
-    return organizer_of(network, parseaddr(_sender())[1])
+    return organizer_of(network, parseaddr(sender_address())[1])
 
 
 def _send_notice(event: PlannedEvent) -> Outcome:
@@ -290,7 +290,7 @@ def _send_notice(event: PlannedEvent) -> Outcome:
     network = poll.network
     organizer = _organizer(network)
     outcome = Outcome()
-    members = _recipients(poll, [m for m in network.members if m.active], outcome)
+    members = mailable_members(poll, [m for m in network.members if m.active], outcome)
     guests = db.session.scalars(
         select(Guest).where(Guest.meeting_id == event.view.meeting.id).order_by(Guest.id)
     )
@@ -313,7 +313,7 @@ def _send_agenda_reminder(event: PlannedEvent) -> Outcome:
     ]
     outcome = Outcome()
     with Delivery() as delivery:
-        for member in _recipients(poll, planners, outcome):
+        for member in mailable_members(poll, planners, outcome):
             outcome.logs.append(
                 send(
                     poll.network,

@@ -34,10 +34,10 @@ from .notifications import (
     Composed,
     Delivery,
     Outcome,
-    _common,
-    _recipients,
-    _render,
     kind_of,
+    mailable_members,
+    member_poll_context,
+    render_mail,
     require_active,
     send,
 )
@@ -189,10 +189,10 @@ def compose_published(member: Member, poll: Poll, meeting: Meeting, link: str) -
         network=poll.network.name,
         meeting=meeting.name,
     )
-    return _render(
+    return render_mail(
         "minutes",
         subject,
-        {**_common(member, poll), "meeting": meeting, "link": link},
+        {**member_poll_context(member, poll), "meeting": meeting, "link": link},
         languages=(mail_language(member),),
     )
 
@@ -211,7 +211,7 @@ def publish(minutes: MeetingMinutes, poll: Poll, reply_to: str | None = None) ->
     meeting = minutes.meeting
     members = [m for m in poll.network.members if m.active]
     with Delivery() as delivery:
-        for member in _recipients(poll, members, outcome):
+        for member in mailable_members(poll, members, outcome):
             token = personal_token(member)
             if token is None:
                 outcome.skipped.append((member.name, _("no personal link; make a new one")))

@@ -43,7 +43,7 @@ from .models import (
     Response,
     utcnow,
 )
-from .notifications import _render, mail_settings
+from .notifications import mail_settings, render_mail
 from .overview import danish_key
 
 MAIL_KIND = "network_created"
@@ -121,7 +121,7 @@ def mail_set_password_link(account_id: int, network_id: int, link: str) -> None:
     network = db.session.get(Network, network_id)
     if account is None or network is None:  # deleted in the meantime: no one to tell
         return
-    composed = _render(
+    composed = render_mail(
         MAIL_KIND,
         _l("%(network)s: set your password for Mødeplan", network=network.name),
         {"account": account, "network": network, "link": link, "days": SET_PASSWORD_DAYS},

@@ -9,7 +9,7 @@ coordinator as organiser) per meeting, and a change notice that says what a new 
 version changed for that member.
 
 Each template is written once, in English gettext msgids with the locale-aware date filters,
-and rendered under force_locale in the member's language (see `_render`); the Danish comes from
+and rendered under force_locale in the member's language (see `render_mail`); the Danish comes from
 the catalog like every other text of the app. Mails to coordinator accounts
 (poll/account_mail.py), whose accounts have no language, hold Danish, then English.
 
@@ -163,7 +163,7 @@ class Change:
     new_end: time | None = None
 
 
-def _common(member: Member, poll: Poll) -> dict:
+def member_poll_context(member: Member, poll: Poll) -> dict:
     network = poll.network
     coordinator = network.coordinator
     return {
@@ -178,7 +178,7 @@ def _common(member: Member, poll: Poll) -> dict:
     }
 
 
-def _render(
+def render_mail(
     kind: str,
     subject: LazyString,
     context: dict,
@@ -243,7 +243,12 @@ def _poll_context(member: Member, poll: Poll, link: str) -> dict:
         }
         for m in poll.meetings
     ]
-    return {**_common(member, poll), "link": link, "meetings": meetings, "deadline": poll.deadline}
+    return {
+        **member_poll_context(member, poll),
+        "link": link,
+        "meetings": meetings,
+        "deadline": poll.deadline,
+    }
 
 
 def _weeks(start: date, end: date) -> str:
@@ -255,7 +260,7 @@ def compose_invitation(member: Member, poll: Poll, link: str) -> Composed:
     subject = _l(
         "%(network)s: when can you come in %(year)d?", network=poll.network.name, year=poll.year
     )
-    return _render(
+    return render_mail(
         "invitation",
         subject,
         _poll_context(member, poll, link),
@@ -267,7 +272,7 @@ def compose_reminder(member: Member, poll: Poll, link: str) -> Composed:
     subject = _l("Reminder: please answer for %(year)d", year=poll.year)
     done = member_progress(poll, member)
     partly = done if done.state == State.PARTLY else None
-    return _render(
+    return render_mail(
         "reminder",
         subject,
         {**_poll_context(member, poll, link), "partly": partly},
@@ -302,7 +307,7 @@ def _plan_context(member: Member, poll: Poll, events: list[PlannedEvent]) -> dic
     # link cannot be derived (made before links could be) gets the plan without them.
     token = personal_token(member)
     return {
-        **_common(member, poll),
+        **member_poll_context(member, poll),
         "meetings": [_meeting_item(e, member, token) for e in events if not e.cancelled],
         "feed_url": feed,
         "webcal_url": webcal_url(feed),
@@ -330,7 +335,7 @@ def compose_plan(
         "%(network)s: the meeting plan for %(year)d", network=poll.network.name, year=poll.year
     )
     current = [e for e in events if not e.cancelled]
-    return _render(
+    return render_mail(
         "plan",
         subject,
         _plan_context(member, poll, events),
@@ -421,7 +426,7 @@ def compose_change(
     touched = {c.key for c in changes}
     affected = [e for e in events if e.view.meeting.key in touched]
     context = {**_plan_context(member, poll, events), "changes": changes}
-    return _render(
+    return render_mail(
         "change",
         subject,
         context,
@@ -444,7 +449,7 @@ def mail_settings() -> MailSettings:
     )
 
 
-def _sender() -> str:
+def sender_address() -> str:
     try:
         return mail_settings().sender
     except ValueError:
@@ -568,7 +573,7 @@ class Delivery:
             self.postman.close()
 
 
-def _attempt(log: MessageLog, message: EmailMessage, delivery: Delivery) -> None:
+def attempt_delivery(log: MessageLog, message: EmailMessage, delivery: Delivery) -> None:
     """One delivery attempt; the log row says how it went (the caller commits)."""
     if delivery.settings is None or delivery.postman is None:
         log.status, log.error = MessageStatus.FAILED, delivery.problem
@@ -618,7 +623,7 @@ def send(
     stored = _redact(composed, member)
     try:
         message = build_message(
-            sender=_sender(),
+            sender=sender_address(),
             to=(member.name, member.email),
             subject=stored.subject,
             text=stored.text,
@@ -637,7 +642,7 @@ def send(
     log.raw = message.as_bytes(policy=SMTP)
     db.session.add(log)
     db.session.commit()
-    _attempt(log, message, delivery)
+    attempt_delivery(log, message, delivery)
     db.session.commit()
     return log
 
@@ -659,9 +664,9 @@ def retry(log: MessageLog, delivery: Delivery | None = None) -> MessageLog:
     assert isinstance(message, EmailMessage)
     if delivery is None:
         with Delivery() as delivery:
-            _attempt(log, message, delivery)
+            attempt_delivery(log, message, delivery)
     else:
-        _attempt(log, message, delivery)
+        attempt_delivery(log, message, delivery)
     db.session.commit()
     return log
 
@@ -732,7 +737,7 @@ def kind_of(kind: str, poll: Poll) -> str:
     return f"{kind}/{poll.year}"
 
 
-def _recipients(poll: Poll, members: list[Member], outcome: Outcome) -> list[Member]:
+def mailable_members(poll: Poll, members: list[Member], outcome: Outcome) -> list[Member]:
     result = []
     for member in members:
         if not member.email or "@" not in parseaddr(member.email)[1]:
@@ -780,7 +785,7 @@ def _ask(
     """Invitations or reminders (`kind`, as logged) to `members`, answering to `reply_to`."""
     compose = compose_reminder if kind.startswith("reminder") else compose_invitation
     outcome = Outcome()
-    recipients = _recipients(poll, members, outcome)
+    recipients = mailable_members(poll, members, outcome)
     if progress:
         progress(outcome, len(recipients))
     with Delivery() as delivery:
@@ -929,9 +934,9 @@ def send_plan(
     plan, previous = plan_to_send(poll, as_changes)
     events = published_events(poll)
     db.session.commit()  # the EventState rows the attachments' SEQUENCE comes from
-    organizer = organizer_of(poll.network, parseaddr(_sender())[1])
+    organizer = organizer_of(poll.network, parseaddr(sender_address())[1])
     outcome = Outcome()
-    recipients = _recipients(poll, [m for m in poll.network.members if m.active], outcome)
+    recipients = mailable_members(poll, [m for m in poll.network.members if m.active], outcome)
     if progress:
         progress(outcome, len(recipients))
     with Delivery() as delivery:

@@ -41,13 +41,13 @@ from .models import (
 )
 from .notifications import (
     Delivery,
-    _common,
-    _render,
-    _sender,
     compose_change,
     kind_of,
     member_changes,
+    member_poll_context,
+    render_mail,
     send,
+    sender_address,
     today_in,
 )
 from .plan_calendar import organizer_of, published_events
@@ -380,7 +380,7 @@ def _tell_coordinator(swap: SwapRequest, what: str) -> None:
     if coordinator is None or not coordinator.email:
         return
     context = {
-        **_common(coordinator, poll),
+        **member_poll_context(coordinator, poll),
         "swap": swap,
         "what": what,
         "leaving": swap.member,
@@ -397,7 +397,7 @@ def _tell_coordinator(swap: SwapRequest, what: str) -> None:
         role=swap.role.name,
         meeting=swap.meeting.name,
     )
-    composed = _render(
+    composed = render_mail(
         "swap_coordinator", subject, context, languages=(mail_language(coordinator),)
     )
     with Delivery() as delivery:
@@ -413,7 +413,7 @@ def _ask(swap: SwapRequest, member: Member) -> None:
     entry = _entry(plan, swap.meeting.key) if plan else None
     view = upcoming_view(poll, plan, swap.meeting.key) if plan and entry else None
     context = {
-        **_common(member, poll),
+        **member_poll_context(member, poll),
         "leaving": swap.member,
         "meeting": swap.meeting,
         "role": swap.role,
@@ -426,7 +426,7 @@ def _ask(swap: SwapRequest, member: Member) -> None:
         role=swap.role.name,
         meeting=swap.meeting.name,
     )
-    composed = _render("swap_ask", subject, context, languages=(mail_language(member),))
+    composed = render_mail("swap_ask", subject, context, languages=(mail_language(member),))
     with Delivery() as delivery:
         send(poll.network, member, kind_of("swap", poll), composed, delivery)
 
@@ -435,7 +435,7 @@ def _notify_change(poll: Poll, before: Plan, after: Plan, members: list[Member])
     """The change notice, with the changed meeting's .ics, to the members the swap touched."""
     events = published_events(poll)
     db.session.commit()
-    organizer = organizer_of(poll.network, parseaddr(_sender())[1])
+    organizer = organizer_of(poll.network, parseaddr(sender_address())[1])
     with Delivery() as delivery:
         for member in members:
             if not member.active or not member.email:
