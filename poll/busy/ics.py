@@ -13,7 +13,8 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import recurring_ical_events
-from icalendar import Calendar
+from icalendar import Calendar, Parameters
+from icalendar.parser.content_line import Contentline
 from icalendar.timezone.windows_to_olson import WINDOWS_TO_OLSON
 
 from .core import CalendarError, DayBusy, ErrorKind
@@ -88,13 +89,37 @@ def parse(data: bytes | Sequence[bytes], first: date, last: date) -> Parsed:
             slim.body.extend(lines)  # moved instances of it exist, or unusual: the library's
         elif span[1] > span[0]:
             single.append(span)
-    text = "\r\n".join(["BEGIN:VCALENDAR", *slim.head.values(), *slim.body, "END:VCALENDAR", ""])
+    # icalendar parses a list of content lines as it is (its parser's own path for them).
+    lines = [_Line(line) for line in ["BEGIN:VCALENDAR", *slim.head.values(), *slim.body]]
+    lines.append(_Line("END:VCALENDAR"))
     try:
-        calendar = Calendar.from_ical(text)
+        calendar = Calendar.from_ical(lines)  # type: ignore[call-overload]
     except (ValueError, KeyError, IndexError) as error:
         raise CalendarError(ErrorKind.NOT_CALENDAR, f"unreadable: {error}") from None
     zone = slim.head.get("X-WR-TIMEZONE", "").partition(":")[2].strip()
     return Parsed(calendar, single, zone if _zone(zone) is not None else None)
+
+
+SIMPLE_PARAMETERS = re.compile(r"(?:;[A-Za-z0-9-]+=[A-Za-z0-9_/+.-]+)*")
+
+
+class _Line(Contentline):
+    """A content line split without icalendar's character-by-character scan when it is
+    plain (no quotes, escapes, lists or blanks before the value): that scan was half of
+    parsing the kept lines. Anything else is split by icalendar itself."""
+
+    def parts(self) -> tuple[str, Parameters, str]:
+        value_at = self.find(":")
+        head = self[:value_at]
+        name_end = head.find(";")
+        if value_at < 1 or "\\" in self or name_end == 0:
+            return super().parts()
+        if name_end == -1:
+            return head, Parameters(), self[value_at + 1 :]
+        if SIMPLE_PARAMETERS.fullmatch(head, name_end) is None:
+            return super().parts()
+        params = Parameters(p.split("=", 1) for p in head[name_end + 1 :].split(";"))
+        return head[:name_end], params, self[value_at + 1 :]
 
 
 SERIES_PROPERTIES = frozenset({"RRULE", "RDATE", "EXDATE", "RECURRENCE-ID"})
