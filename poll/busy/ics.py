@@ -214,14 +214,20 @@ class _Spans(recurring_ical_events.CalendarQuery):
         return occurrences
 
 
-def _is_busy(event: Mapping[str, object]) -> bool:
-    def value(name: str) -> str:
-        found = event.get(name, "")
-        return str(found).rpartition(":")[2] if isinstance(found, str) else str(found)
+NOT_BUSY = (
+    ("STATUS", "CANCELLED"),
+    ("TRANSP", "TRANSPARENT"),
+    *(("X-MICROSOFT-CDO-BUSYSTATUS", status) for status in NOT_BUSY_STATUS),
+)
 
-    if value("STATUS").upper() == "CANCELLED" or value("TRANSP").upper() == "TRANSPARENT":
-        return False
-    return value("X-MICROSOFT-CDO-BUSYSTATUS").upper() not in NOT_BUSY_STATUS
+
+def _is_busy(event: Mapping[str, str]) -> bool:
+    """Whether a VEVENT's kept lines (property name -> line) make it busy."""
+    for name, not_busy in NOT_BUSY:
+        line = event.get(name)
+        if line is not None and line.rpartition(":")[2].upper() == not_busy:
+            return False
+    return True
 
 
 def _unfold(text: str) -> str:
@@ -350,7 +356,7 @@ class _Slim:
             self.series_uids.add(uid)
             if _may_touch(event, self.low, self.high):
                 self.series.setdefault(uid, []).append((event, lines))
-        elif _is_busy(event) and _may_touch(event, self.low, self.high):
+        elif _may_touch(event, self.low, self.high) and _is_busy(event):
             self.single.append((uid, event, lines))
 
     def _add_whole(self, component: str, lines: list[str]) -> None:
