@@ -140,10 +140,6 @@ def _moment(line: str) -> Moment | None:
     """A DTSTART or DTEND line's value; None when it is not plain (a zone defined only in
     the file, an unusual form): then icalendar reads the event."""
     head, _colon, value = line.rpartition(":")
-    params = dict(
-        (key.upper(), given.strip('"'))
-        for key, _eq, given in (p.partition("=") for p in head.split(";")[1:])
-    )
     if len(value) == 8 and value.isdigit():
         try:
             return date(int(value[:4]), int(value[4:6]), int(value[6:]))
@@ -159,10 +155,21 @@ def _moment(line: str) -> Moment | None:
         return None
     if match[7]:
         return moment.replace(tzinfo=UTC)
-    if "TZID" in params:
-        zone = _zone(params["TZID"])
+    tzid = _tzid(head)
+    if tzid is not None:
+        zone = _zone(tzid)
         return None if zone is None else moment.replace(tzinfo=zone)
     return moment
+
+
+@lru_cache(maxsize=256)
+def _tzid(head: str) -> str | None:
+    """The TZID parameter of a line's name and parameters (the same for most events)."""
+    params = dict(
+        (key.upper(), given.strip('"'))
+        for key, _eq, given in (p.partition("=") for p in head.split(";")[1:])
+    )
+    return params.get("TZID")
 
 
 def _plain_span(event: dict[str, str]) -> tuple[Moment, Moment] | None:
