@@ -13,7 +13,8 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import recurring_ical_events
-from icalendar import Calendar
+from icalendar import Calendar, Parameters
+from icalendar.parser.content_line import Contentline
 from icalendar.timezone.windows_to_olson import WINDOWS_TO_OLSON
 
 from .core import CalendarError, DayBusy, ErrorKind
@@ -45,7 +46,6 @@ EVENT_PROPERTIES = frozenset(
 CALENDAR_PROPERTIES = frozenset({"CALSCALE", "X-WR-TIMEZONE"})
 KEPT_WHOLE = frozenset({"VTIMEZONE", "VFREEBUSY"})
 MARGIN = timedelta(days=2)  # an event's own time zone may move it a day either way
-UNFOLD = re.compile(r"\r?\n[ \t]")
 # The only lines read at all (of any component; _Slim sorts them out): the rest (titles,
 # descriptions, attendees ...) are passed over by the regular expression engine.
 RELEVANT = re.compile(
@@ -82,19 +82,44 @@ def parse(data: bytes | Sequence[bytes], first: date, last: date) -> Parsed:
             raise CalendarError(ErrorKind.NOT_CALENDAR, "no BEGIN:VCALENDAR")
         slim.add(part.decode("utf-8", "replace"))
     single: list[tuple[Moment, Moment]] = []
+    slim.body.extend(slim.series_lines({uid for uid, _event, _lines in slim.single}))
     for uid, event, lines in slim.single:
         span = None if uid in slim.series_uids else _plain_span(event)
         if span is None:
             slim.body.extend(lines)  # moved instances of it exist, or unusual: the library's
         elif span[1] > span[0]:
             single.append(span)
-    text = "\r\n".join(["BEGIN:VCALENDAR", *slim.head.values(), *slim.body, "END:VCALENDAR", ""])
+    # icalendar parses a list of content lines as it is (its parser's own path for them).
+    lines = [_Line(line) for line in ["BEGIN:VCALENDAR", *slim.head.values(), *slim.body]]
+    lines.append(_Line("END:VCALENDAR"))
     try:
-        calendar = Calendar.from_ical(text)
+        calendar = Calendar.from_ical(lines)  # type: ignore[call-overload]
     except (ValueError, KeyError, IndexError) as error:
         raise CalendarError(ErrorKind.NOT_CALENDAR, f"unreadable: {error}") from None
     zone = slim.head.get("X-WR-TIMEZONE", "").partition(":")[2].strip()
     return Parsed(calendar, single, zone if _zone(zone) is not None else None)
+
+
+SIMPLE_PARAMETERS = re.compile(r"(?:;[A-Za-z0-9-]+=[A-Za-z0-9_/+.-]+)*")
+
+
+class _Line(Contentline):
+    """A content line split without icalendar's character-by-character scan when it is
+    plain (no quotes, escapes, lists or blanks before the value): that scan was half of
+    parsing the kept lines. Anything else is split by icalendar itself."""
+
+    def parts(self) -> tuple[str, Parameters, str]:
+        value_at = self.find(":")
+        head = self[:value_at]
+        name_end = head.find(";")
+        if value_at < 1 or "\\" in self or name_end == 0:
+            return super().parts()
+        if name_end == -1:
+            return head, Parameters(), self[value_at + 1 :]
+        if SIMPLE_PARAMETERS.fullmatch(head, name_end) is None:
+            return super().parts()
+        params = Parameters(p.split("=", 1) for p in head[name_end + 1 :].split(";"))
+        return head[:name_end], params, self[value_at + 1 :]
 
 
 SERIES_PROPERTIES = frozenset({"RRULE", "RDATE", "EXDATE", "RECURRENCE-ID"})
@@ -115,10 +140,6 @@ def _moment(line: str) -> Moment | None:
     """A DTSTART or DTEND line's value; None when it is not plain (a zone defined only in
     the file, an unusual form): then icalendar reads the event."""
     head, _colon, value = line.rpartition(":")
-    params = dict(
-        (key.upper(), given.strip('"'))
-        for key, _eq, given in (p.partition("=") for p in head.split(";")[1:])
-    )
     if len(value) == 8 and value.isdigit():
         try:
             return date(int(value[:4]), int(value[4:6]), int(value[6:]))
@@ -134,10 +155,21 @@ def _moment(line: str) -> Moment | None:
         return None
     if match[7]:
         return moment.replace(tzinfo=UTC)
-    if "TZID" in params:
-        zone = _zone(params["TZID"])
+    tzid = _tzid(head)
+    if tzid is not None:
+        zone = _zone(tzid)
         return None if zone is None else moment.replace(tzinfo=zone)
     return moment
+
+
+@lru_cache(maxsize=256)
+def _tzid(head: str) -> str | None:
+    """The TZID parameter of a line's name and parameters (the same for most events)."""
+    params = dict(
+        (key.upper(), given.strip('"'))
+        for key, _eq, given in (p.partition("=") for p in head.split(";")[1:])
+    )
+    return params.get("TZID")
 
 
 def _plain_span(event: dict[str, str]) -> tuple[Moment, Moment] | None:
@@ -189,14 +221,29 @@ class _Spans(recurring_ical_events.CalendarQuery):
         return occurrences
 
 
-def _is_busy(event: Mapping[str, object]) -> bool:
-    def value(name: str) -> str:
-        found = event.get(name, "")
-        return str(found).rpartition(":")[2] if isinstance(found, str) else str(found)
+NOT_BUSY = (
+    ("STATUS", "CANCELLED"),
+    ("TRANSP", "TRANSPARENT"),
+    *(("X-MICROSOFT-CDO-BUSYSTATUS", status) for status in NOT_BUSY_STATUS),
+)
 
-    if value("STATUS").upper() == "CANCELLED" or value("TRANSP").upper() == "TRANSPARENT":
-        return False
-    return value("X-MICROSOFT-CDO-BUSYSTATUS").upper() not in NOT_BUSY_STATUS
+
+def _is_busy(event: Mapping[str, str]) -> bool:
+    """Whether a VEVENT's kept lines (property name -> line) make it busy."""
+    for name, not_busy in NOT_BUSY:
+        line = event.get(name)
+        if line is not None and line.rpartition(":")[2].upper() == not_busy:
+            return False
+    return True
+
+
+def _unfold(text: str) -> str:
+    """Folded lines joined (RFC 5545 3.1), CRLF or bare LF: str.replace is several times
+    faster than a regular expression over megabytes."""
+    for fold in ("\r\n ", "\r\n\t", "\n ", "\n\t"):
+        if fold in text:
+            text = text.replace(fold, "")
+    return text
 
 
 def _name(line: str) -> str:
@@ -253,13 +300,26 @@ class _Slim:
         self.zones: set[str] = set()
         self.single: list[tuple[str, dict[str, str], list[str]]] = []  # uid, props, lines
         self.series_uids: set[str] = set()
+        self.series: dict[str, list[tuple[dict[str, str], list[str]]]] = {}  # uid -> parts
+
+    def series_lines(self, single_uids: set[str]) -> list[str]:
+        """The kept series components' lines. A series alone with its UID that is not busy
+        (cancelled, transparent, free) is left out: no part of it can be busy, and each
+        series costs parsing and expansion."""
+        lines: list[str] = []
+        for uid, parts in self.series.items():
+            if len(parts) == 1 and uid not in single_uids and not _is_busy(parts[0][0]):
+                continue
+            for event, event_lines in parts:
+                lines.extend(_marked(event, event_lines))
+        return lines
 
     def add(self, text: str) -> None:
         stack: list[str] = []
         whole: list[str] | None = None  # a VTIMEZONE or VFREEBUSY being copied
         event: dict[str, str] | None = None  # the kept properties of the VEVENT being read
         event_lines: list[str] = []
-        for match in RELEVANT.finditer(UNFOLD.sub("", text)):
+        for match in RELEVANT.finditer(_unfold(text)):
             line, name = match[0].rstrip("\r"), match[1].upper()
             if name == "BEGIN":
                 component = line[6:].strip().upper()
@@ -302,8 +362,8 @@ class _Slim:
         if event.keys() & SERIES_PROPERTIES:
             self.series_uids.add(uid)
             if _may_touch(event, self.low, self.high):
-                self.body.extend(_marked(event, lines))
-        elif _is_busy(event) and _may_touch(event, self.low, self.high):
+                self.series.setdefault(uid, []).append((event, lines))
+        elif _may_touch(event, self.low, self.high) and _is_busy(event):
             self.single.append((uid, event, lines))
 
     def _add_whole(self, component: str, lines: list[str]) -> None:
