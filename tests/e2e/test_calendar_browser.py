@@ -9,6 +9,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.calendar_files import CalendarFiles, calendar, calendar_files
+from tests.e2e.test_complete_answers_browser import radio as answer_radio
 
 pytestmark = pytest.mark.e2e
 
@@ -28,6 +29,7 @@ def files() -> Iterator[CalendarFiles]:
 
 
 def radio(page: Page, day: str, venue: str, answer: str):
+    """An answer on the proposal page, where each cell's group names its day and venue."""
     return page.get_by_role("group", name=f"{day}, {venue}", exact=True).get_by_role(
         "radio", name=answer, exact=True
     )
@@ -65,11 +67,11 @@ def test_paste_a_link_see_the_proposal_accept_save_reload(
 
     page.reload()
     # Week 9 still has blank days, so it stays open.
-    expect(radio(page, TUESDAY, "Odense Bibliotek", "Nej")).to_be_checked()
-    expect(radio(page, TUESDAY, "Vejle Bibliotek", "Nej")).to_be_checked()
-    expect(radio(page, WEDNESDAY, "Odense Bibliotek", "Hvis nødvendigt")).to_be_checked()
-    expect(radio(page, WEDNESDAY, "Vejle Bibliotek", "Nej")).not_to_be_checked()
-    expect(radio(page, FRIDAY, "Odense Bibliotek", "Ja")).not_to_be_checked()
+    expect(answer_radio(page, TUESDAY, "Odense Bibliotek", "Nej")).to_be_checked()
+    expect(answer_radio(page, TUESDAY, "Vejle Bibliotek", "Nej")).to_be_checked()
+    expect(answer_radio(page, WEDNESDAY, "Odense Bibliotek", "Hvis nødvendigt")).to_be_checked()
+    expect(answer_radio(page, WEDNESDAY, "Vejle Bibliotek", "Nej")).not_to_be_checked()
+    expect(answer_radio(page, FRIDAY, "Odense Bibliotek", "Ja")).not_to_be_checked()
     box = page.locator(".calendar-import-box")
     expect(box).to_contain_text("Forbundet med http://127.0.0.1/…/calendar.ics")
     expect(box).not_to_contain_text("foreslår Nej")  # its busy day is answered now
@@ -94,4 +96,4 @@ def test_without_javascript_on_a_phone(page: Page, member_link: str, files: Cale
     expect(page.locator("#save-status")).to_have_text(re.compile(r"^Gemt kl\."))
     page.reload()
     # Week 9 still has blank days, so it stays open.
-    expect(radio(page, TUESDAY, "Vejle Bibliotek", "Nej")).to_be_checked()
+    expect(answer_radio(page, TUESDAY, "Vejle Bibliotek", "Nej")).to_be_checked()
