@@ -19,9 +19,6 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from solver.swap import SwapError as SolverSwapError
-from solver.swap import swap_candidates
-
 from . import audit
 from .db import db, lock_for_write
 from .feeds import absolute_url
@@ -171,6 +168,11 @@ def _published(poll: Poll) -> Plan:
 
 
 def _solve(poll: Poll, plan: Plan, meeting: str, role: str, leaving: str, limit: int) -> dict:
+    # Here, not at the top: the web app imports the solver (OR-Tools) only when it solves
+    # (tests/worker/test_lazy_solver.py).
+    from solver.swap import SwapError as SolverSwapError
+    from solver.swap import swap_candidates
+
     try:
         instance = build_instance(poll, with_previous=False)
         return swap_candidates(instance, plan.result, meeting, role, leaving, limit=limit)
