@@ -21,17 +21,18 @@ that differs from what is stored.
 from __future__ import annotations
 
 import re
-from collections import defaultdict
-from collections.abc import Mapping
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from datetime import date, datetime
-from functools import cache, cached_property
+from functools import cached_property
 from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import ngettext
-from sqlalchemy import Select, bindparam, case, func, select, true
+from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from werkzeug.datastructures import MultiDict
 
@@ -54,6 +55,7 @@ from .text_checks import has_control
 
 CELL_FIELD = re.compile(r"a-([0-9]{1,12})-([0-9]{1,12})")
 ANSWERS = (Answer.YES, Answer.MAYBE, Answer.NO)
+YES, MAYBE = Answer.YES.value, Answer.MAYBE.value  # plain strings: compared faster
 MAX_ERRORS = 20  # a forged post with thousands of bad fields gets a short page, not a huge one
 
 
@@ -327,63 +329,54 @@ def lock_sheet(member: Member, poll: Poll, *, with_roles: bool = True) -> Sheet:
 
 def add_others(sheet: Sheet) -> None:
     """Per day, how many other members said yes (at some venue) and how many, not yes, said if
-    need be, unless the poll hides them (others stay None). The database counts them (grouped
-    queries over the answer documents, json_each on both engines), so a page view decodes no one
-    else's document; who they are is asked for on demand (`others_names`). Measured at 60 × 46 × 2
-    on PostgreSQL: about 1.3 ms of app CPU against 4–5 ms for the former way (decoding the 59
-    documents and gathering names in Python); on SQLite (json_each runs in the app's process)
-    about the same as the former way, so one way serves both. A cache keyed by the responses'
-    last change would also have to follow members' names and active flags, days and venues."""
+    need be, unless the poll hides them (others stay None); who they are is asked for on
+    demand (`others_names`). The app counts them from the other members' documents (decoded
+    by orjson): measured at 60 × 46 × 2 on PostgreSQL that costs the app about 1 ms, where
+    having the database count them (json_each, grouped) cost PostgreSQL 9 ms per page and
+    halved the page's requests per second."""
     if sheet.poll.hide_answers or sheet.others is not None:
         return
-    day_ids = {d.day.isoformat(): d.id for d in sheet.days}
-    rows = db.session.execute(
-        _others_by_day(db.session.get_bind().dialect.name == "postgresql"),
-        {
-            "poll_id": sheet.poll.id,
-            "member_id": sheet.member.id,
-            "venues": [v.key for v in sheet.venues],
-        },
-    )
-    counts: dict[int, list[int]] = {}
-    for day, answer, count in rows:
-        if day in day_ids:
-            counts.setdefault(day_ids[day], [0, 0])[answer] = count
-    sheet.others = {day_id: (yes, maybe) for day_id, (yes, maybe) in counts.items()}
-
-
-@cache
-def _others_by_day(postgres: bool) -> Select:
-    """(ISO day, 0: yes at some venue / 1: if need be, members) for the other active members of
-    a poll; built once per engine kind (building it costs more than running it)."""
-    # PostgreSQL names the function's columns in the FROM clause and gives the answers as text
-    # with json_each_text; SQLite's json_each has the columns and gives text already.
-    by_day = func.json_each(Response.answers).table_valued("key", "value")
-    by_day = by_day.render_derived("d") if postgres else by_day.alias("d")
-    each_cell = func.json_each_text if postgres else func.json_each
-    by_venue = each_cell(by_day.c.value).table_valued("key", "value")
-    by_venue = by_venue.render_derived("c") if postgres else by_venue.alias("c")
-    # Each member's best answer for each day, then how many members per day and best answer.
-    best = (
-        select(
-            by_day.c.key.label("day"),
-            func.min(case((by_venue.c.value == Answer.YES.value, 0), else_=1)).label("best"),
-        )
-        .select_from(Response)
+    documents = db.session.scalars(
+        select(Response.answers)
         .join(Member, Member.id == Response.member_id)
-        .join(by_day, true())
-        .join(by_venue, true())
         .where(
-            Response.poll_id == bindparam("poll_id"),
-            Response.member_id != bindparam("member_id"),
+            Response.poll_id == sheet.poll.id,
+            Response.member_id != sheet.member.id,
             Member.active.is_(True),
-            by_venue.c.key.in_(bindparam("venues", expanding=True)),
-            by_venue.c.value.in_([Answer.YES.value, Answer.MAYBE.value]),
         )
-        .group_by(by_day.c.key, Response.member_id)
-        .subquery()
     )
-    return select(best.c.day, best.c.best, func.count()).group_by(best.c.day, best.c.best)
+    sheet.others = count_others(
+        documents, {d.day.isoformat(): d.id for d in sheet.days}, {v.key for v in sheet.venues}
+    )
+
+
+def count_others(
+    documents: Iterable[Mapping[str, Mapping[str, str]]],
+    day_ids: Mapping[str, int],
+    venues: AbstractSet[str],
+) -> dict[int, tuple[int, int]]:
+    """Per day id, (members who said yes at one of `venues`, members who said if need be
+    there and yes nowhere), from answer documents ({ISO day: {venue key: answer}})."""
+    yes_days: list[str] = []
+    maybe_days: list[str] = []
+    for document in documents:
+        for day, by_venue in document.items():
+            # Mostly every venue a document names is still one of the poll's: no filtering.
+            said = (
+                by_venue.values()
+                if by_venue.keys() <= venues
+                else [value for venue, value in by_venue.items() if venue in venues]
+            )
+            if YES in said:
+                yes_days.append(day)
+            elif MAYBE in said:
+                maybe_days.append(day)
+    yes, maybe = Counter(yes_days), Counter(maybe_days)
+    return {
+        day_id: (yes[day], maybe[day])
+        for day, day_id in day_ids.items()
+        if day in yes or day in maybe
+    }
 
 
 def others_names(sheet: Sheet) -> dict[Cell, Tally] | None:

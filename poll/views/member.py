@@ -36,6 +36,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from ..answers import (
+    Cell,
     Invalid,
     Sheet,
     Shortcut,
@@ -61,6 +62,7 @@ from ..members import MAIL_LANGUAGES, mail_language, member_by_token, set_mail_l
 from ..models import Answer, Poll, utcnow
 from ..planning import published_plan
 from ..privacy import export
+from .answer_cells import day_cells
 from .scope import refuse_archived
 
 bp = Blueprint("member", __name__)
@@ -341,6 +343,8 @@ def _render(token, sheet, *, saved=None, conflict=None, where=None, errors=(), f
         if any((day.id, venue.id) not in shown for day in week.days for venue in sheet.venues)
     }
     calendar_links = member_calendar_links(sheet.member, sheet.poll, published_plan(sheet.poll))
+    labels = answer_labels()
+    error_fields = {e.field for e in errors}
     return render_template(
         "member/answer.html",
         token=token,
@@ -352,7 +356,7 @@ def _render(token, sheet, *, saved=None, conflict=None, where=None, errors=(), f
         comment=comment,
         cannot_roles=cannot_roles,
         errors=list(errors),
-        error_fields={e.field for e in errors},
+        error_fields=error_fields,
         saved=saved,
         conflict=conflict,
         was=was,
@@ -362,16 +366,20 @@ def _render(token, sheet, *, saved=None, conflict=None, where=None, errors=(), f
         where=where,
         shortcuts_id=SHORTCUTS_ID,
         **_progress_context(sheet, done),
-        **_grid_context(sheet, answer_labels()),
+        **_grid_context(sheet, labels, shown, error_fields),
         plan_views=calendar_links["views"],
         calendar_links=calendar_links,
         **_language_form(sheet.member),
     )
 
 
-def _grid_context(sheet: Sheet, labels: dict[Answer, str]) -> dict:
+def _grid_context(
+    sheet: Sheet, labels: dict[Answer, str], shown: dict[Cell, str], error_fields: set[str]
+) -> dict:
     """What the answer grid repeats for every cell or week, translated once per page: the
-    choices, the others' counts per day and the week buttons' phrases."""
+    cells of each day, the others' counts per day and the week buttons' phrases."""
+    choices = [(value.value, label) for value, label in labels.items()]
+    no_answer = _("No answer")
     others = None
     no_others = ""
     if sheet.others is not None:
@@ -388,7 +396,17 @@ def _grid_context(sheet: Sheet, labels: dict[Answer, str]) -> dict:
             for group in sheet.groups
             for w in group.weeks
         },
-        "choices": [(value.value, label) for value, label in labels.items()],
+        "choices": choices,
+        "cells": day_cells(
+            sheet.days,
+            sheet.venues,
+            shown,
+            editable=sheet.editable,
+            choices=choices,
+            labels={value.value: label for value, label in labels.items()},
+            no_answer=no_answer,
+            error_fields=error_fields,
+        ),
         "others": others,
         "no_others": no_others,
         "day_labels": sheet.day_labels,
@@ -400,7 +418,6 @@ def _grid_context(sheet: Sheet, labels: dict[Answer, str]) -> dict:
             "full_week": _("every day answered"),
             "day": _("Day"),
             "others": _("Others"),
-            "no_answer": _("No answer"),
         },
     }
 
