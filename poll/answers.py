@@ -21,9 +21,8 @@ that differs from what is stored.
 from __future__ import annotations
 
 import re
-from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping
-from collections.abc import Set as AbstractSet
+from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cached_property
@@ -36,6 +35,7 @@ from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from werkzeug.datastructures import MultiDict
 
+from . import tallies
 from .completeness import week_anchor
 from .db import db, lock_for_write
 from .i18n import long_date, long_dates
@@ -55,7 +55,6 @@ from .text_checks import has_control
 
 CELL_FIELD = re.compile(r"a-([0-9]{1,12})-([0-9]{1,12})")
 ANSWERS = (Answer.YES, Answer.MAYBE, Answer.NO)
-YES, MAYBE = Answer.YES.value, Answer.MAYBE.value  # plain strings: compared faster
 MAX_ERRORS = 20  # a forged post with thousands of bad fields gets a short page, not a huge one
 
 
@@ -204,8 +203,7 @@ def load_sheet(
     *,
     with_others: bool = True,
 ) -> Sheet:
-    """Everything the page shows; `with_others=False` skips the other members' answers (a save
-    does not need them; add them with `add_others` if the page is shown after all)."""
+    """Everything the page shows; `with_others=False` skips the other members' answers."""
     network = member.network
     if polls is None:
         polls = network_polls(member)
@@ -229,9 +227,21 @@ def load_sheet(
             select(CandidateDay).where(CandidateDay.poll_id == poll.id).order_by(CandidateDay.day)
         )
     )
-    response = db.session.scalar(
-        select(Response).where(Response.poll_id == poll.id, Response.member_id == member.id)
-    )
+    with_others = with_others and not poll.hide_answers
+    response: Response | None
+    version = None
+    if with_others and db.session.get_bind().dialect.name == "postgresql":
+        response, version = db.session.execute(
+            select(Response, tallies.fingerprint())
+            .select_from(Member)
+            .outerjoin(Response, (Response.member_id == Member.id) & (Response.poll_id == poll.id))
+            .where(Member.id == member.id),
+            {"fp_poll": poll.id},
+        ).one()
+    else:
+        response = db.session.scalar(
+            select(Response).where(Response.poll_id == poll.id, Response.member_id == member.id)
+        )
     day_ids = {d.day.isoformat(): d.id for d in days}
     venue_ids = {v.key: v.id for v in venues}
     answers = {
@@ -254,7 +264,14 @@ def load_sheet(
         today=today or local_today(network),
     )
     if with_others:
-        add_others(sheet)
+        sheet.others = tallies.others_by_day(
+            poll.id,
+            member.id,
+            response.answers if response is not None and member.active else None,
+            version,
+            day_ids,
+            set(venue_ids),
+        )
     return sheet
 
 
@@ -325,58 +342,6 @@ def lock_sheet(member: Member, poll: Poll, *, with_roles: bool = True) -> Sheet:
         today=today,
         locked=True,
     )
-
-
-def add_others(sheet: Sheet) -> None:
-    """Per day, how many other members said yes (at some venue) and how many, not yes, said if
-    need be, unless the poll hides them (others stay None); who they are is asked for on
-    demand (`others_names`). The app counts them from the other members' documents (decoded
-    by orjson): measured at 60 × 46 × 2 on PostgreSQL that costs the app about 1 ms, where
-    having the database count them (json_each, grouped) cost PostgreSQL 9 ms per page and
-    halved the page's requests per second."""
-    if sheet.poll.hide_answers or sheet.others is not None:
-        return
-    documents = db.session.scalars(
-        select(Response.answers)
-        .join(Member, Member.id == Response.member_id)
-        .where(
-            Response.poll_id == sheet.poll.id,
-            Response.member_id != sheet.member.id,
-            Member.active.is_(True),
-        )
-    )
-    sheet.others = count_others(
-        documents, {d.day.isoformat(): d.id for d in sheet.days}, {v.key for v in sheet.venues}
-    )
-
-
-def count_others(
-    documents: Iterable[Mapping[str, Mapping[str, str]]],
-    day_ids: Mapping[str, int],
-    venues: AbstractSet[str],
-) -> dict[int, tuple[int, int]]:
-    """Per day id, (members who said yes at one of `venues`, members who said if need be
-    there and yes nowhere), from answer documents ({ISO day: {venue key: answer}})."""
-    yes_days: list[str] = []
-    maybe_days: list[str] = []
-    for document in documents:
-        for day, by_venue in document.items():
-            # Mostly every venue a document names is still one of the poll's: no filtering.
-            said = (
-                by_venue.values()
-                if by_venue.keys() <= venues
-                else [value for venue, value in by_venue.items() if venue in venues]
-            )
-            if YES in said:
-                yes_days.append(day)
-            elif MAYBE in said:
-                maybe_days.append(day)
-    yes, maybe = Counter(yes_days), Counter(maybe_days)
-    return {
-        day_id: (yes[day], maybe[day])
-        for day, day_id in day_ids.items()
-        if day in yes or day in maybe
-    }
 
 
 def others_names(sheet: Sheet) -> dict[Cell, Tally] | None:

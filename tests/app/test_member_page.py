@@ -16,7 +16,7 @@ from poll.members import add_member
 from poll.models import Answer, CandidateDay, Member, Network, Poll, Response, Venue
 from poll.poll_admin import MeetingDraft, PollRules, create_poll
 from tests.conftest import make_app
-from tests.factories import make_network, record_answers
+from tests.factories import counting_queries, make_network, record_answers
 
 RADIO = re.compile(r'<input type="radio" name="(a-\d+-\d+)" value="(\w+)"( checked)?>')
 
@@ -506,6 +506,44 @@ def test_others_answers_are_counted_per_day_and_named_on_demand(app, client, fx,
 
 
 # --- links, years, headers -------------------------------------------------------------------
+
+
+def tally(client, fx, day_label: str = "tirsdag den 2. marts 2027") -> str:
+    html = client.get(url(fx)).get_data(as_text=True)
+    return day_row(html, day_label).split('<td class="tally">')[1].split("</td>")[0]
+
+
+def test_the_counts_follow_every_change_to_the_others_answers(app, client, fx, grid):
+    """The counts may be kept between pages (PostgreSQL); any write to an answer or a member,
+    through a page or not, shows on the next page."""
+    client.post(url(fx, "sara", 2027), data={cell(grid, TUE, "odense"): "yes"})
+    assert tally(client, fx) == "Andre: 1 ja · 0 hvis nødv."
+    assert tally(client, fx) == "Andre: 1 ja · 0 hvis nødv."  # nothing changed
+    with counting_queries(app) as statements:
+        client.get(url(fx))
+    reads = [s for s in statements if "responses.answers" in s]
+    # Nothing changed: PostgreSQL reads only the member's own answers; SQLite counts again.
+    assert len(reads) == (1 if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgres") else 2)
+
+    client.post(url(fx, "sara", 2027), data={cell(grid, TUE, "odense"): "maybe"})
+    assert tally(client, fx) == "Andre: 0 ja · 1 hvis nødv."
+
+    with app.app_context():  # written by other code than the page: still counted afresh
+        maria = db.session.scalar(select(Member).where(Member.key == "maria"))
+        response = Response(poll_id=fx.poll_id, member_id=maria.id)
+        response.record({(TUE, "vejle"): Answer.YES})
+        db.session.add(response)
+        db.session.commit()
+    assert tally(client, fx) == "Andre: 1 ja · 1 hvis nødv."
+
+    with app.app_context():  # a member who leaves is no longer counted
+        sara = db.session.scalar(select(Member).where(Member.key == "sara"))
+        sara.active = False
+        db.session.commit()
+    assert tally(client, fx) == "Andre: 1 ja · 0 hvis nødv."
+
+    client.post(url(fx), data={cell(grid, TUE, "odense"): "yes"})  # my own: never counted
+    assert tally(client, fx) == "Andre: 1 ja · 0 hvis nødv."
 
 
 def test_member_pages_send_no_referrer_and_are_not_cached(client, fx):
