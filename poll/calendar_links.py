@@ -25,7 +25,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 
 from .busy import (
     CalDavSource,
@@ -329,16 +329,21 @@ class PageState:
     flags: dict[date, DayBusy]
 
 
+PAGE_STATE = (  # built once: every member page asks it
+    select(CalendarConnection.masked, CalendarConnection.failure, BusyFlag.day, BusyFlag.state)
+    .select_from(Member)
+    .outerjoin(CalendarConnection, CalendarConnection.member_id == Member.id)
+    .outerjoin(
+        BusyFlag, (BusyFlag.member_id == Member.id) & (BusyFlag.poll_id == bindparam("poll"))
+    )
+    .where(Member.id == bindparam("member"))
+)
+
+
 def page_state(member: Member, poll: Poll) -> PageState:
     """In one statement, as the member page sends one per thing it shows
     (tests/app/test_page_statements.py)."""
-    rows = db.session.execute(
-        select(CalendarConnection.masked, CalendarConnection.failure, BusyFlag.day, BusyFlag.state)
-        .select_from(Member)
-        .outerjoin(CalendarConnection, CalendarConnection.member_id == Member.id)
-        .outerjoin(BusyFlag, (BusyFlag.member_id == Member.id) & (BusyFlag.poll_id == poll.id))
-        .where(Member.id == member.id)
-    ).all()
+    rows = db.session.execute(PAGE_STATE, {"member": member.id, "poll": poll.id}).all()
     masked, failure = (rows[0][0], rows[0][1] or "") if rows else (None, "")
     return PageState(masked, failure, {day: DayBusy(state) for *_, day, state in rows if day})
 

@@ -3,7 +3,7 @@
 import hmac
 import re
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload
 
 from .db import db
@@ -55,15 +55,19 @@ def personal_token(member: Member) -> str | None:
     return token if hmac.compare_digest(hash_token(token), member.token_hash) else None
 
 
+# Built once: every personal page asks it (building it costs a third of running it).
+MEMBER_BY_TOKEN = (
+    select(Member)
+    .options(joinedload(Member.network))  # every personal page needs it: one statement
+    .where(Member.token_hash == bindparam("digest"), Member.active.is_(True))
+)
+
+
 def member_by_token(token: str) -> Member | None:
     if not looks_like_token(token):
         return None
     digest = hash_token(token)
-    member = db.session.scalar(
-        select(Member)
-        .options(joinedload(Member.network))  # every personal page needs it: one statement
-        .where(Member.token_hash == digest, Member.active.is_(True))
-    )
+    member = db.session.scalar(MEMBER_BY_TOKEN, {"digest": digest})
     # The index lookup finds the row; the final word is a constant-time comparison.
     if member is None or not hmac.compare_digest(member.token_hash, digest):
         return None

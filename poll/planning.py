@@ -353,10 +353,13 @@ def latest_plan(poll: Poll) -> Plan | None:
     )
 
 
+PUBLISHED_PLAN = select(Plan).where(
+    Plan.poll_id == bindparam("poll"), Plan.status == PlanStatus.PUBLISHED
+)  # built once: every member page asks it
+
+
 def published_plan(poll: Poll) -> Plan | None:
-    return db.session.scalar(
-        select(Plan).where(Plan.poll_id == poll.id, Plan.status == PlanStatus.PUBLISHED)
-    )
+    return db.session.scalar(PUBLISHED_PLAN, {"poll": poll.id})
 
 
 def plan_versions(poll: Poll) -> list[Plan]:

@@ -16,7 +16,6 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
-from functools import cache
 from threading import Lock
 
 from sqlalchemy import BigInteger, ColumnElement, bindparam, func, literal_column, select
@@ -43,18 +42,16 @@ _cache: dict[tuple[int, tuple[str, ...]], tuple[str, Totals]] = {}
 _cache_lock = Lock()
 
 
-@cache
 def fingerprint() -> ColumnElement[str]:
     """A PostgreSQL scalar subquery that changes whenever a response of the poll (bound as
-    `fp_poll`) or its member's row is written, added or removed; built once (aliasing costs
-    more than the query)."""
+    `poll`) or its member's row is written, added or removed."""
     response, member = aliased(Response, name="fp_r"), aliased(Member, name="fp_m")
     versions = literal_column("fp_r.xmin::text::bigint + fp_m.xmin::text::bigint", BigInteger)
     return (
         select(func.concat(func.count(), ":", func.coalesce(func.sum(versions), 0)))
         .select_from(response)
         .join(member, member.id == response.member_id)
-        .where(response.poll_id == bindparam("fp_poll"), member.active.is_(True))
+        .where(response.poll_id == bindparam("poll"), member.active.is_(True))
         .scalar_subquery()
     )
 
