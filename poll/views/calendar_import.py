@@ -37,9 +37,8 @@ from .. import calendar_links
 from ..answers import Sheet, answer_labels, encode_shown_cells, load_sheet, monday
 from ..busy import CalDavSource, CalendarError, DayBusy, ErrorKind, IcsSource, Source, error_message
 from ..db import db
-from ..members import member_by_token
 from ..models import Member, Poll, utcnow
-from .scope import refuse_archived
+from .scope import link_member
 
 bp = Blueprint("calendar_import", __name__)
 
@@ -90,14 +89,6 @@ def _failure(kind: str) -> str:
         return _("Your calendar could not be read.")
 
 
-def _member_or_404(token: str) -> Member:
-    member = member_by_token(token)
-    if member is None:
-        abort(404, _("This personal link is not valid. Ask your coordinator for a new one."))
-    refuse_archived(member.network)
-    return member
-
-
 def _poll_or_404(member: Member, year: int) -> Poll:
     poll = db.session.scalar(
         select(Poll).where(Poll.network_id == member.network_id, Poll.year == year)
@@ -109,14 +100,14 @@ def _poll_or_404(member: Member, year: int) -> Poll:
 
 @bp.get("/m/<token>/<int:year>/kalender")
 def page(token: str, year: int):
-    member = _member_or_404(token)
+    member = link_member(token)
     poll = _poll_or_404(member, year)
     return _render(token, member, poll, answered_too=request.args.get("ogsaa") == "1")
 
 
 @bp.post("/m/<token>/<int:year>/kalender")
 def connect(token: str, year: int):
-    member = _member_or_404(token)
+    member = link_member(token)
     poll = _poll_or_404(member, year)
     _refuse_closed(member, poll)
     source, errors = _parse_source(request.form)
@@ -137,7 +128,7 @@ def connect(token: str, year: int):
 
 @bp.post("/m/<token>/<int:year>/kalender/hent-igen")
 def refresh(token: str, year: int):
-    member = _member_or_404(token)
+    member = link_member(token)
     poll = _poll_or_404(member, year)
     _refuse_closed(member, poll)
     if calendar_links.connection(member) is None:
@@ -153,7 +144,7 @@ def refresh(token: str, year: int):
 
 @bp.post("/m/<token>/<int:year>/kalender/fjern")
 def remove(token: str, year: int):
-    member = _member_or_404(token)
+    member = link_member(token)
     _poll_or_404(member, year)
     if calendar_links.connection(member) is not None:
         message = _(

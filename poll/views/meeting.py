@@ -5,12 +5,11 @@ from flask_babel import gettext as _
 
 from ..auth import login_required
 from ..db import db
-from ..members import member_by_token
 from ..models import Member, Plan, Poll
 from ..plan_view import MeetingView, meeting_views
 from ..planning import latest_plan, published_plan
 from ..text_checks import has_control
-from .scope import coordinator_poll, network_poll, refuse_archived
+from .scope import coordinator_poll, link_member, network_poll
 
 bp = Blueprint("meeting", __name__)
 
@@ -67,10 +66,7 @@ def coordinator_page(year: int, key: str):
 
 @bp.route("/m/<token>/moede/<int:year>/<key>", methods=["GET", "POST"])
 def member_page(token: str, year: int, key: str):
-    member = member_by_token(token)
-    if member is None:
-        abort(404, _("This personal link is not valid. Ask your coordinator for a new one."))
-    refuse_archived(member.network)
+    member = link_member(token)
     poll = network_poll(member.network_id, year)
     view = _view(poll, published_plan(poll), key)
     can_edit = _in_planning_group(view, member)

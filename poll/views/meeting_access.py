@@ -10,11 +10,10 @@ from flask import abort, render_template, url_for
 from flask_babel import gettext as _
 
 from ..auth import current_network
-from ..members import member_by_token
 from ..models import Member, Poll
 from ..plan_view import MeetingView, meeting_views
 from ..planning import latest_plan, published_plan
-from .scope import network_poll, refuse_archived
+from .scope import link_member, network_poll
 
 
 @dataclass
@@ -52,10 +51,7 @@ def coordinator_on_page(year: int, key: str) -> OnPage:
 
 
 def member_on_page(token: str, year: int, key: str) -> OnPage:
-    member = member_by_token(token)
-    if member is None:
-        abort(404, _("This personal link is not valid. Ask your coordinator for a new one."))
-    refuse_archived(member.network)
+    member = link_member(token)
     poll = network_poll(member.network_id, year)
     return OnPage(poll, _view(poll, published_plan(poll), key), member, token)
 

@@ -58,12 +58,12 @@ from ..answers import (
 from ..completeness import Progress, State, blank_by_week, progress, week_anchor
 from ..db import db
 from ..feeds import member_calendar_links
-from ..members import MAIL_LANGUAGES, mail_language, member_by_token, set_mail_language
+from ..members import MAIL_LANGUAGES, mail_language, set_mail_language
 from ..models import Answer, Poll, utcnow
 from ..planning import published_plan
 from ..privacy import export
 from .answer_cells import day_cells
-from .scope import refuse_archived
+from .scope import link_member
 
 bp = Blueprint("member", __name__)
 
@@ -75,17 +75,9 @@ SHORTCUTS_ID = "hurtigt"  # the block of shortcuts for all days and per venue
 LANGUAGE_KEY = "member_language_saved"
 
 
-def _member_or_404(token: str):
-    member = member_by_token(token)
-    if member is None:
-        abort(404, _("This personal link is not valid. Ask your coordinator for a new one."))
-    refuse_archived(member.network)
-    return member
-
-
 @bp.route("/m/<token>")
 def answer(token: str):
-    member = _member_or_404(token)
+    member = link_member(token)
     polls = network_polls(member)
     poll = current_poll(polls)
     if poll is None:
@@ -102,7 +94,7 @@ def answer(token: str):
 @bp.post("/m/<token>/sprog")
 def mail_language_choice(token: str):
     """The member chooses the language of their mails; back to the page the form was on."""
-    member = _member_or_404(token)
+    member = link_member(token)
     if not set_mail_language(member, request.form.get("language", "")):
         abort(400, _("Language for e-mails: choose Dansk or English."))
     db.session.commit()
@@ -133,7 +125,7 @@ def _language_form(member) -> dict:
 
 @bp.get("/m/<token>/mine-oplysninger")
 def my_data(token: str):
-    member = _member_or_404(token)
+    member = link_member(token)
     now = utcnow()
     body = json.dumps(export.member_data(member, now), ensure_ascii=False, indent=2)
     response = Response(body + "\n", mimetype="application/json")
@@ -144,7 +136,7 @@ def my_data(token: str):
 
 @bp.route("/m/<token>/<int:year>", methods=["GET", "POST"])
 def answer_year(token: str, year: int):
-    member = _member_or_404(token)
+    member = link_member(token)
     if request.method == "POST":
         return _save(token, member, year)
     polls = network_polls(member)
@@ -164,7 +156,7 @@ def answer_year(token: str, year: int):
 def others(token: str, year: int):
     """The names behind the page's counts, asked for on demand: a page of its own (without
     JavaScript), or JSON the page's script fills into the cells."""
-    member = _member_or_404(token)
+    member = link_member(token)
     polls = network_polls(member)
     poll = next((p for p in polls if p.year == year), None)
     if poll is None:

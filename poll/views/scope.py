@@ -1,5 +1,5 @@
-"""Lookups that keep a URL inside the requester's own network, with a clear 404; the refusal
-of a member's or a calendar link of an archived network."""
+"""Lookups that keep a URL inside the requester's own network, with a clear 404; the member
+behind a personal link; the refusal of a member's or a calendar link of an archived network."""
 
 from flask import abort
 from flask_babel import gettext as _
@@ -7,7 +7,8 @@ from sqlalchemy import select
 
 from ..auth import current_network
 from ..db import db
-from ..models import Network, Poll
+from ..members import member_by_token
+from ..models import Member, Network, Poll
 
 
 def network_poll(network_id: int, year: int) -> Poll:
@@ -33,3 +34,13 @@ def refuse_archived(network: Network) -> None:
                 name=network.name,
             ),
         )
+
+
+def link_member(token: str) -> Member:
+    """The active member whose personal link this is: 404 for an unknown link, 410 for an
+    archived network."""
+    member = member_by_token(token)
+    if member is None:
+        abort(404, _("This personal link is not valid. Ask your coordinator for a new one."))
+    refuse_archived(member.network)
+    return member

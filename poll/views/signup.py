@@ -26,13 +26,13 @@ from ..auth import login_required
 from ..db import db
 from ..guest_links import guest_token
 from ..meeting_notice import SIGNUP_ANCHOR, notify_guest_now
-from ..members import member_by_token, personal_token
+from ..members import personal_token
 from ..models import Guest, Member, MessageStatus, Poll, Signup
 from ..plan_view import MeetingView, meeting_views
 from ..planning import published_plan
 from ..swaps import offered_roles, relieve
 from .feeds import csv_response
-from .scope import coordinator_poll, network_poll, refuse_archived
+from .scope import coordinator_poll, link_member, network_poll
 
 bp = Blueprint("signup", __name__)
 
@@ -45,14 +45,6 @@ def published_view(poll: Poll, key: str) -> MeetingView:
     if view is None:
         abort(404, _("The plan has no meeting '%(key)s'.", key=key))
     return view
-
-
-def _member(token: str) -> Member:
-    member = member_by_token(token)
-    if member is None:
-        abort(404, _("This personal link is not valid. Ask your coordinator for a new one."))
-    refuse_archived(member.network)
-    return member
 
 
 @dataclass
@@ -124,7 +116,7 @@ def refused_page(message: str, status: int, back: str):
 
 @bp.post("/m/<token>/moede/<int:year>/<key>/tilmelding")
 def member_signup(token: str, year: int, key: str):
-    member = _member(token)
+    member = link_member(token)
     poll = network_poll(member.network_id, year)
     view = published_view(poll, key)
     back = url_for("meeting.member_page", token=token, year=year, key=key, _anchor=SIGNUP_ANCHOR)
@@ -162,7 +154,7 @@ def member_signup(token: str, year: int, key: str):
 
 @bp.get("/m/<token>/moede/<int:year>/<key>/tilmeldinger.csv")
 def host_csv(token: str, year: int, key: str):
-    member = _member(token)
+    member = link_member(token)
     poll = network_poll(member.network_id, year)
     view = published_view(poll, key)
     if not service.is_host(view, member):

@@ -6,7 +6,6 @@ from flask_babel import gettext as _
 
 from ..auth import login_required
 from ..db import db
-from ..members import member_by_token
 from ..models import Member, Poll, SwapRequest, SwapStatus
 from ..plan_view import MeetingView
 from ..planning import published_plan
@@ -24,17 +23,9 @@ from ..swaps import (
     request_swap,
     upcoming_view,
 )
-from .scope import coordinator_poll, network_poll, refuse_archived
+from .scope import coordinator_poll, link_member, network_poll
 
 bp = Blueprint("swaps", __name__)
-
-
-def _member(token: str) -> Member:
-    member = member_by_token(token)
-    if member is None:
-        abort(404, _("This personal link is not valid. Ask your coordinator for a new one."))
-    refuse_archived(member.network)
-    return member
 
 
 def _swap(poll: Poll, swap_id: int) -> SwapRequest:
@@ -68,7 +59,7 @@ def pending_swaps(poll: Poll) -> list[SwapRequest]:
 
 @bp.post("/m/<token>/moede/<int:year>/<key>/kan-ikke")
 def member_request(token: str, year: int, key: str):
-    member = _member(token)
+    member = link_member(token)
     poll = network_poll(member.network_id, year)
     role_key = request.form.get("role", "")
     if not role_key:
@@ -89,7 +80,7 @@ def member_request(token: str, year: int, key: str):
 
 @bp.route("/m/<token>/rollebytte/<int:swap_id>", methods=["GET", "POST"])
 def member_answer(token: str, swap_id: int):
-    member = _member(token)
+    member = link_member(token)
     swap = db.session.get(SwapRequest, swap_id)
     if swap is None or swap.poll.network_id != member.network_id:
         abort(404, _("That swap does not exist."))
