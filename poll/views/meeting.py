@@ -5,24 +5,16 @@ from flask_babel import gettext as _
 
 from ..auth import login_required
 from ..db import db
-from ..models import Member, Plan, Poll
-from ..plan_view import MeetingView, meeting_views
+from ..models import Member
+from ..plan_view import MeetingView
 from ..planning import latest_plan, published_plan
 from ..text_checks import has_control
+from .meeting_access import meeting_view
 from .scope import coordinator_poll, link_member, network_poll
 
 bp = Blueprint("meeting", __name__)
 
 AGENDA_MAX_LENGTH = 4000
-
-
-def _view(poll: Poll, plan: Plan | None, key: str) -> MeetingView:
-    if plan is None:
-        abort(404, _("The year has no plan yet."))
-    view = next((v for v in meeting_views(poll, plan) if v.meeting.key == key), None)
-    if view is None:
-        abort(404, _("The plan has no meeting '%(key)s'.", key=key))
-    return view
 
 
 def _save_agenda(view: MeetingView) -> str | None:
@@ -45,7 +37,7 @@ def _in_planning_group(view: MeetingView, member: Member) -> bool:
 @login_required
 def coordinator_page(year: int, key: str):
     poll = coordinator_poll(year)
-    view = _view(poll, published_plan(poll) or latest_plan(poll), key)
+    view = meeting_view(poll, published_plan(poll) or latest_plan(poll), key)
     error = None
     if request.method == "POST":
         error = _save_agenda(view)
@@ -68,7 +60,7 @@ def coordinator_page(year: int, key: str):
 def member_page(token: str, year: int, key: str):
     member = link_member(token)
     poll = network_poll(member.network_id, year)
-    view = _view(poll, published_plan(poll), key)
+    view = meeting_view(poll, published_plan(poll), key)
     can_edit = _in_planning_group(view, member)
     error = None
     if request.method == "POST":

@@ -10,7 +10,7 @@ from flask import abort, render_template, url_for
 from flask_babel import gettext as _
 
 from ..auth import current_network
-from ..models import Member, Poll
+from ..models import Member, Plan, Poll
 from ..plan_view import MeetingView, meeting_views
 from ..planning import latest_plan, published_plan
 from .scope import link_member, network_poll
@@ -35,7 +35,9 @@ class OnPage:
         return self.url("meeting.member_page", "meeting.coordinator_page")
 
 
-def _view(poll: Poll, plan, key: str) -> MeetingView:
+def meeting_view(poll: Poll, plan: Plan | None, key: str) -> MeetingView:
+    """The meeting `key` of the year's plan: 404 when the year has no plan or the plan no such
+    meeting."""
     if plan is None:
         abort(404, _("The year has no plan yet."))
     view = next((v for v in meeting_views(poll, plan) if v.meeting.key == key), None)
@@ -47,13 +49,15 @@ def _view(poll: Poll, plan, key: str) -> MeetingView:
 def coordinator_on_page(year: int, key: str) -> OnPage:
     """Call under login_required."""
     poll = network_poll(current_network().id, year)
-    return OnPage(poll, _view(poll, published_plan(poll) or latest_plan(poll), key), None, None)
+    return OnPage(
+        poll, meeting_view(poll, published_plan(poll) or latest_plan(poll), key), None, None
+    )
 
 
 def member_on_page(token: str, year: int, key: str) -> OnPage:
     member = link_member(token)
     poll = network_poll(member.network_id, year)
-    return OnPage(poll, _view(poll, published_plan(poll), key), member, token)
+    return OnPage(poll, meeting_view(poll, published_plan(poll), key), member, token)
 
 
 def render_page(on: OnPage, can_edit: bool, status: int, **extra):
