@@ -5,8 +5,16 @@ from datetime import date, datetime, time
 from functools import lru_cache
 
 from babel.dates import format_date as babel_format_date
-from flask import Flask, current_app, has_request_context, request
-from flask_babel import Babel, format_datetime, format_time, get_locale, to_user_timezone
+from babel.support import Translations
+from flask import Flask, current_app, g, has_request_context, request
+from flask_babel import (
+    Babel,
+    format_datetime,
+    format_time,
+    get_locale,
+    get_translations,
+    to_user_timezone,
+)
 from flask_babel import gettext as _
 
 babel = Babel()
@@ -94,6 +102,20 @@ def week_label(day: date) -> str:
     return _("week %(week)d", week=day.isocalendar().week)
 
 
+def _translations() -> Translations:
+    """The request's translations, looked up once per request and locale: Flask-Babel finds
+    them again for every string (a dozen context lookups each, some 60 strings a page). Kept
+    where Flask-Babel's force_locale and refresh reset them, so a mail in another language
+    within a request is translated in that language."""
+    context = g.get("_flask_babel")
+    if context is None:
+        return get_translations()
+    translations = getattr(context, "babel_translations", None)
+    if translations is None:
+        translations = context.babel_translations = get_translations()
+    return translations
+
+
 def init_app(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale)
     app.jinja_env.filters.update(
@@ -105,6 +127,13 @@ def init_app(app: Flask) -> None:
         explanation=explanation,
     )
     app.jinja_env.globals["current_locale"] = lambda: str(get_locale())
+    app.jinja_env.install_gettext_callables(  # type: ignore[attr-defined]
+        gettext=lambda s: _translations().ugettext(s),
+        ngettext=lambda s, p, n: _translations().ungettext(s, p, n),
+        pgettext=lambda c, s: _translations().upgettext(c, s),
+        npgettext=lambda c, s, p, n: _translations().unpgettext(c, s, p, n),
+        newstyle=True,
+    )
 
     @app.after_request
     def remember_language(response):

@@ -39,3 +39,22 @@ def test_danish_dates_and_week_numbers(app):
     with app.test_request_context("/?lang=en"):
         assert long_date(date(2027, 3, 2)) == "Tuesday 2 March 2027"
         assert week_label(date(2027, 3, 1)) == "week 9"
+
+
+def test_a_template_follows_a_forced_language_within_a_request(app):
+    """Templates look the translations up once per request (poll/i18n.py); a mail rendered in
+    the member's language inside a Danish request must still come out in that language."""
+    from flask import render_template_string
+    from flask_babel import force_locale
+
+    template = (
+        "{{ _('Day') }} · {{ ngettext('%(answered)d of %(num)d day answered',"
+        " '%(answered)d of %(num)d days answered', 2, answered=1) }}"
+    )
+    with app.test_request_context("/"):
+        assert render_template_string(template) == "Dag · 1 af 2 dage besvaret"
+        with force_locale("en"):
+            assert render_template_string(template) == "Day · 1 of 2 days answered"
+        assert render_template_string(template) == "Dag · 1 af 2 dage besvaret"
+    with app.test_request_context("/?lang=en"):
+        assert render_template_string(template) == "Day · 1 of 2 days answered"
