@@ -61,7 +61,6 @@ from ..forms import (
     add_error,
     percent,
 )
-from ..i18n import short_date
 from ..members import personal_token
 from ..models import CandidateDay, CoordinatorAccount, Member, Network, Poll, Role, Venue
 from ..network_admin import Refused
@@ -860,7 +859,7 @@ def _render_overview(poll: Poll, deadline_form: DeadlineForm, errors=()):
         "coordinator/poll_overview.html",
         poll=poll,
         ov=ov,
-        rows=heat_rows(ov.meetings, labels, short_date, _("added")),
+        rows=heat_rows(ov.meetings, labels, _("added")),
         deadline_form=deadline_form,
         errors=list(errors),
         planned=has_plan(poll),
