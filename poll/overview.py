@@ -146,8 +146,9 @@ def active_members(network_id: int) -> list[Member]:
 
 
 # The page's statements, built once (building a statement and its cache key costs the app
-# about a third of what running it does), and run as plain rows: the page reads a few columns,
-# and entities would cost more to build than the counting.
+# about a third of what running it does), and run as plain rows fetched all at once (iterating
+# a result calls psycopg once a row): the page reads a few columns, and entities would cost
+# more to build than the counting.
 _VENUES = (
     select(Venue.key, Venue.name)
     .where(Venue.network_id == bindparam("network"))
@@ -184,11 +185,13 @@ _MEETING_DAYS = (
 def poll_overview(poll: Poll) -> Overview:
     ids = {"network": poll.network_id, "poll": poll.id}
     connection = db.session.connection()
-    venues = [Place(key, name) for key, name in connection.execute(_VENUES, ids)]
+    venues = [Place(key, name) for key, name in connection.execute(_VENUES, ids).all()]
     members: list[Person] = []
     stored: dict[int, dict[str, dict[str, str]]] = {}  # answer documents by member id
     comments: list[Comment] = []
-    rows = sorted(connection.execute(_MEMBERS_ANSWERS, ids), key=lambda r: (danish_key(r[1]), r[0]))
+    rows = sorted(
+        connection.execute(_MEMBERS_ANSWERS, ids).all(), key=lambda r: (danish_key(r[1]), r[0])
+    )
     for member_id, name, organisation, response_id, answers, comment in rows:
         person = Person(member_id, name, organisation)
         members.append(person)
@@ -199,7 +202,9 @@ def poll_overview(poll: Poll) -> Overview:
 
     blocks: dict[int, MeetingBlock] = {}
     days: list[tuple[int, Day]] = []  # (meeting id, day), each meeting's days in date order
-    for meeting_id, meeting_name, day_id, on, manual in connection.execute(_MEETING_DAYS, ids):
+    for meeting_id, meeting_name, day_id, on, manual in connection.execute(
+        _MEETING_DAYS, ids
+    ).all():
         if meeting_id not in blocks:
             blocks[meeting_id] = MeetingBlock(MeetingName(meeting_id, meeting_name))
         if day_id is not None:
