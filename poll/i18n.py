@@ -63,6 +63,12 @@ def short_date(day: date) -> str:
     return _day_label(day, _("EEE d MMM"), str(get_locale()))
 
 
+def short_dates(days: Iterable[date]) -> list[str]:
+    """short_date of many days, the pattern translated and the locale looked up once."""
+    pattern, locale = _("EEE d MMM"), str(get_locale())
+    return [_day_label(day, pattern, locale) for day in days]
+
+
 def moment(at: datetime) -> str:
     """An instant in the app's time zone: '03.12.2026 04.05' / '12/3/26, 4:05 AM'."""
     return format_datetime(at, "short")

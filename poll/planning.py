@@ -353,6 +353,14 @@ def latest_plan(poll: Poll) -> Plan | None:
     )
 
 
+ANY_PLAN = select(Plan.id).where(Plan.poll_id == bindparam("poll")).limit(1)
+
+
+def has_plan(poll: Poll) -> bool:
+    """Whether the poll has been planned at all (without loading a plan's result)."""
+    return db.session.scalar(ANY_PLAN, {"poll": poll.id}) is not None
+
+
 PUBLISHED_PLAN = select(Plan).where(
     Plan.poll_id == bindparam("poll"), Plan.status == PlanStatus.PUBLISHED
 )  # built once: every member page asks it

@@ -64,9 +64,10 @@ from ..forms import (
 from ..members import personal_token
 from ..models import CandidateDay, CoordinatorAccount, Member, Network, Poll, Role, Venue
 from ..network_admin import Refused
-from ..planning import latest_plan, planning_gaps
+from ..planning import has_plan, planning_gaps
 from ..poll_admin import PollRules
 from ..privacy import erasure
+from .heat_cells import heat_rows
 
 bp = Blueprint("coordinator", __name__, url_prefix="/tovholder")
 
@@ -850,17 +851,18 @@ def _answer_counts() -> dict[str, str]:
 
 
 def _render_overview(poll: Poll, deadline_form: DeadlineForm, errors=()):
+    ov = overview.poll_overview(poll)
     # The cell texts are translated once here, not once per cell: gettext is the slow part
     # of a page with a hundred cells.
     labels = {**_answer_counts(), "best": _("best")}
     return render_template(
         "coordinator/poll_overview.html",
         poll=poll,
-        ov=overview.poll_overview(poll),
+        ov=ov,
+        rows=heat_rows(ov.meetings, labels, _("added")),
         deadline_form=deadline_form,
-        labels=labels,
         errors=list(errors),
-        planned=latest_plan(poll) is not None,
+        planned=has_plan(poll),
     )
 
 
