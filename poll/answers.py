@@ -25,13 +25,13 @@ from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
-from functools import cached_property
+from functools import cache, cached_property
 from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import ngettext
-from sqlalchemy import bindparam, select
+from sqlalchemy import Executable, bindparam, select
 from sqlalchemy.dialects import postgresql, sqlite
 from werkzeug.datastructures import MultiDict
 
@@ -292,39 +292,15 @@ def lock_sheet(member: Member, poll: Poll, *, with_roles: bool = True) -> Sheet:
     today = local_today(network)
     if not poll.is_open or (poll.deadline is not None and today > poll.deadline):
         return load_sheet(member, poll, [poll], today, with_others=False)
-    now = utcnow()
-    insert = _insert(Response)
     response = db.session.scalars(
-        insert.values(poll_id=poll.id, member_id=member.id, answers={}, updated_at=now)
-        .on_conflict_do_update(
-            index_elements=["poll_id", "member_id"],
-            set_={"updated_at": insert.excluded.updated_at},
-        )
-        .returning(Response),
+        _upsert_response(db.session.get_bind().dialect.name),
+        {"poll": poll.id, "member": member.id, "now": utcnow()},
         execution_options={"populate_existing": True},
     ).one()
-    days = list(
-        db.session.scalars(
-            select(CandidateDay)
-            .where(CandidateDay.poll_id == poll.id)
-            .order_by(CandidateDay.day)
-            .with_for_update(read=True)
-        )
-    )
-    venues = list(
-        db.session.scalars(
-            select(Venue).where(Venue.network_id == network.id).order_by(Venue.position, Venue.id)
-        )
-    )
-    roles = (
-        list(
-            db.session.scalars(
-                select(Role).where(Role.network_id == network.id).order_by(Role.position, Role.id)
-            )
-        )
-        if with_roles
-        else []
-    )
+    days = list(db.session.scalars(POLL_DAYS_FOR_SHARE, {"poll": poll.id}))
+    of_network = {"network": network.id}
+    venues = list(db.session.scalars(NETWORK_VENUES, of_network))
+    roles = list(db.session.scalars(NETWORK_ROLES, of_network)) if with_roles else []
     day_ids = {d.day.isoformat(): d.id for d in days}
     venue_ids = {v.key: v.id for v in venues}
     answers = {
@@ -346,6 +322,30 @@ def lock_sheet(member: Member, poll: Poll, *, with_roles: bool = True) -> Sheet:
         others=None,
         today=today,
         locked=True,
+    )
+
+
+# A save's statements, built once like the page's (building the upsert, its excluded columns
+# above all, cost more app CPU than running it).
+POLL_DAYS_FOR_SHARE = POLL_DAYS.with_for_update(read=True)
+
+
+@cache
+def _upsert_response(dialect: str) -> Executable:
+    """The member's response made sure of and locked in one statement that returns it."""
+    insert = _insert_for(dialect, Response)
+    return (
+        insert.values(
+            poll_id=bindparam("poll"),
+            member_id=bindparam("member"),
+            answers={},
+            updated_at=bindparam("now"),
+        )
+        .on_conflict_do_update(
+            index_elements=["poll_id", "member_id"],
+            set_={"updated_at": insert.excluded.updated_at},
+        )
+        .returning(Response)
     )
 
 
@@ -670,11 +670,14 @@ def _merge(posted: object, shown: object, stored: object) -> tuple[bool, bool]:
 
 
 def _insert(model):
-    dialect = db.session.get_bind().dialect.name
+    return _insert_for(db.session.get_bind().dialect.name, model)
+
+
+def _insert_for(dialect: str, target):
     if dialect == "postgresql":
-        return postgresql.insert(model)
+        return postgresql.insert(target)
     if dialect == "sqlite":
-        return sqlite.insert(model)
+        return sqlite.insert(target)
     raise RuntimeError(f"no upsert for {dialect}")  # pragma: no cover
 
 
