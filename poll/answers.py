@@ -56,6 +56,7 @@ from .text_checks import has_control
 
 CELL_FIELD = re.compile(r"a-([0-9]{1,12})-([0-9]{1,12})")
 ANSWERS = (Answer.YES, Answer.MAYBE, Answer.NO)
+ANSWER_OF = {a.value: a for a in Answer}  # a dict lookup, cheaper than Answer(value)
 MAX_ERRORS = 20  # a forged post with thousands of bad fields gets a short page, not a huge one
 
 
@@ -475,11 +476,15 @@ def parse_submission(sheet: Sheet, form: MultiDict) -> Submission:
     days = {d.id: d for d in sheet.days}
     venues = {v.id: v for v in sheet.venues}
     answers: dict[tuple[int, int], Answer] = {}
-    for name in form:
+    # The page's own field names are looked up; only another spelling (a-07-1) is parsed.
+    fields = {cell_field(d, v): (d, v) for d in days for v in venues}
+    for name, values in form.lists():
         if not name.startswith("a-"):
             continue
-        match = CELL_FIELD.fullmatch(name)
-        cell = (int(match[1]), int(match[2])) if match else None
+        cell = fields.get(name)
+        if cell is None:
+            match = CELL_FIELD.fullmatch(name)
+            cell = (int(match[1]), int(match[2])) if match else None
         if cell is None or cell[0] not in days or cell[1] not in venues:
             errors.append(
                 FieldError(
@@ -491,7 +496,6 @@ def parse_submission(sheet: Sheet, form: MultiDict) -> Submission:
                 )
             )
             continue
-        values = form.getlist(name)
         if len(values) != 1:
             errors.append(
                 FieldError(
@@ -503,9 +507,10 @@ def parse_submission(sheet: Sheet, form: MultiDict) -> Submission:
                 )
             )
             continue
-        try:
-            answers[cell] = Answer(values[0])
-        except ValueError:
+        answer = ANSWER_OF.get(values[0])
+        if answer is not None:
+            answers[cell] = answer
+        else:
             labels = answer_labels()
             errors.append(
                 FieldError(
