@@ -305,10 +305,12 @@ def lock_sheet(member: Member, poll: Poll, *, with_roles: bool = True) -> Sheet:
     roles = list(db.session.scalars(NETWORK_ROLES, of_network)) if with_roles else []
     day_ids = {d.day.isoformat(): d.id for d in days}
     venue_ids = {v.key: v.id for v in venues}
-    answers = {
-        (day_ids[day], venue_ids[venue]): value
-        for day, venue, value in response.cells()
-        if day in day_ids and venue in venue_ids
+    answers = {  # response.cells() without its Answer(value) per cell
+        (day_ids[day], venue_ids[venue]): ANSWER_OF[value]
+        for day, by_venue in response.answers.items()
+        if day in day_ids
+        for venue, value in by_venue.items()
+        if venue in venue_ids
     }
     return Sheet(
         member=member,
