@@ -33,7 +33,7 @@ from flask import (
 )
 from flask_babel import format_datetime, format_time, get_locale
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from ..answers import (
     Cell,
@@ -185,13 +185,17 @@ def others(token: str, year: int):
     )
 
 
+# Built once: building it cost more app CPU than running it.
+POLL_BY_YEAR = select(Poll).where(
+    Poll.network_id == bindparam("network"), Poll.year == bindparam("year")
+)
+
+
 def _save(token: str, member, year: int):
     """A save reads only what it needs: the member (with the network), this year's poll, then
     the member's response (made sure of and locked first), the days, the venues and the roles
     (lock_sheet); the reply is built from those, so nothing is read again after the commit."""
-    poll = db.session.scalar(
-        select(Poll).where(Poll.network_id == member.network_id, Poll.year == year)
-    )
+    poll = db.session.scalar(POLL_BY_YEAR, {"network": member.network_id, "year": year})
     if poll is None:
         abort(404, _("There is no poll for %(year)d in this network.", year=year))
     wants_json = request.accept_mimetypes.best_match(["text/html", "application/json"]) == (
