@@ -31,7 +31,7 @@ from zoneinfo import ZoneInfo
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import ngettext
-from sqlalchemy import Executable, Table, bindparam, select, update
+from sqlalchemy import Executable, Select, Table, bindparam, null, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm.attributes import set_committed_value
 from werkzeug.datastructures import MultiDict
@@ -46,6 +46,8 @@ from .models import (
     Meeting,
     Member,
     Network,
+    Plan,
+    PlanStatus,
     Poll,
     Response,
     Role,
@@ -123,6 +125,7 @@ class Sheet:
     others: dict[int, tuple[int, int]] | None
     today: date
     locked: bool = False  # the response was made sure of and locked for this save (lock_sheet)
+    published_plan_id: int | None = None  # read with the response by load_sheet
 
     @cached_property
     def day_labels(self) -> dict[int, str]:
@@ -195,18 +198,27 @@ POLL_MEETINGS = (
 POLL_DAYS = (
     select(CandidateDay).where(CandidateDay.poll_id == bindparam("poll")).order_by(CandidateDay.day)
 )
-OWN_RESPONSE = select(Response).where(
-    Response.poll_id == bindparam("poll"), Response.member_id == bindparam("member")
-)
-# With a fingerprint of the poll's responses (PostgreSQL), for the others' counts.
-OWN_RESPONSE_AND_VERSION = (
-    select(Response, tallies.fingerprint())
-    .select_from(Member)
-    .outerjoin(
-        Response, (Response.member_id == Member.id) & (Response.poll_id == bindparam("poll"))
+
+
+def _own_response(fingerprinted: bool) -> Select:
+    """The member's response (or None), the id of the poll's published plan (or None), and on
+    PostgreSQL a fingerprint of the poll's responses for the others' counts (else NULL)."""
+    published = (
+        select(Plan.id)
+        .where(Plan.poll_id == bindparam("poll"), Plan.status == PlanStatus.PUBLISHED)
+        .scalar_subquery()
     )
-    .where(Member.id == bindparam("member"))
-)
+    return (
+        select(Response, published, tallies.fingerprint() if fingerprinted else null())
+        .select_from(Member)
+        .outerjoin(
+            Response, (Response.member_id == Member.id) & (Response.poll_id == bindparam("poll"))
+        )
+        .where(Member.id == bindparam("member"))
+    )
+
+
+OWN_RESPONSE = {"postgresql": _own_response(True), "sqlite": _own_response(False)}
 
 
 def local_today(network: Network) -> date:
@@ -242,13 +254,10 @@ def load_sheet(
     meetings = list(db.session.scalars(POLL_MEETINGS, of_poll))
     days = list(db.session.scalars(POLL_DAYS, of_poll))
     with_others = with_others and not poll.hide_answers
-    mine = {"poll": poll.id, "member": member.id}
-    response: Response | None
-    version = None
-    if with_others and db.session.get_bind().dialect.name == "postgresql":
-        response, version = db.session.execute(OWN_RESPONSE_AND_VERSION, mine).one()
-    else:
-        response = db.session.scalar(OWN_RESPONSE, mine)
+    own = OWN_RESPONSE[db.session.get_bind().dialect.name]
+    response, published_plan_id, version = db.session.execute(
+        own, {"poll": poll.id, "member": member.id}
+    ).one()
     day_ids = {d.day.isoformat(): d.id for d in days}
     venue_ids = {v.key: v.id for v in venues}
     answers = {
@@ -269,6 +278,7 @@ def load_sheet(
         response=response,
         others=None,
         today=today or local_today(network),
+        published_plan_id=published_plan_id,
     )
     if with_others:
         sheet.others = tallies.others_by_day(

@@ -350,6 +350,8 @@ def page_state(member: Member, poll: Poll) -> PageState:
 
 def blank_busy_days(found: dict[date, DayBusy], response: Response | None, venues: set[str]) -> int:
     """How many busy days the calendar proposes No for where the member has a blank cell."""
+    if not found:
+        return 0
     answered: dict[str, set[str]] = defaultdict(set)
     for day, venue, _value in response.cells() if response is not None else ():
         answered[day].add(venue)

@@ -366,6 +366,12 @@ PUBLISHED_PLAN = select(Plan).where(
 )  # built once: every member page asks it
 
 
+def plan_by_id(plan_id: int | None) -> Plan | None:
+    """A plan whose id was read with something else (the member page reads the published
+    plan's id with the member's response)."""
+    return db.session.get(Plan, plan_id) if plan_id is not None else None
+
+
 def published_plan(poll: Poll) -> Plan | None:
     return db.session.scalar(PUBLISHED_PLAN, {"poll": poll.id})
 

@@ -60,7 +60,7 @@ from ..db import db
 from ..feeds import member_calendar_links
 from ..members import MAIL_LANGUAGES, mail_language, set_mail_language
 from ..models import Answer, Poll, utcnow
-from ..planning import published_plan
+from ..planning import plan_by_id
 from ..privacy import export
 from .answer_cells import day_cells
 from .scope import link_member
@@ -338,7 +338,8 @@ def _render(token, sheet, *, saved=None, conflict=None, where=None, errors=(), f
         for week in group.weeks
         if any((day.id, venue.id) not in shown for day in week.days for venue in sheet.venues)
     }
-    calendar_links = member_calendar_links(sheet.member, sheet.poll, published_plan(sheet.poll))
+    plan = plan_by_id(sheet.published_plan_id)
+    calendar_links = member_calendar_links(sheet.member, sheet.poll, plan)
     labels = answer_labels()
     error_fields = {e.field for e in errors}
     return render_template(
