@@ -1,4 +1,4 @@
-"""The member page's answer cells as HTML, one string per day row.
+"""The member page's answer rows as HTML, one string per day.
 
 The cells are the bulk of the page (46 days × 2 venues × 3 choices at a typical poll), and
 through Jinja each of them cost a dozen small calls and escapes: most of the page's CPU. Here
@@ -15,7 +15,7 @@ from markupsafe import Markup, escape
 from ..models import CandidateDay, Venue
 
 
-def day_cells(
+def day_rows(
     days: Iterable[CandidateDay],
     venues: list[Venue],
     shown: Mapping[tuple[int, int], str],
@@ -25,9 +25,12 @@ def day_cells(
     labels: Mapping[str, str],
     no_answer: str,
     error_fields: Collection[str],
+    day_labels: Mapping[int, str],
+    tallies: Mapping[int, str] | None,
+    no_tally: str,
 ) -> dict[int, Markup]:
-    """Per day id, the row's `<td>`s for its venues: the radio buttons (editable) or the
-    answer as text."""
+    """Per day id, its `<tr>`: the day, a cell per venue with the radio buttons (editable) or
+    the answer as text, and the others' counts (`tallies`; None: the poll hides them)."""
     names = [(venue.id, str(escape(venue.name))) for venue in venues]
     inputs = [
         (value, f'" value="{escape(value)}"', f">{escape(label)}</label>")
@@ -40,7 +43,7 @@ def day_cells(
     blank = f'<span class="answer none">{escape(no_answer)}</span>'
     rows: dict[int, Markup] = {}
     for day in days:
-        parts = []
+        parts = [f'<tr><th scope="row">{escape(day_labels[day.id])}</th>']
         for venue_id, venue_name in names:
             field = f"a-{day.id}-{venue_id}"
             current = shown.get((day.id, venue_id))
@@ -57,5 +60,8 @@ def day_cells(
                 parts.append(f'<span class="cell-venue">{venue_name}: </span>')
                 parts.append(answers[current] if current else blank)
             parts.append("</td>")
+        if tallies is not None:
+            parts.append(f'<td class="tally">{escape(tallies.get(day.id, no_tally))}</td>')
+        parts.append("</tr>")
         rows[day.id] = Markup("".join(parts))
     return rows

@@ -62,7 +62,7 @@ from ..members import MAIL_LANGUAGES, mail_language, set_mail_language
 from ..models import Answer, Poll, utcnow
 from ..planning import plan_by_id
 from ..privacy import export
-from .answer_cells import day_cells
+from .answer_cells import day_rows
 from .scope import link_member
 
 bp = Blueprint("member", __name__)
@@ -374,7 +374,7 @@ def _grid_context(
     sheet: Sheet, labels: dict[Answer, str], shown: dict[Cell, str], error_fields: set[str]
 ) -> dict:
     """What the answer grid repeats for every cell or week, translated once per page: the
-    cells of each day, the others' counts per day and the week buttons' phrases."""
+    row of each day (its cells and the others' counts) and the week buttons' phrases."""
     choices = [(value.value, label) for value, label in labels.items()]
     no_answer = _("No answer")
     others = None
@@ -394,7 +394,7 @@ def _grid_context(
             for w in group.weeks
         },
         "choices": choices,
-        "cells": day_cells(
+        "rows": day_rows(
             sheet.days,
             sheet.venues,
             shown,
@@ -403,10 +403,11 @@ def _grid_context(
             labels={value.value: label for value, label in labels.items()},
             no_answer=no_answer,
             error_fields=error_fields,
+            day_labels=sheet.day_labels,
+            tallies=others,
+            no_tally=no_others,
         ),
         "others": others,
-        "no_others": no_others,
-        "day_labels": sheet.day_labels,
         "texts": {
             "all_of_week": _("All of %(week)s"),
             "set_week": _("Set all of %(week)s to %(answer)s"),
