@@ -36,7 +36,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm.attributes import set_committed_value
 from werkzeug.datastructures import MultiDict
 
-from . import tallies
+from . import calendar_links, tallies
 from .completeness import week_anchor
 from .db import db, lock_for_write
 from .i18n import long_date, long_dates
@@ -126,6 +126,7 @@ class Sheet:
     today: date
     locked: bool = False  # the response was made sure of and locked for this save (lock_sheet)
     published_plan_id: int | None = None  # read with the response by load_sheet
+    calendar_kept: bool = True  # False: load_sheet found no calendar data of the member
 
     @cached_property
     def day_labels(self) -> dict[int, str]:
@@ -201,15 +202,21 @@ POLL_DAYS = (
 
 
 def _own_response(fingerprinted: bool) -> Select:
-    """The member's response (or None), the id of the poll's published plan (or None), and on
-    PostgreSQL a fingerprint of the poll's responses for the others' counts (else NULL)."""
+    """The member's response (or None), the id of the poll's published plan (or None), on
+    PostgreSQL a fingerprint of the poll's responses for the others' counts (else NULL), and
+    whether the member keeps calendar data."""
     published = (
         select(Plan.id)
         .where(Plan.poll_id == bindparam("poll"), Plan.status == PlanStatus.PUBLISHED)
         .scalar_subquery()
     )
     return (
-        select(Response, published, tallies.fingerprint() if fingerprinted else null())
+        select(
+            Response,
+            published,
+            tallies.fingerprint() if fingerprinted else null(),
+            calendar_links.calendar_kept(),
+        )
         .select_from(Member)
         .outerjoin(
             Response, (Response.member_id == Member.id) & (Response.poll_id == bindparam("poll"))
@@ -255,7 +262,7 @@ def load_sheet(
     days = list(db.session.scalars(POLL_DAYS, of_poll))
     with_others = with_others and not poll.hide_answers
     own = OWN_RESPONSE[db.session.get_bind().dialect.name]
-    response, published_plan_id, version = db.session.execute(
+    response, published_plan_id, version, calendar_kept = db.session.execute(
         own, {"poll": poll.id, "member": member.id}
     ).one()
     day_ids = {d.day.isoformat(): d.id for d in days}
@@ -279,6 +286,7 @@ def load_sheet(
         others=None,
         today=today or local_today(network),
         published_plan_id=published_plan_id,
+        calendar_kept=calendar_kept,
     )
     if with_others:
         sheet.others = tallies.others_by_day(

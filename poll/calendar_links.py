@@ -25,7 +25,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import bindparam, delete, select
+from sqlalchemy import ColumnElement, bindparam, delete, exists, or_, select
 
 from .busy import (
     CalDavSource,
@@ -338,6 +338,19 @@ PAGE_STATE = (  # built once: every member page asks it
     )
     .where(Member.id == bindparam("member"))
 )
+
+
+NO_CALENDAR = PageState(None, "", {})
+
+
+def calendar_kept() -> ColumnElement[bool]:
+    """A column for a statement on Member, the poll bound as `poll`: whether the member keeps a
+    calendar connection or flags for the poll. Most members keep neither, and their page then
+    needs no statement for its calendar block (NO_CALENDAR)."""
+    return or_(
+        exists().where(CalendarConnection.member_id == Member.id),
+        exists().where(BusyFlag.member_id == Member.id, BusyFlag.poll_id == bindparam("poll")),
+    )
 
 
 def page_state(member: Member, poll: Poll) -> PageState:

@@ -64,7 +64,11 @@ class Summary:
 
 @bp.app_template_global()
 def calendar_summary(sheet: Sheet) -> Summary:
-    state = calendar_links.page_state(sheet.member, sheet.poll)
+    state = (
+        calendar_links.page_state(sheet.member, sheet.poll)
+        if sheet.calendar_kept
+        else calendar_links.NO_CALENDAR
+    )
     return Summary(
         masked=state.masked,
         failure=_failure(state.failure) if state.failure else None,

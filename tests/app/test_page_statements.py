@@ -1,9 +1,10 @@
 """The member page at full size (60 members, 46 days, 2 venues, everyone answered) sends at
 most 9 SQL statements: the member (with the network), the network's polls, the venues, the
 roles, the meetings, the days, the member's response with the id of the poll's published plan
-(on PostgreSQL also a fingerprint of the poll's responses), the others' answers to count them
-per day (on PostgreSQL only when the fingerprint shows a change since the process last counted),
-and the member's calendar connection with its flags (one outer join); the published plan itself
+and whether the member keeps calendar data (on PostgreSQL also a fingerprint of the poll's
+responses), the others' answers to count them per day (on PostgreSQL only when the fingerprint
+shows a change since the process last counted), and the member's calendar connection with its
+flags (one outer join) only when the response's statement found any; the published plan itself
 only once there is one. A page that grows (a query per cell or per member, the others' names)
 fails here. The names come on demand from their own view."""
 
