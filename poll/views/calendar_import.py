@@ -30,7 +30,6 @@ from flask import (
 )
 from flask_babel import format_datetime, ngettext
 from flask_babel import gettext as _
-from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
 from .. import calendar_links
@@ -38,7 +37,7 @@ from ..answers import Sheet, answer_labels, encode_shown_cells, load_sheet, mond
 from ..busy import CalDavSource, CalendarError, DayBusy, ErrorKind, IcsSource, Source, error_message
 from ..db import db
 from ..models import Member, Poll, utcnow
-from .scope import link_member
+from .scope import link_member, member_poll
 
 bp = Blueprint("calendar_import", __name__)
 
@@ -93,26 +92,17 @@ def _failure(kind: str) -> str:
         return _("Your calendar could not be read.")
 
 
-def _poll_or_404(member: Member, year: int) -> Poll:
-    poll = db.session.scalar(
-        select(Poll).where(Poll.network_id == member.network_id, Poll.year == year)
-    )
-    if poll is None:
-        abort(404, _("There is no poll for %(year)d in this network.", year=year))
-    return poll
-
-
 @bp.get("/m/<token>/<int:year>/kalender")
 def page(token: str, year: int):
     member = link_member(token)
-    poll = _poll_or_404(member, year)
+    poll = member_poll(member, year)
     return _render(token, member, poll, answered_too=request.args.get("ogsaa") == "1")
 
 
 @bp.post("/m/<token>/<int:year>/kalender")
 def connect(token: str, year: int):
     member = link_member(token)
-    poll = _poll_or_404(member, year)
+    poll = member_poll(member, year)
     _refuse_closed(member, poll)
     source, errors = _parse_source(request.form)
     if source is not None:
@@ -133,7 +123,7 @@ def connect(token: str, year: int):
 @bp.post("/m/<token>/<int:year>/kalender/hent-igen")
 def refresh(token: str, year: int):
     member = link_member(token)
-    poll = _poll_or_404(member, year)
+    poll = member_poll(member, year)
     _refuse_closed(member, poll)
     if calendar_links.connection(member) is None:
         abort(409, _("There is no kept calendar connection to read again."))
@@ -149,7 +139,7 @@ def refresh(token: str, year: int):
 @bp.post("/m/<token>/<int:year>/kalender/fjern")
 def remove(token: str, year: int):
     member = link_member(token)
-    _poll_or_404(member, year)
+    member_poll(member, year)
     if calendar_links.connection(member) is not None:
         message = _(
             "The calendar connection is removed, and so is what was read from your calendar."

@@ -33,7 +33,6 @@ from flask import (
 )
 from flask_babel import format_datetime, format_time, get_locale
 from flask_babel import gettext as _
-from sqlalchemy import bindparam, select
 
 from ..answers import (
     Cell,
@@ -59,11 +58,11 @@ from ..completeness import Progress, State, blank_by_week, progress, week_anchor
 from ..db import db
 from ..feeds import member_calendar_links
 from ..members import MAIL_LANGUAGES, mail_language, set_mail_language
-from ..models import Answer, Poll, utcnow
+from ..models import Answer, utcnow
 from ..planning import plan_by_id
 from ..privacy import export
 from .answer_cells import day_rows
-from .scope import link_member
+from .scope import link_member, member_poll
 
 bp = Blueprint("member", __name__)
 
@@ -140,9 +139,7 @@ def answer_year(token: str, year: int):
     if request.method == "POST":
         return _save(token, member, year)
     polls = network_polls(member)
-    poll = next((p for p in polls if p.year == year), None)
-    if poll is None:
-        abort(404, _("There is no poll for %(year)d in this network.", year=year))
+    poll = member_poll(member, year, polls)
     return _render(
         token,
         load_sheet(member, poll, polls),
@@ -158,9 +155,7 @@ def others(token: str, year: int):
     JavaScript), or JSON the page's script fills into the cells."""
     member = link_member(token)
     polls = network_polls(member)
-    poll = next((p for p in polls if p.year == year), None)
-    if poll is None:
-        abort(404, _("There is no poll for %(year)d in this network.", year=year))
+    poll = member_poll(member, year, polls)
     sheet = load_sheet(member, poll, polls, with_others=False)
     names = others_names(sheet)
     if names is None:
@@ -185,19 +180,11 @@ def others(token: str, year: int):
     )
 
 
-# Built once: building it cost more app CPU than running it.
-POLL_BY_YEAR = select(Poll).where(
-    Poll.network_id == bindparam("network"), Poll.year == bindparam("year")
-)
-
-
 def _save(token: str, member, year: int):
     """A save reads only what it needs: the member (with the network), this year's poll, then
     the member's response (made sure of and locked first), the days, the venues and the roles
     (lock_sheet); the reply is built from those, so nothing is read again after the commit."""
-    poll = db.session.scalar(POLL_BY_YEAR, {"network": member.network_id, "year": year})
-    if poll is None:
-        abort(404, _("There is no poll for %(year)d in this network.", year=year))
+    poll = member_poll(member, year)
     wants_json = request.accept_mimetypes.best_match(["text/html", "application/json"]) == (
         "application/json"
     )

@@ -3,18 +3,35 @@ behind a personal link; the refusal of a member's or a calendar link of an archi
 
 from flask import abort
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from ..auth import current_network
 from ..db import db
 from ..members import member_by_token
 from ..models import Member, Network, Poll
 
+# Built once: every save asks it, and building it cost more app CPU than running it.
+POLL_BY_YEAR = select(Poll).where(
+    Poll.network_id == bindparam("network"), Poll.year == bindparam("year")
+)
+
 
 def network_poll(network_id: int, year: int) -> Poll:
-    poll = db.session.scalar(select(Poll).where(Poll.network_id == network_id, Poll.year == year))
+    poll = db.session.scalar(POLL_BY_YEAR, {"network": network_id, "year": year})
     if poll is None:
         abort(404, _("There is no poll for %(year)d.", year=year))
+    return poll
+
+
+def member_poll(member: Member, year: int, polls: list[Poll] | None = None) -> Poll:
+    """The poll for `year` of the member's network, from `polls` when the page has read them
+    already; 404 naming the year."""
+    if polls is None:
+        poll = db.session.scalar(POLL_BY_YEAR, {"network": member.network_id, "year": year})
+    else:
+        poll = next((p for p in polls if p.year == year), None)
+    if poll is None:
+        abort(404, _("There is no poll for %(year)d in this network.", year=year))
     return poll
 
 
