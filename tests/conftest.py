@@ -78,6 +78,15 @@ def make_app(url: str, **extra):
     )
 
 
+@pytest.fixture
+def strict(app):
+    """The same database through an app with CSRF checks on, as in production."""
+    strict = make_app(app.config["SQLALCHEMY_DATABASE_URI"], WTF_CSRF_ENABLED=True)
+    yield strict
+    with strict.app_context():
+        db.engine.dispose()
+
+
 _migrated: set[str] = set()
 
 

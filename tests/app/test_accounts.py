@@ -14,7 +14,7 @@ from werkzeug.datastructures import MultiDict
 
 from poll.db import db
 from poll.models import AccountToken, CoordinatorAccount, Network, Role, utcnow
-from tests.conftest import TEST_SECRET, make_app
+from tests.conftest import TEST_SECRET
 from tests.html_forms import form_fields, with_values
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -322,9 +322,8 @@ def test_modeplan_create_network_prints_a_link_that_works(app, client):
     assert client.get("/tovholder/").status_code == 200
 
 
-def test_the_form_needs_its_csrf_token(app, runner):
+def test_the_form_needs_its_csrf_token(app, runner, strict):
     path = _path(_create(runner).output)
-    strict = make_app(app.config["SQLALCHEMY_DATABASE_URI"], WTF_CSRF_ENABLED=True)
     client = strict.test_client()
     bare = client.post(path, data={"password": GOOD_PASSWORD, "confirm": GOOD_PASSWORD})
     assert bare.status_code == 400

@@ -592,10 +592,9 @@ def test_deleting_waits_for_a_running_mail_batch(app, admin, fx):
         assert table_counts() == before
 
 
-def test_the_delete_form_needs_its_csrf_token(app, fx):
+def test_the_delete_form_needs_its_csrf_token(app, fx, strict):
     with app.app_context():
         make_admin()
-    strict = make_app(app.config["SQLALCHEMY_DATABASE_URI"], WTF_CSRF_ENABLED=True)
     client = strict.test_client()
     login_page = text(client.get("/tovholder/login"))
     token = CSRF_VALUE.search(login_page).group(1)  # type: ignore[union-attr]

@@ -11,7 +11,6 @@ from poll.models import AgendaProposal, Member, Poll, ProposalStatus
 from poll.privacy import retention
 from poll.privacy.erasure import erase
 from tests.calendar.test_feeds_helpers import make_year, publish_result
-from tests.conftest import make_app
 from tests.factories import log_in
 
 # make_year's m1 (26 March 2027): planning sara, henrik, maria; referent berit; kis presents.
@@ -190,8 +189,7 @@ def test_proposals_close_when_the_meeting_has_been_held(app):
     assert kis.get(page(fx, "kis")).status_code == 200
 
 
-def test_proposals_need_the_csrf_token(app, year):
-    strict = make_app(app.config["SQLALCHEMY_DATABASE_URI"], WTF_CSRF_ENABLED=True)
+def test_proposals_need_the_csrf_token(app, year, strict):
     refused = strict.test_client().post(page(year, "kis") + "/forslag", data={"title": "Budget"})
     assert refused.status_code == 400
     assert proposals(app) == []

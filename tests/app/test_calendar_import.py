@@ -21,11 +21,9 @@ from poll.models import (
     Answer,
     BusyFlag,
     CalendarConnection,
-    CandidateDay,
     Member,
     Poll,
     Response,
-    Venue,
 )
 from poll.privacy.erasure import erase
 from tests.calendar_files import CalendarFiles, calendar, calendar_files
@@ -46,36 +44,6 @@ CSRF = re.compile(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"')
 def files() -> Iterator[CalendarFiles]:
     with calendar_files() as served:
         yield served
-
-
-@pytest.fixture
-def fx(app):
-    with app.app_context():
-        return make_network()
-
-
-@pytest.fixture
-def strict(app):
-    """The same database with CSRF checks on, as in production."""
-    strict = make_app(app.config["SQLALCHEMY_DATABASE_URI"], WTF_CSRF_ENABLED=True)
-    yield strict
-    with strict.app_context():
-        db.engine.dispose()
-
-
-def ids(app, fx) -> tuple[dict[date, int], dict[str, int]]:
-    with app.app_context():
-        days = {
-            d.day: d.id
-            for d in db.session.scalars(
-                select(CandidateDay).where(CandidateDay.poll_id == fx.poll_id)
-            )
-        }
-        venues = {
-            v.key: v.id
-            for v in db.session.scalars(select(Venue).where(Venue.network_id == fx.network_id))
-        }
-    return days, venues
 
 
 def stored(app, fx, who="henrik") -> dict[tuple[str, str], str]:
@@ -132,7 +100,7 @@ def connect(client, fx, url: str, *, keep: bool = False, who="henrik"):
 
 
 def test_the_member_page_links_to_the_calendar_page_which_reads_a_link_and_proposes(
-    app, strict, fx, files
+    app, strict, fx, files, grid
 ):
     client = strict.test_client()
     member_page = client.get(f"/m/{fx.tokens['henrik']}/2027").get_data(as_text=True)
@@ -151,7 +119,7 @@ def test_the_member_page_links_to_the_calendar_page_which_reads_a_link_and_propo
     proposal = client.get(done.headers["Location"]).get_data(as_text=True)
     assert "1 optaget dag" in proposal and "1 delvist optaget dag" in proposal
 
-    days, venues = ids(app, fx)
+    days, venues = grid["days"], grid["venues"]
     offered = radios(proposal)
     # The busy day: No in every venue; the partly busy day: each venue offered, none chosen;
     # free days: nothing offered.
@@ -180,9 +148,9 @@ def test_the_member_page_links_to_the_calendar_page_which_reads_a_link_and_propo
 
 
 def test_saving_the_proposal_is_the_normal_save_and_keeps_what_it_does_not_show(
-    app, strict, fx, files
+    app, strict, fx, files, grid
 ):
-    days, venues = ids(app, fx)
+    days, venues = grid["days"], grid["venues"]
     first_venue, second_venue = sorted(venues, key=venues.get)[:2]
     with app.app_context():
         record_answers(
@@ -228,8 +196,8 @@ def test_saving_the_proposal_is_the_normal_save_and_keeps_what_it_does_not_show(
         assert response.cannot_roles == ["referent"]
 
 
-def test_answered_cells_are_proposed_only_when_the_member_asks(app, client, fx, files):
-    days, venues = ids(app, fx)
+def test_answered_cells_are_proposed_only_when_the_member_asks(app, client, fx, files, grid):
+    days, venues = grid["days"], grid["venues"]
     first_venue = min(venues, key=venues.get)
     with app.app_context():
         record_answers(fx.poll_id, fx.member_ids["henrik"], [(TUE, first_venue, Answer.YES)])

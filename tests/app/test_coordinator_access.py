@@ -11,7 +11,6 @@ from sqlalchemy import func, select
 from poll.db import db
 from poll.members import member_by_token
 from poll.models import CandidateDay, Member, Poll, Role, Venue
-from tests.conftest import make_app
 from tests.factories import PASSWORD, log_in, make_network
 
 
@@ -170,10 +169,9 @@ def test_unknown_ids_give_a_clear_404(app, client, two):
     assert "ikke en mulig dag" in missing_day.get_data(as_text=True)
 
 
-def test_coordinator_forms_refuse_posts_without_the_csrf_token(app):
+def test_coordinator_forms_refuse_posts_without_the_csrf_token(app, strict):
     with app.app_context():
         fx = make_network()
-    strict = make_app(app.config["SQLALCHEMY_DATABASE_URI"], WTF_CSRF_ENABLED=True)
     client = strict.test_client()
 
     def token(html: str) -> str:

@@ -17,7 +17,6 @@ from werkzeug.datastructures import MultiDict
 
 from poll.db import db
 from poll.models import AccountToken, AuditEvent, CoordinatorAccount, Network, utcnow
-from tests.conftest import make_app
 from tests.factories import PASSWORD, make_network
 from tests.html_forms import form_fields, with_values
 
@@ -456,8 +455,7 @@ def test_removing_yourself_from_your_only_network_logs_you_out(app, client, two)
     assert "koordinerer intet netværk" in text(refused)
 
 
-def test_the_invitation_form_needs_its_csrf_token(app, two, smtp):
-    strict = make_app(app.config["SQLALCHEMY_DATABASE_URI"], WTF_CSRF_ENABLED=True)
+def test_the_invitation_form_needs_its_csrf_token(app, two, smtp, strict):
     client = strict.test_client()
     login = form_fields(text(client.get("/tovholder/login")))
     client.post(

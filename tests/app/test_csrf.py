@@ -1,14 +1,12 @@
 import re
 
 from poll.db import db
-from tests.conftest import make_app
 from tests.factories import PASSWORD, make_network
 
 
-def test_forms_without_a_csrf_token_are_refused_with_a_clear_message(app):
+def test_forms_without_a_csrf_token_are_refused_with_a_clear_message(app, strict):
     with app.app_context():
         fx = make_network()
-    strict = make_app(app.config["SQLALCHEMY_DATABASE_URI"], WTF_CSRF_ENABLED=True)
     client = strict.test_client()
     refused = client.post("/tovholder/login", data={"email": fx.email, "password": PASSWORD})
     assert refused.status_code == 400

@@ -22,7 +22,6 @@ from poll.models import Guest, Member, Network, Poll, Signup
 from poll.privacy import retention
 from poll.privacy.erasure import erase
 from tests.calendar.test_feeds_helpers import make_year, publish_result
-from tests.conftest import make_app
 from tests.factories import PASSWORD, log_in
 from tests.html_forms import form_fields
 
@@ -130,8 +129,7 @@ def test_bad_links_are_404(client, fx):
     assert client.get(f"/m/{token}/moede/{fx.year}/m1/tilmelding").status_code == 405
 
 
-def test_sign_up_needs_the_csrf_token(fx, app):
-    strict = make_app(app.config["SQLALCHEMY_DATABASE_URI"], WTF_CSRF_ENABLED=True)
+def test_sign_up_needs_the_csrf_token(fx, app, strict):
     client = strict.test_client()
     url = f"/m/{fx.tokens['maria']}/moede/{fx.year}/m1/tilmelding"
     refused = client.post(url, data={"coming": "yes"})

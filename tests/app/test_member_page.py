@@ -15,7 +15,6 @@ from poll.db import db
 from poll.members import add_member
 from poll.models import Answer, CandidateDay, Member, Network, Poll, Response, Venue
 from poll.poll_admin import MeetingDraft, PollRules, create_poll
-from tests.conftest import make_app
 from tests.factories import counting_queries, make_network, record_answers
 
 RADIO = re.compile(r'<input type="radio" name="(a-\d+-\d+)" value="(\w+)"( checked)?>')
@@ -222,8 +221,7 @@ def test_script_save_by_fetch_gets_json(app, client, fx, grid):
     assert stored(app, fx) == {(grid["days"][TUE], grid["venues"]["odense"]): "yes"}
 
 
-def test_csrf_token_is_required_also_by_header(app, fx, grid):
-    strict = make_app(app.config["SQLALCHEMY_DATABASE_URI"], WTF_CSRF_ENABLED=True)
+def test_csrf_token_is_required_also_by_header(app, fx, grid, strict):
     client = strict.test_client()
     target = url(fx, year=2027)
     refused = client.post(target, data={cell(grid, TUE, "odense"): "yes"})

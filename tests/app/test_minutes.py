@@ -14,7 +14,6 @@ from poll.db import db
 from poll.minutes import FILE_MAX
 from poll.models import Meeting, MeetingMinutes, Member, MessageLog
 from tests.calendar.test_feeds_helpers import MEMBERS, make_year, publish_result
-from tests.conftest import make_app
 from tests.factories import log_in
 
 # make_year's m1 (26 March 2027): planning sara, henrik, maria; referent berit; kis presents.
@@ -211,8 +210,7 @@ def test_uploads_are_checked_by_size_and_by_their_own_bytes(app, year):
     assert stored(app).file_type is None and stored(app).text == "Gemt tekst"
 
 
-def test_the_upload_needs_the_csrf_token(app, year):
-    strict = make_app(app.config["SQLALCHEMY_DATABASE_URI"], WTF_CSRF_ENABLED=True)
+def test_the_upload_needs_the_csrf_token(app, year, strict):
     client = strict.test_client()
     refused = upload(client, url(year, "berit"), small_pdf(), "r.pdf")
     assert refused.status_code == 400

@@ -23,7 +23,6 @@ from poll.models import (
     utcnow,
 )
 from tests.app.test_coordinators import log_in, plain_text, post_form, text
-from tests.conftest import make_app
 from tests.factories import PASSWORD, make_network
 from tests.html_forms import form_fields
 
@@ -303,8 +302,7 @@ def test_a_bad_email_is_a_400_naming_the_field(client, fx, smtp, email, message)
     assert smtp.messages() == []
 
 
-def test_the_forgot_password_form_needs_its_csrf_token(app, fx, smtp):
-    strict = make_app(app.config["SQLALCHEMY_DATABASE_URI"], WTF_CSRF_ENABLED=True)
+def test_the_forgot_password_form_needs_its_csrf_token(app, fx, smtp, strict):
     client = strict.test_client()
     bare = client.post("/konto/glemt-adgangskode", data={"email": fx.email}, buffered=True)
     assert bare.status_code == 400

@@ -37,7 +37,6 @@ from poll.planning import build_instance
 from poll.poll_admin import MeetingDraft, PollRules, create_poll
 from solver.instance import parse_instance
 from tests.calendar.test_feeds_helpers import DAYS, content_lines, make_year, publish_result
-from tests.conftest import make_app
 from tests.factories import Fixture, log_in, make_network, record_answers
 from tests.html_forms import form_fields
 
@@ -515,9 +514,8 @@ def test_erasure_pages_are_scoped_and_need_a_login(app, client, year):
     assert _berit(app, fx).name == "Berit"
 
 
-def test_the_erase_form_needs_its_csrf_token(app, year):
+def test_the_erase_form_needs_its_csrf_token(app, year, strict):
     fx = year["fx"]
-    strict = make_app(app.config["SQLALCHEMY_DATABASE_URI"], WTF_CSRF_ENABLED=True)
     client = strict.test_client()
     login = client.get("/tovholder/login").get_data(as_text=True)
     client.post(

@@ -218,8 +218,7 @@ def test_bad_email_is_a_400_naming_the_field_and_sends_nothing(client, fx, smtp,
     assert smtp.messages() == []
 
 
-def test_lost_link_form_needs_the_csrf_token(app, fx, smtp):
-    strict = make_app(app.config["SQLALCHEMY_DATABASE_URI"], WTF_CSRF_ENABLED=True)
+def test_lost_link_form_needs_the_csrf_token(app, fx, smtp, strict):
     client = strict.test_client()
     refused = client.post("/", data={"email": "henrik@example.dk"}, buffered=True)
     assert refused.status_code == 400

@@ -32,7 +32,6 @@ from poll.models import (
 from poll.planning import build_instance, store_plan
 from poll.publishing import publish
 from solver import solve
-from tests.conftest import make_app
 from tests.factories import Fixture, log_in, make_network, record_answers
 from tests.mail.test_notifications import calendars, text_of
 
@@ -401,10 +400,9 @@ def test_only_the_holder_may_ask_and_bad_input_is_refused(app, published, smtp):
     assert _published_result(app, fx)[0] == 1
 
 
-def test_swap_forms_need_the_csrf_token(app, published):
+def test_swap_forms_need_the_csrf_token(app, published, strict):
     fx = published
     leaving = _notes_holder(app, fx)
-    strict = make_app(app.config["SQLALCHEMY_DATABASE_URI"], WTF_CSRF_ENABLED=True)
     client = strict.test_client()
     refused = client.post(f"{_member_page(fx, leaving)}/kan-ikke", data={"role": "notes"})
     assert refused.status_code == 400

@@ -136,15 +136,6 @@ def test_an_automatic_or_command_line_mail_answers_to_the_networks_coordinator(
 # -- the member chooses ----------------------------------------------------------------------
 
 
-@pytest.fixture
-def strict(app):
-    """The app with CSRF checks on, as in production."""
-    strict = make_app(app.config["SQLALCHEMY_DATABASE_URI"], WTF_CSRF_ENABLED=True)
-    yield strict
-    with strict.app_context():
-        db.engine.dispose()
-
-
 def test_a_member_chooses_english_on_their_page_and_gets_english_mail(app, strict, smtp):
     with app.app_context():
         fx = make_network()
